@@ -1,0 +1,15 @@
+"""monkeysim: infinite monkeys, bananas and RLHF, measured.
+
+Public API highlights:
+
+- :func:`type_race` — many random monkeys race to type a target (numba kernels).
+- :mod:`monkeysim.theory` — exact waiting-time theory (Conway, Markov chain).
+- :class:`Alphabet`, :mod:`monkeysim.texts` — keys and built-in targets.
+"""
+
+__version__ = "0.1.0"
+
+from .alphabet import Alphabet  # noqa: E402
+from .typewriter import RaceResult, type_race  # noqa: E402
+
+__all__ = ["Alphabet", "RaceResult", "type_race", "__version__"]

@@ -1,0 +1,181 @@
+"""numba kernels for random typing: the xoshiro256** generator, key drawing and races.
+
+Private module. Kernels take encoded arrays, caller-allocated outputs and explicit RNG state
+arrays (``uint64[chunks, 4]``); they never touch Python objects or numpy's global RNG.
+All kernel options live in :data:`KERNEL_OPTIONS` / :data:`PARALLEL_OPTIONS`.
+
+Key drawing (shared by every kernel that types): one 64-bit xoshiro256** draw ``u`` yields
+``k = keys_per_draw(A)`` keys, the ``k`` lowest base-``A`` digits of ``u``. Draws with
+``u >= limit`` (``limit = A**k * floor(2**64 / A**k)``) are rejected, so every key is
+exactly uniform. Each monkey starts on a fresh draw.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+KERNEL_OPTIONS = dict(cache=True, nogil=True)
+PARALLEL_OPTIONS = dict(cache=True, nogil=True, parallel=True)
+
+U64_MAX = (1 << 64) - 1
+
+
+def keys_per_draw(alphabet_size: int) -> tuple[int, int]:
+    """(k, limit): keys taken from one 64-bit draw and the rejection limit (Python ints).
+
+    ``limit`` is returned as an int that fits in uint64 (``2**64 - 1`` means accept all but
+    the very last value, used when ``A**k`` divides ``2**64``).
+    """
+    a = int(alphabet_size)
+    if a == 1:
+        return 64, U64_MAX
+    k, p = 0, 1
+    while p * a <= (1 << 64):
+        p *= a
+        k += 1
+    limit = p * ((1 << 64) // p)
+    if limit == (1 << 64):  # a power of two alphabet: no rejection needed
+        limit = U64_MAX
+        return k, limit
+    return k, limit
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _rotl(x, k):
+    return (x << nb.uint64(k)) | (x >> nb.uint64(64 - k))
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def next_u64(state):
+    """Advance xoshiro256** state (uint64[4]) in place; return the next 64-bit output."""
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+    result = _rotl(s1 * nb.uint64(5), 7) * nb.uint64(9)
+    t = s1 << nb.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+    return result
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def next_double(state):
+    """Uniform float64 in [0, 1) from the top 53 bits of one draw."""
+    return np.float64(next_u64(state) >> nb.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def accepted_draw(state, limit):
+    """Next draw that is below ``limit`` (uint64), so its low base-A digits are uniform."""
+    u = next_u64(state)
+    while u >= limit:
+        u = next_u64(state)
+    return u
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def kmp_step(state, delta, alphabet_size, keys_per, limit, target_len, budget):
+    """Type keys into the automaton ``delta`` until it reaches ``target_len`` or ``budget``.
+
+    Returns the keystrokes typed (the completing keystroke included) and whether the target
+    was found. ``delta`` is the int32[L + 1, A] transition table from ``kmp_automaton``.
+    """
+    a = nb.uint64(alphabet_size)
+    s = 0
+    t = 0
+    while t < budget:
+        u = accepted_draw(state, limit)
+        n = keys_per
+        if budget - t < n:
+            n = budget - t
+        for _ in range(n):
+            key = u % a
+            u = u // a
+            s = delta[s, key]
+            t += 1
+            if s == target_len:
+                return t, True
+    return t, False
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def document_step(state, target, alphabet_size, keys_per, limit, budget):
+    """Type whole documents of ``len(target)`` keys until one equals ``target`` exactly.
+
+    Every key of every document is drawn. Returns (keystrokes, found); ``budget`` is in
+    keystrokes and only whole documents are typed.
+    """
+    a = nb.uint64(alphabet_size)
+    length = target.shape[0]
+    docs = budget // length
+    t = 0
+    u = nb.uint64(0)
+    left = 0
+    for _ in range(docs):
+        ok = True
+        for i in range(length):
+            if left == 0:
+                u = accepted_draw(state, limit)
+                left = keys_per
+            key = u % a
+            u = u // a
+            left -= 1
+            if key != target[i]:
+                ok = False
+        t += length
+        if ok:
+            return t, True
+    return t, False
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_per, limit,
+                budget, document_mode, keystrokes_out, found_out):
+    """Run a race for ``monkeys`` monkeys, chunk ``c`` typing from ``states[c]``.
+
+    Monkeys ``c*chunk_size .. (c+1)*chunk_size-1`` type one after another from their chunk's
+    stream; chunks run in parallel. Writes int64 keystrokes and bool found per monkey.
+    """
+    n_chunk = states.shape[0]
+    length = target.shape[0]
+    for c in nb.prange(n_chunk):
+        st = states[c]
+        lo = c * chunk_size
+        hi = min(lo + chunk_size, monkeys)
+        for m in range(lo, hi):
+            if document_mode:
+                t, f = document_step(st, target, alphabet_size, keys_per, limit, budget)
+            else:
+                t, f = kmp_step(st, delta, alphabet_size, keys_per, limit, length, budget)
+            keystrokes_out[m] = t
+            found_out[m] = f
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def rng_limit_chunks(states, alphabet_size, keys_per, limit, keys_per_chunk, sums_out):
+    """Ceiling benchmark: draw ``keys_per_chunk`` keys per chunk and sum them (no typing)."""
+    a = nb.uint64(alphabet_size)
+    for c in nb.prange(states.shape[0]):
+        st = states[c]
+        total = nb.uint64(0)
+        t = 0
+        while t < keys_per_chunk:
+            u = accepted_draw(st, limit)
+            n = keys_per
+            if keys_per_chunk - t < n:
+                n = keys_per_chunk - t
+            for _ in range(n):
+                total += u % a
+                u = u // a
+            t += n
+        sums_out[c] = total

@@ -1,0 +1,155 @@
+"""Random typing races: many monkeys type until the target appears or the budget runs out.
+
+Two modes:
+
+- ``stream``: a monkey types keys one after another; it succeeds when the target appears as a
+  substring (overlaps handled by the KMP automaton).
+- ``document``: a monkey types documents of ``len(target)`` keys; the reviewer accepts only a
+  document that equals the target exactly.
+
+Memory is O(monkeys): per monkey only its keystroke count (int64) and found flag are kept.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from . import _kernels as K
+from .alphabet import Alphabet, resolve
+from .automaton import kmp_automaton
+from .errors import InvalidInput, positive_int
+from .rng import check_seed, chunk_states, n_chunks
+
+MODES = ("stream", "document")
+CHUNK_MONKEYS = 256  # monkeys per RNG chunk: fixed, independent of the thread count
+INT64_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class RaceResult:
+    """Outcome of one race.
+
+    Attributes:
+        target: the target text.
+        alphabet: the alphabet the monkeys typed on.
+        mode: ``stream`` or ``document``.
+        budget: keystroke budget per monkey.
+        seed: root seed.
+        keystrokes: int64[monkeys], keystrokes typed until success (or the budget if censored).
+        found: bool[monkeys], whether the monkey typed the target within its budget.
+        seconds: wall-clock seconds the kernel ran.
+        threads: numba threads used.
+    """
+
+    target: str
+    alphabet: Alphabet
+    mode: str
+    budget: int
+    seed: int
+    keystrokes: np.ndarray = field(repr=False)
+    found: np.ndarray = field(repr=False)
+    seconds: float
+    threads: int
+
+    @property
+    def monkeys(self) -> int:
+        return int(self.keystrokes.shape[0])
+
+    @property
+    def censored(self) -> int:
+        """Monkeys that ran out of budget before typing the target."""
+        return int(self.monkeys - np.count_nonzero(self.found))
+
+    @property
+    def total_keystrokes(self) -> int:
+        """Keystrokes typed by all monkeys together (exact Python int)."""
+        return int(self.keystrokes.sum(dtype=np.uint64))
+
+    @property
+    def keystrokes_per_second(self) -> float:
+        return self.total_keystrokes / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def wall_time(self) -> int | None:
+        """Keystrokes until the first monkey succeeded (None if every monkey was censored)."""
+        if not self.found.any():
+            return None
+        return int(self.keystrokes[self.found].min())
+
+
+@contextmanager
+def numba_threads(threads: int | None):
+    """Run a block with ``threads`` numba threads (None: leave numba's setting alone)."""
+    if threads is None:
+        yield numba.get_num_threads()
+        return
+    threads = positive_int(threads, "threads")
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        raise InvalidInput(
+            f"threads must be between 1 and {numba.config.NUMBA_NUM_THREADS}, got {threads}"
+        )
+    old = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        numba.set_num_threads(old)
+
+
+def check_budget(budget, monkeys: int, target_len: int, mode: str) -> int:
+    """Validate a per-monkey keystroke budget: positive, whole documents, no int64 overflow."""
+    budget = positive_int(budget, "budget")
+    if budget > INT64_MAX // monkeys:
+        raise InvalidInput(
+            f"budget {budget} × monkeys {monkeys} overflows int64 total keystrokes; "
+            f"keep budget × monkeys ≤ {INT64_MAX}"
+        )
+    if mode == "document" and budget < target_len:
+        raise InvalidInput(
+            f"budget {budget} is shorter than one document ({target_len} keystrokes)"
+        )
+    return budget
+
+
+def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int = 1000,
+              budget: int = 10_000_000, mode: str = "stream", seed: int = 0,
+              threads: int | None = None, alphabet_chars: str | None = None) -> RaceResult:
+    """Race ``monkeys`` random typists to ``target``.
+
+    Args:
+        target: the text to type (non-empty).
+        alphabet: an :class:`Alphabet`, a named alphabet, or None for the smallest named one
+            containing the target.
+        monkeys: number of monkeys (≥ 1).
+        budget: keystrokes per monkey before it is censored (≥ 1; whole documents in
+            document mode).
+        mode: ``stream`` or ``document``.
+        seed: root seed; the same seed gives identical results on any thread count.
+        threads: numba threads (None: numba's default).
+        alphabet_chars: custom alphabet symbols (instead of ``alphabet``).
+    """
+    if not isinstance(target, str) or len(target) == 0:
+        raise InvalidInput("target is empty; give at least one character")
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    alpha = resolve(target, alphabet, alphabet_chars)
+    monkeys = positive_int(monkeys, "monkeys")
+    budget = check_budget(budget, monkeys, len(target), mode)
+    seed = check_seed(seed)
+    codes = alpha.encode(target)
+    delta = kmp_automaton(codes, alpha.size)
+    keys_per, limit = K.keys_per_draw(alpha.size)
+    states = chunk_states(seed, 0, n_chunks(monkeys, CHUNK_MONKEYS))
+    keystrokes = np.zeros(monkeys, dtype=np.int64)
+    found = np.zeros(monkeys, dtype=np.bool_)
+    with numba_threads(threads) as used:
+        start = time.perf_counter()
+        K.race_chunks(states, CHUNK_MONKEYS, monkeys, delta, codes, alpha.size, keys_per,
+                      np.uint64(limit), budget, mode == "document", keystrokes, found)
+        seconds = time.perf_counter() - start
+    return RaceResult(target, alpha, mode, budget, seed, keystrokes, found, seconds, used)
