@@ -8,6 +8,10 @@ Key drawing (shared by every kernel that types): one 64-bit xoshiro256** draw ``
 ``k = keys_per_draw(A)`` keys, the ``k`` lowest base-``A`` digits of ``u``. Draws with
 ``u >= limit`` (``limit = A**k * floor(2**64 / A**k)``) are rejected, so every key is
 exactly uniform. Each monkey starts on a fresh draw.
+
+Speed: the alphabet size is passed through ``numba.literally`` so every kernel is compiled
+(and cached) for its A, which turns ``u % A`` and ``u // A`` into multiplications; and the
+automaton is skipped while it sits in state 0 and the key is not the target's first key.
 """
 
 from __future__ import annotations
@@ -84,13 +88,15 @@ def accepted_draw(state, limit):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def kmp_step(state, delta, alphabet_size, keys_per, limit, target_len, budget):
+def kmp_step(state, delta, first_key, alphabet_size, keys_per, limit, target_len, budget):
     """Type keys into the automaton ``delta`` until it reaches ``target_len`` or ``budget``.
 
     Returns the keystrokes typed (the completing keystroke included) and whether the target
-    was found. ``delta`` is the int32[L + 1, A] transition table from ``kmp_automaton``.
+    was found. ``delta`` is the int32[L + 1, A] transition table from ``kmp_automaton``;
+    ``first_key`` is the target's first code (state 0 only moves on that key).
     """
     a = nb.uint64(alphabet_size)
+    k0 = nb.uint64(first_key)
     s = 0
     t = 0
     while t < budget:
@@ -101,8 +107,10 @@ def kmp_step(state, delta, alphabet_size, keys_per, limit, target_len, budget):
         for _ in range(n):
             key = u % a
             u = u // a
-            s = delta[s, key]
             t += 1
+            if s == 0 and key != k0:
+                continue
+            s = delta[s, key]
             if s == target_len:
                 return t, True
     return t, False
@@ -138,14 +146,23 @@ def document_step(state, target, alphabet_size, keys_per, limit, budget):
     return t, False
 
 
-@nb.njit(**PARALLEL_OPTIONS)
+@nb.njit(**KERNEL_OPTIONS)
 def race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_per, limit,
                 budget, document_mode, keystrokes_out, found_out):
     """Run a race for ``monkeys`` monkeys, chunk ``c`` typing from ``states[c]``.
 
     Monkeys ``c*chunk_size .. (c+1)*chunk_size-1`` type one after another from their chunk's
     stream; chunks run in parallel. Writes int64 keystrokes and bool found per monkey.
+    ``alphabet_size`` and ``keys_per`` become compile-time constants (``numba.literally``).
     """
+    _race_chunks(states, chunk_size, monkeys, delta, target, nb.literally(alphabet_size),
+                 nb.literally(keys_per), limit, budget, document_mode, keystrokes_out,
+                 found_out)
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def _race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_per, limit,
+                 budget, document_mode, keystrokes_out, found_out):
     n_chunk = states.shape[0]
     length = target.shape[0]
     for c in nb.prange(n_chunk):
@@ -156,26 +173,41 @@ def race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_
             if document_mode:
                 t, f = document_step(st, target, alphabet_size, keys_per, limit, budget)
             else:
-                t, f = kmp_step(st, delta, alphabet_size, keys_per, limit, length, budget)
+                t, f = kmp_step(st, delta, target[0], alphabet_size, keys_per, limit, length,
+                                budget)
             keystrokes_out[m] = t
             found_out[m] = f
 
 
-@nb.njit(**PARALLEL_OPTIONS)
+@nb.njit(**KERNEL_OPTIONS)
 def rng_limit_chunks(states, alphabet_size, keys_per, limit, keys_per_chunk, sums_out):
-    """Ceiling benchmark: draw ``keys_per_chunk`` keys per chunk and sum them (no typing)."""
+    """Ceiling benchmark: draw ``keys_per_chunk`` keys per chunk and sum them (no typing).
+
+    Same generator and key drawing (A a compile-time constant) as the race kernel.
+    """
+    _rng_limit_chunks(states, nb.literally(alphabet_size), nb.literally(keys_per), limit,
+                      keys_per_chunk, sums_out)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def draw_sum(state, alphabet_size, keys_per, limit, keys):
+    """Draw ``keys`` keys (the same way :func:`kmp_step` does) and return their sum."""
     a = nb.uint64(alphabet_size)
+    total = nb.uint64(0)
+    t = 0
+    while t < keys:
+        u = accepted_draw(state, limit)
+        n = keys_per
+        if keys - t < n:
+            n = keys - t
+        for _ in range(n):
+            total += u % a
+            u = u // a
+        t += n
+    return total
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def _rng_limit_chunks(states, alphabet_size, keys_per, limit, keys_per_chunk, sums_out):
     for c in nb.prange(states.shape[0]):
-        st = states[c]
-        total = nb.uint64(0)
-        t = 0
-        while t < keys_per_chunk:
-            u = accepted_draw(st, limit)
-            n = keys_per
-            if keys_per_chunk - t < n:
-                n = keys_per_chunk - t
-            for _ in range(n):
-                total += u % a
-                u = u // a
-            t += n
-        sums_out[c] = total
+        sums_out[c] = draw_sum(states[c], alphabet_size, keys_per, limit, keys_per_chunk)

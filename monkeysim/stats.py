@@ -1,0 +1,56 @@
+"""Small statistics helpers: means with confidence intervals, and censored summaries."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class MeanCI:
+    """A sample mean with its standard error and 95% normal interval."""
+
+    mean: float
+    stderr: float
+    n: int
+
+    @property
+    def low(self) -> float:
+        return self.mean - Z95 * self.stderr
+
+    @property
+    def high(self) -> float:
+        return self.mean + Z95 * self.stderr
+
+
+def mean_ci(values) -> MeanCI:
+    """Mean, standard error (sample sd / √n) and 95% interval of ``values``."""
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    if n == 0:
+        return MeanCI(math.nan, math.nan, 0)
+    sd = float(x.std(ddof=1)) if n > 1 else math.nan
+    return MeanCI(float(x.mean()), sd / math.sqrt(n) if n > 1 else math.nan, n)
+
+
+def ks_statistic(samples, cdf) -> float:
+    """Kolmogorov–Smirnov distance between the empirical CDF of integer ``samples`` and a
+    theoretical ``cdf`` (a callable on arrays), evaluated at every jump of the sample."""
+    x = np.sort(np.asarray(samples, dtype=np.float64))
+    n = x.size
+    values, counts = np.unique(x, return_counts=True)
+    ecdf_hi = np.cumsum(counts) / n
+    ecdf_lo = ecdf_hi - counts / n
+    f = cdf(values)
+    f_before = cdf(values - 1)  # integer-valued: CDF just below each jump
+    return float(max(np.max(np.abs(ecdf_hi - f)), np.max(np.abs(ecdf_lo - f_before))))
+
+
+def ks_critical(n: int, alpha: float = 0.01) -> float:
+    """Asymptotic one-sample KS critical value c(α)/√n (conservative for discrete laws)."""
+    c = math.sqrt(-0.5 * math.log(alpha / 2))
+    return c / math.sqrt(n)

@@ -1,0 +1,306 @@
+"""Exact waiting-time theory for random typing.
+
+Stream mode: the number of keystrokes T until the target first appears as a substring. Its
+mean is Conway's correlation formula, ``E[T] = Σ_{k ∈ borders} A**k`` (an exact int), where
+the borders are the lengths k with ``target[:k] == target[-k:]`` (k = L always counts). Its
+distribution comes from the KMP automaton's Markov chain on the transient states 0..L−1.
+
+Document mode: each document of L keys equals the target with probability ``A**-L``; the
+number of documents is geometric, so ``E[T] = L · A**L`` keystrokes.
+
+For N independent monkeys the wall time is the first success ``min(T_1..T_N)`` with survival
+``S(t)**N``; the total work is ``N ×`` wall time keystrokes.
+
+All times are in keystrokes. Survival functions are float64; means are exact Python ints for
+one monkey and float for N monkeys.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .alphabet import Alphabet
+from .automaton import borders, kmp_automaton
+from .errors import InvalidInput, positive_int
+
+MODES = ("stream", "document")
+
+
+def _alphabet_size(alphabet) -> int:
+    if isinstance(alphabet, Alphabet):
+        return alphabet.size
+    return positive_int(alphabet, "alphabet size")
+
+
+def _codes(target, alphabet) -> tuple[int, ...]:
+    """Target as a tuple of codes: encoded with ``alphabet`` if it is an Alphabet and the
+    target a string; a string with an int alphabet uses its distinct characters' order."""
+    if isinstance(target, str):
+        if len(target) == 0:
+            raise InvalidInput("target is empty; give at least one character")
+        if isinstance(alphabet, Alphabet):
+            return tuple(int(c) for c in alphabet.encode(target))
+        size = _alphabet_size(alphabet)
+        order = {c: i for i, c in enumerate(dict.fromkeys(target))}
+        if len(order) > size:
+            raise InvalidInput(
+                f"target has {len(order)} distinct characters but the alphabet only {size}"
+            )
+        return tuple(order[c] for c in target)
+    codes = tuple(int(c) for c in np.asarray(target).ravel())
+    if not codes:
+        raise InvalidInput("target is empty; give at least one character")
+    size = _alphabet_size(alphabet)
+    if max(codes) >= size or min(codes) < 0:
+        raise InvalidInput(f"target codes must lie in 0..{size - 1}")
+    return codes
+
+
+def expected_keystrokes(target, alphabet, mode: str = "stream") -> int:
+    """Exact mean keystrokes for one monkey to type ``target`` (a Python int).
+
+    Args:
+        target: text (str) or codes.
+        alphabet: an :class:`Alphabet` or its size A.
+        mode: ``stream`` (Conway: Σ_{borders k} A**k) or ``document`` (L · A**L).
+    """
+    size = _alphabet_size(alphabet)
+    codes = _codes(target, alphabet)
+    if mode == "stream":
+        return sum(size**k for k in borders(codes))
+    if mode == "document":
+        return len(codes) * size ** len(codes)
+    raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+
+def log10_expected_keystrokes(target, alphabet, mode: str = "stream") -> float:
+    """log10 of :func:`expected_keystrokes` (exact int, so fine for 10**40 and beyond)."""
+    value = expected_keystrokes(target, alphabet, mode)
+    digits = len(str(value))
+    lead = int(str(value)[:17])
+    return math.log10(lead) + digits - 17 if digits > 17 else math.log10(value)
+
+
+@dataclass(frozen=True)
+class WaitingTime:
+    """Exact distribution of the keystrokes T until one monkey types the target.
+
+    Built by :func:`waiting_time`. ``head[t] = P(T > t)`` for ``t = 0..len(head)-1`` is
+    computed by stepping the automaton's chain; beyond the head the chain is in its
+    quasi-stationary regime and ``P(T > t) = head[-1] · (1 − hazard)**(t − t_head)``, exact to
+    float64 precision (the head is extended until the per-step hazard has converged).
+
+    Attributes:
+        length: target length L.
+        alphabet_size: A.
+        mode: ``stream`` or ``document``.
+        mean: exact mean keystrokes (int).
+        hazard: the per-keystroke (stream) or per-document (document) success probability in
+            the tail.
+        head: float64 survival values at t = 0, 1, ... (stream) or at t = 0, L, 2L, ...
+            (document: one entry per document).
+    """
+
+    length: int
+    alphabet_size: int
+    mode: str
+    mean: int
+    hazard: float
+    head: np.ndarray = field(repr=False)
+
+    @property
+    def step(self) -> int:
+        """Keystrokes per step of ``head``: 1 in stream mode, L in document mode."""
+        return 1 if self.mode == "stream" else self.length
+
+    def _log_sf_steps(self, n: np.ndarray) -> np.ndarray:
+        """log P(T > n steps) for integer step counts n ≥ 0 (float64 array)."""
+        n = np.asarray(n, dtype=np.float64)
+        last = len(self.head) - 1
+        out = np.empty_like(n)
+        inside = n <= last
+        with np.errstate(divide="ignore"):
+            out[inside] = np.log(self.head[n[inside].astype(np.int64)])
+        log_tail = math.log(self.head[last]) if self.head[last] > 0 else -math.inf
+        out[~inside] = log_tail + (n[~inside] - last) * math.log1p(-self.hazard)
+        return out
+
+    def sf(self, t) -> np.ndarray:
+        """Survival P(T > t) for keystroke counts ``t`` (array-like of non-negative numbers)."""
+        return np.exp(self.log_sf(t))
+
+    def log_sf(self, t) -> np.ndarray:
+        """Natural log of P(T > t), accurate far into the tail."""
+        t = np.asarray(t, dtype=np.float64)
+        if np.any(t < 0):
+            raise InvalidInput("keystroke counts t must be non-negative")
+        return self._log_sf_steps(np.floor(t / self.step))
+
+    def cdf(self, t) -> np.ndarray:
+        """P(T ≤ t)."""
+        return -np.expm1(self.log_sf(t))
+
+    def quantile(self, q) -> np.ndarray:
+        """Smallest keystroke count t with P(T ≤ t) ≥ q, for q in [0, 1) (float64 array)."""
+        q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        if np.any((q < 0) | (q >= 1)):
+            raise InvalidInput("quantile levels q must lie in [0, 1)")
+        out = np.empty_like(q)
+        last = len(self.head) - 1
+        for i, qi in enumerate(q):
+            target_sf = 1.0 - qi
+            idx = np.nonzero(self.head <= target_sf)[0]
+            if idx.size:
+                steps = float(idx[0])
+            else:
+                # head[last] * (1-h)**(n-last) <= 1-q
+                need = (math.log(target_sf) - math.log(self.head[last])) / math.log1p(-self.hazard)
+                steps = last + math.ceil(need - 1e-9)
+            out[i] = steps * self.step
+        return out
+
+    def restricted_mean(self, budget: int) -> float:
+        """E[min(T, budget)]: the mean keystrokes of a monkey censored at ``budget``.
+
+        ``Σ_{n < budget/step} S(n) · step``: the exact mean of what a budgeted simulation
+        measures (censored monkeys count their whole budget).
+        """
+        steps = positive_int(budget, "budget") // self.step
+        last = len(self.head) - 1
+        if steps <= last:
+            return float(math.fsum(self.head[:steps]) * self.step)
+        head = math.fsum(self.head[:last])
+        rho = -self.hazard
+        # Σ_{n=last}^{steps-1} head[last] (1-h)^(n-last) = head[last] (1 - (1-h)^k) / h
+        k = steps - last
+        tail = self.head[last] * -math.expm1(k * math.log1p(rho)) / self.hazard
+        return float((head + tail) * self.step)
+
+    def log_sf_first(self, t, monkeys: int) -> np.ndarray:
+        """log P(min of N monkeys' T > t) = N · log P(T > t)."""
+        return positive_int(monkeys, "monkeys") * self.log_sf(t)
+
+    def mean_first(self, monkeys: int) -> float:
+        """Mean keystrokes per monkey until the first of N independent monkeys succeeds.
+
+        ``Σ_{n ≥ 0} S(n)**N`` over steps, the head summed exactly and the geometric tail in
+        closed form; multiplied by the step (1 keystroke, or L per document).
+        """
+        n = positive_int(monkeys, "monkeys")
+        if n == 1:
+            return float(self.mean)
+        last = len(self.head) - 1
+        head_n = self.head[:last] ** n
+        tail_start = self.head[last] ** n
+        log_rho_n = n * math.log1p(-self.hazard)
+        tail = tail_start / -math.expm1(log_rho_n) if tail_start > 0 else 0.0
+        return float((math.fsum(head_n) + tail) * self.step)
+
+    def mean_total_work(self, monkeys: int) -> float:
+        """Mean total keystrokes of N monkeys typing until the first success: N × wall time."""
+        return positive_int(monkeys, "monkeys") * self.mean_first(monkeys)
+
+
+@lru_cache(maxsize=256)
+def _stream_head(codes: tuple[int, ...], size: int, tol: float, max_steps: int):
+    """Step the transient chain until the per-step hazard converges; (head, hazard)."""
+    length = len(codes)
+    delta = kmp_automaton(np.array(codes), size)[:length]  # rows of transient states
+    # Q[s, s'] = P(s -> s') among transient states; absorb[s] = P(s -> L)
+    q = np.zeros((length, length))
+    for s in range(length):
+        for key in range(size):
+            nxt = delta[s, key]
+            if nxt < length:
+                q[s, nxt] += 1.0 / size
+    absorb = np.zeros(length)
+    absorb[length - 1] = 1.0 / size  # only the last state can complete the target
+    # cond = conditional distribution over transient states given survival
+    cond = np.zeros(length)
+    cond[0] = 1.0
+    log_s = 0.0
+    head = [1.0]
+    prev_h = -1.0
+    stable = 0
+    for step in range(max_steps):
+        h = float(cond @ absorb)
+        nxt = cond @ q
+        total = nxt.sum()
+        if total <= 0:
+            head.append(0.0)
+            return np.array(head), 1.0
+        cond = nxt / total
+        log_s += math.log1p(-h) if h < 1 else -math.inf
+        head.append(math.exp(log_s))
+        if step >= length and prev_h > 0 and abs(h - prev_h) <= tol * h:
+            stable += 1
+            if stable >= length + 2:
+                return np.array(head), h
+        else:
+            stable = 0
+        prev_h = h
+    raise RuntimeError(f"hazard did not converge within {max_steps} steps")
+
+
+def waiting_time(target, alphabet, mode: str = "stream", tol: float = 1e-15,
+                 max_steps: int = 2_000_000) -> WaitingTime:
+    """The exact distribution of keystrokes until one monkey types ``target``.
+
+    Args:
+        target: text (str) or codes.
+        alphabet: an :class:`Alphabet` or its size A.
+        mode: ``stream`` or ``document``.
+    """
+    size = _alphabet_size(alphabet)
+    codes = _codes(target, alphabet)
+    mean = expected_keystrokes(codes, size, mode)
+    length = len(codes)
+    if mode == "stream":
+        head, hazard = _stream_head(codes, size, tol, max_steps)
+    else:
+        hazard = math.exp(-length * math.log(size))  # A**-L, may underflow to 0 for huge L
+        if hazard == 0.0:
+            hazard = 5e-324
+        head = np.array([1.0])
+    return WaitingTime(length, size, mode, mean, hazard, head)
+
+
+def survival(target, alphabet, t, mode: str = "stream") -> np.ndarray:
+    """P(T > t) for one monkey, for an array of keystroke counts t."""
+    return waiting_time(target, alphabet, mode).sf(t)
+
+
+def expected_first(target, alphabet, monkeys: int, mode: str = "stream") -> float:
+    """Mean wall time (keystrokes per monkey) until the first of N monkeys types the target."""
+    return waiting_time(target, alphabet, mode).mean_first(monkeys)
+
+
+def expected_total_work(target, alphabet, monkeys: int, mode: str = "stream") -> float:
+    """Mean total keystrokes summed over N monkeys until the first success."""
+    return waiting_time(target, alphabet, mode).mean_total_work(monkeys)
+
+
+def brute_force_survival(target, alphabet_size: int, t_max: int) -> np.ndarray:
+    """P(T > t) for t = 0..t_max by plain matrix-vector stepping of the full chain.
+
+    A direct reference for small cases (used by the tests), not for the tail.
+    """
+    codes = _codes(target, alphabet_size)
+    length = len(codes)
+    delta = kmp_automaton(np.array(codes), alphabet_size)
+    p = np.zeros(length + 1)
+    p[0] = 1.0
+    out = [1.0]
+    for _ in range(t_max):
+        nxt = np.zeros(length + 1)
+        for s in range(length):
+            for key in range(alphabet_size):
+                nxt[delta[s, key]] += p[s] / alphabet_size
+        nxt[length] += p[length]
+        p = nxt
+        out.append(1.0 - p[length])
+    return np.array(out)
