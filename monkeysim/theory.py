@@ -207,7 +207,12 @@ class WaitingTime:
 
 @lru_cache(maxsize=256)
 def _stream_head(codes: tuple[int, ...], size: int, tol: float, max_steps: int):
-    """Step the transient chain until the per-step hazard converges; (head, hazard)."""
+    """Step the transient chain until the per-step hazard converges; (head, hazard).
+
+    Stops when the hazard is constant to ``tol`` (relative) for L + 2 steps, or when the
+    survival falls below 1e-300 (chains with repeated eigenvalues, like HT on two keys,
+    converge only like 1/t but their survival vanishes fast).
+    """
     length = len(codes)
     delta = kmp_automaton(np.array(codes), size)[:length]  # rows of transient states
     # Q[s, s'] = P(s -> s') among transient states; absorb[s] = P(s -> L)
@@ -236,6 +241,8 @@ def _stream_head(codes: tuple[int, ...], size: int, tol: float, max_steps: int):
         cond = nxt / total
         log_s += math.log1p(-h) if h < 1 else -math.inf
         head.append(math.exp(log_s))
+        if log_s < _LOG_TINY:  # survival below 1e-300: the rest of the tail is zero in float64
+            return np.array(head), h
         if step >= length and prev_h > 0 and abs(h - prev_h) <= tol * h:
             stable += 1
             if stable >= length + 2:
@@ -244,6 +251,9 @@ def _stream_head(codes: tuple[int, ...], size: int, tol: float, max_steps: int):
             stable = 0
         prev_h = h
     raise RuntimeError(f"hazard did not converge within {max_steps} steps")
+
+
+_LOG_TINY = math.log(1e-300)
 
 
 def waiting_time(target, alphabet, mode: str = "stream", tol: float = 1e-15,

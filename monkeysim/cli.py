@@ -1,0 +1,267 @@
+"""Command-line front end: ``monkeysim COMMAND ...``.
+
+Parses arguments, calls the library, formats tables. No science here. Bad input raised as
+:class:`~monkeysim.errors.InvalidInput` is printed as one line ``monkeysim: error: ...`` on
+stderr with exit status 2 (argparse usage errors too); never a traceback.
+
+Each command has an ``_add_NAME(sub)`` function that registers its parser (with
+``func=_cmd_NAME``) and a ``_cmd_NAME(args) -> int`` that runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import InvalidInput
+
+PROG = "monkeysim"
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102
+        raise InvalidInput(message)
+
+
+def _int(text: str) -> int:
+    """Parse an integer argument; accepts 1e6-style and 1_000_000 spellings of whole numbers."""
+    try:
+        return int(text.replace("_", ""))
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not value.is_integer():
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        return int(value)
+
+
+def _emit_json(obj) -> None:
+    print(json.dumps(obj, default=_json_default))
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _target_text(args) -> str:
+    """The target from a positional TEXT or ``--builtin NAME`` (exactly one of them)."""
+    from . import texts
+
+    text = getattr(args, "text", None)
+    builtin = getattr(args, "builtin", None)
+    if text is not None and builtin is not None:
+        raise InvalidInput("give either TEXT or --builtin NAME, not both")
+    if builtin is not None:
+        return texts.get(builtin)
+    if text is None:
+        raise InvalidInput("give a target: TEXT or --builtin NAME")
+    if text == "":
+        raise InvalidInput("target is empty; give at least one character")
+    return text.replace("\\n", "\n")
+
+
+def _add_target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="?", metavar="TEXT", help="target text to type")
+    p.add_argument("--builtin", metavar="NAME",
+                   help="a built-in target instead of TEXT (see `monkeysim texts`)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--alphabet", metavar="NAME",
+                   help="named alphabet: upper27, lower27, typewriter (default: the smallest "
+                        "that contains the target)")
+    g.add_argument("--alphabet-chars", metavar="CHARS",
+                   help="custom alphabet: these characters, in this order")
+
+
+def _add_common_out(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON object on stdout")
+    p.add_argument("--out", metavar="DIR", type=Path, help=f"write {what} into DIR")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing results in --out")
+
+
+# --- type -----------------------------------------------------------------------------------
+
+def _add_type(sub) -> None:
+    p = sub.add_parser(
+        "type", help="race random monkeys to a target; measured vs exact theory",
+        description="Race N random monkeys (no bananas) to type a target and compare the "
+                    "measured keystrokes with the exact theory. Stream mode: keys until the "
+                    "target appears as a substring; document mode: whole documents of "
+                    "len(target) keys until one is exactly the target.")
+    _add_target_args(p)
+    p.add_argument("--monkeys", type=_int, default=1000, help="number of monkeys (default 1000)")
+    p.add_argument("--budget", type=_int, default=10_000_000,
+                   help="keystrokes per monkey before it is censored (default 10^7)")
+    p.add_argument("--mode", choices=("stream", "document"), default="stream",
+                   help="stream (substring) or document (exact documents) (default stream)")
+    p.add_argument("--threads", type=_int, default=None,
+                   help="numba threads (default: all cores); results do not depend on it")
+    _add_common_out(p, "race.csv (one row per monkey) and race.json")
+    p.set_defaults(func=_cmd_type)
+
+
+def _cmd_type(args) -> int:
+    from .experiments import typing_run
+    from .results import prepare_out_dir
+
+    target = _target_text(args)
+    if args.out is not None:  # refuse before computing anything
+        prepare_out_dir(args.out, args.overwrite, ["race.csv", "race.json"])
+    race, summary = typing_run.run(target, alphabet=args.alphabet,
+                                   alphabet_chars=args.alphabet_chars, monkeys=args.monkeys,
+                                   budget=args.budget, mode=args.mode, seed=args.seed,
+                                   threads=args.threads)
+    if args.out is not None:
+        config = {k: v for k, v in vars(args).items() if k != "func"}
+        path = typing_run.write_outputs(race, summary, args.out, True, config)
+    if args.json:
+        _emit_json(summary.as_json())
+    else:
+        print(typing_run.report(summary))
+        if args.out is not None:
+            print(f"\nwrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+# --- texts ----------------------------------------------------------------------------------
+
+def _add_texts(sub) -> None:
+    p = sub.add_parser("texts", help="list the built-in targets",
+                       description="List the built-in targets with their length, default "
+                                   "alphabet and the exact mean keystrokes for a random "
+                                   "monkey to type them.")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(func=_cmd_texts)
+
+
+def _cmd_texts(args) -> int:
+    from . import theory
+    from .alphabet import default_for
+    from .texts import BUILTIN_TEXTS
+
+    rows = []
+    for name, text in BUILTIN_TEXTS.items():
+        alpha = default_for(text)
+        rows.append({"name": name, "text": text, "length": len(text), "alphabet": alpha.name,
+                     "alphabet_size": alpha.size,
+                     "log10_mean_keystrokes": theory.log10_expected_keystrokes(text, alpha)})
+    if args.json:
+        _emit_json(rows)
+        return 0
+    print(f"{'name':<16}{'L':>4}  {'alphabet':<11}{'log10 E[T]':>11}  text")
+    for r in rows:
+        shown = r["text"].replace("\n", "\\n")
+        print(f"{r['name']:<16}{r['length']:>4}  {r['alphabet']:<11}"
+              f"{r['log10_mean_keystrokes']:>11.2f}  {shown}")
+    print("\nE[T]: exact mean keystrokes for one random monkey (stream mode, Conway's formula)")
+    return 0
+
+
+# --- bench ----------------------------------------------------------------------------------
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="speed benchmarks (baselines side by side, ratios)",
+                       description="Benchmarks that measure baselines side by side in one "
+                                   "process and print ratios.")
+    bsub = p.add_subparsers(dest="bench", metavar="BENCH", required=True, parser_class=_Parser)
+    k = bsub.add_parser("keystrokes", help="keystrokes per second: kernel vs numpy, Python, "
+                        "and the RNG ceiling")
+    k.add_argument("--target", default="MONKEY", help="target text (default MONKEY)")
+    k.add_argument("--monkeys", type=_int, default=1024, help="monkeys (default 1024)")
+    k.add_argument("--budget", type=_int, default=1_000_000,
+                   help="keystrokes per monkey (default 10^6)")
+    k.add_argument("--repeats", type=_int, default=3, help="timed repeats, best kept")
+    k.add_argument("--json", action="store_true", help="print the result as JSON")
+    k.add_argument("--save", metavar="FILE", type=Path,
+                   help="also write the JSON result to FILE (atomically)")
+    k.set_defaults(func=_cmd_bench_keystrokes)
+    m = bsub.add_parser("monkeys", help="throughput and peak memory vs monkey count")
+    m.add_argument("--target", default="HI", help="short target (default HI)")
+    m.add_argument("--max-monkeys", type=_int, default=10_000_000,
+                   help="top of the 1, 10, 100, ... ladder (default 10^7)")
+    m.add_argument("--budget", type=_int, default=2000,
+                   help="keystrokes per monkey (default 2000)")
+    m.add_argument("--json", action="store_true", help="print the result as JSON")
+    m.add_argument("--save", metavar="FILE", type=Path,
+                   help="also write the JSON result to FILE (atomically)")
+    m.set_defaults(func=_cmd_bench_monkeys)
+
+
+def _bench_output(args, res: dict, report: str) -> int:
+    from .results import write_json
+
+    if args.save is not None:
+        write_json(args.save, res)
+    if args.json:
+        _emit_json(res)
+    else:
+        print(report)
+    return 0
+
+
+def _cmd_bench_keystrokes(args) -> int:
+    from .experiments import bench_keystrokes as b
+
+    res = b.run(target=args.target, monkeys=args.monkeys, budget=args.budget,
+                repeats=args.repeats)
+    return _bench_output(args, res, b.report(res))
+
+
+def _cmd_bench_monkeys(args) -> int:
+    from .experiments import bench_monkeys as b
+
+    res = b.run(target=args.target, max_monkeys=args.max_monkeys, budget=args.budget)
+    return _bench_output(args, res, b.report(res))
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog=PROG, description="Infinite monkeys, bananas and RLHF: exact "
+                     "theory, fast simulation and policy-gradient learning.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                parser_class=_Parser)
+    for add in _COMMANDS:
+        add(sub)
+    return parser
+
+
+_COMMANDS = [_add_type, _add_texts, _add_bench]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except InvalidInput as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
