@@ -9,8 +9,9 @@ Key drawing (shared by every kernel that types): one 64-bit xoshiro256** draw ``
 ``u >= limit`` (``limit = A**k * floor(2**64 / A**k)``) are rejected, so every key is
 exactly uniform. Each monkey starts on a fresh draw.
 
-Speed: the alphabet size is passed through ``numba.literally`` so every kernel is compiled
-(and cached) for its A, which turns ``u % A`` and ``u // A`` into multiplications; and the
+Speed: the alphabet size is a compile-time literal (see :func:`call_specialized`), so every
+kernel is compiled (and cached) for its A, which turns ``u % A`` and ``u // A`` into
+multiplications; and the
 automaton is skipped while it sits in state 0 and the key is not the target's first key.
 """
 
@@ -23,6 +24,27 @@ KERNEL_OPTIONS = dict(cache=True, nogil=True)
 PARALLEL_OPTIONS = dict(cache=True, nogil=True, parallel=True)
 
 U64_MAX = (1 << 64) - 1
+
+
+_SPECIALIZED: dict = {}
+
+
+def call_specialized(dispatcher, literal_args: tuple[int, ...], *args):
+    """Call ``dispatcher(*args)`` compiled with ``args[i]`` as a literal for i in literal_args.
+
+    Same result as calling a function that applies ``numba.literally`` to those arguments,
+    without numba's per-call retry of the non-literal signature (about 4 ms a call). The
+    specialisation is compiled (or loaded from the cache) once and its entry point kept.
+    """
+    if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT=1: a plain Python function
+        return dispatcher(*args)
+    types = tuple(nb.types.literal(a) if i in literal_args else nb.typeof(a)
+                  for i, a in enumerate(args))
+    entry = _SPECIALIZED.get((dispatcher, types))
+    if entry is None:
+        entry = dispatcher.compile(types)
+        _SPECIALIZED[(dispatcher, types)] = entry
+    return entry(*args)
 
 
 def keys_per_draw(alphabet_size: int) -> tuple[int, int]:
@@ -146,23 +168,16 @@ def document_step(state, target, alphabet_size, keys_per, limit, budget):
     return t, False
 
 
-@nb.njit(**KERNEL_OPTIONS)
+@nb.njit(**PARALLEL_OPTIONS)
 def race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_per, limit,
                 budget, document_mode, keystrokes_out, found_out):
     """Run a race for ``monkeys`` monkeys, chunk ``c`` typing from ``states[c]``.
 
     Monkeys ``c*chunk_size .. (c+1)*chunk_size-1`` type one after another from their chunk's
     stream; chunks run in parallel. Writes int64 keystrokes and bool found per monkey.
-    ``alphabet_size`` and ``keys_per`` become compile-time constants (``numba.literally``).
+    Call through :func:`call_specialized` with ``alphabet_size`` and ``keys_per`` (arguments
+    5 and 6) as literals.
     """
-    _race_chunks(states, chunk_size, monkeys, delta, target, nb.literally(alphabet_size),
-                 nb.literally(keys_per), limit, budget, document_mode, keystrokes_out,
-                 found_out)
-
-
-@nb.njit(**PARALLEL_OPTIONS)
-def _race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_per, limit,
-                 budget, document_mode, keystrokes_out, found_out):
     n_chunk = states.shape[0]
     length = target.shape[0]
     for c in nb.prange(n_chunk):
@@ -177,16 +192,6 @@ def _race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys
                                 budget)
             keystrokes_out[m] = t
             found_out[m] = f
-
-
-@nb.njit(**KERNEL_OPTIONS)
-def rng_limit_chunks(states, alphabet_size, keys_per, limit, keys_per_chunk, sums_out):
-    """Ceiling benchmark: draw ``keys_per_chunk`` keys per chunk and sum them (no typing).
-
-    Same generator and key drawing (A a compile-time constant) as the race kernel.
-    """
-    _rng_limit_chunks(states, nb.literally(alphabet_size), nb.literally(keys_per), limit,
-                      keys_per_chunk, sums_out)
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -208,6 +213,11 @@ def draw_sum(state, alphabet_size, keys_per, limit, keys):
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def _rng_limit_chunks(states, alphabet_size, keys_per, limit, keys_per_chunk, sums_out):
+def rng_limit_chunks(states, alphabet_size, keys_per, limit, keys_per_chunk, sums_out):
+    """Ceiling benchmark: draw ``keys_per_chunk`` keys per chunk and sum them (no typing).
+
+    Same generator and key drawing as the race kernel; call through :func:`call_specialized`
+    with arguments 1 and 2 as literals.
+    """
     for c in nb.prange(states.shape[0]):
         sums_out[c] = draw_sum(states[c], alphabet_size, keys_per, limit, keys_per_chunk)

@@ -120,7 +120,8 @@ def default_for(text: str) -> Alphabet:
     return named(name)
 
 
-def resolve(text: str, alphabet: Alphabet | str | None = None, chars: str | None = None) -> Alphabet:
+def resolve(text: str, alphabet: Alphabet | str | None = None,
+            chars: str | None = None) -> Alphabet:
     """Pick the alphabet for ``text``: explicit chars, a name, an Alphabet, or the default."""
     if chars is not None and alphabet is not None:
         raise InvalidInput("give either an alphabet name or alphabet characters, not both")

@@ -149,7 +149,8 @@ def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int 
     found = np.zeros(monkeys, dtype=np.bool_)
     with numba_threads(threads) as used:
         start = time.perf_counter()
-        K.race_chunks(states, CHUNK_MONKEYS, monkeys, delta, codes, alpha.size, keys_per,
-                      np.uint64(limit), budget, mode == "document", keystrokes, found)
+        K.call_specialized(K.race_chunks, (5, 6), states, CHUNK_MONKEYS, monkeys, delta, codes,
+                           alpha.size, keys_per, np.uint64(limit), budget, mode == "document",
+                           keystrokes, found)
         seconds = time.perf_counter() - start
     return RaceResult(target, alpha, mode, budget, seed, keystrokes, found, seconds, used)

@@ -6,14 +6,13 @@ import sys
 
 import numpy as np
 import pytest
+from naive import naive_race
 
 from monkeysim import theory, type_race
 from monkeysim.errors import InvalidInput
 from monkeysim.rng import chunk_states
 from monkeysim.stats import ks_critical, ks_statistic
 from monkeysim.typewriter import CHUNK_MONKEYS
-
-from naive import naive_race
 
 Z_CRIT = 3.89  # two-sided z-test at α = 1e-4: a fixed-seed test that should essentially never fail
 
