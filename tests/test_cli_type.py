@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from conftest import assert_clean_error, run_cli
 
 
