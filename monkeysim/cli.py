@@ -232,6 +232,84 @@ def _cmd_bench_monkeys(args) -> int:
     return _bench_output(args, res, b.report(res))
 
 
+# --- compare --------------------------------------------------------------------------------
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="the main job: fewer monkeys or less time, with and without bananas",
+        description="Race random monkeys (no bananas; exact theory everywhere, simulation "
+                    "where affordable) and learning monkeys (exact, prefix, hamming bananas; "
+                    "independent and as a troop) to prefixes of a Shakespeare line and the "
+                    "weasel sentence, across monkey counts. Writes compare.csv (+ JSON "
+                    "sidecar), convergence.csv, summary.json and four figures, and prints a "
+                    "table and a short answer. Checkpoints every finished cell; --resume "
+                    "continues an interrupted run with byte-identical results.")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a seconds-long version (for tests)")
+    size.add_argument("--full", action="store_true",
+                      help="a bigger ladder: every length, N up to 4096, 10 seeds")
+    p.add_argument("--config", metavar="FILE.toml", type=Path,
+                   help="set any CompareConfig field (unknown keys are errors)")
+    p.add_argument("--line", metavar="TEXT|NAME", help="the line whose prefixes are typed "
+                   "(built-in name or text; default hamlet)")
+    p.add_argument("--seeds", type=_int, help="seeds per measured cell")
+    p.add_argument("--threads", type=_int, default=None,
+                   help="numba threads (default: all cores); results do not depend on it")
+    p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="output directory (default: a new runs/compare-YYYYmmdd-HHMMSS)")
+    p.add_argument("--overwrite", action="store_true", help="replace results in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON object on stdout")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args) -> int:
+    import time
+
+    from .experiments import compare, compare_report
+    from .experiments.compare_config import load_toml, make_config
+    from .rng import check_seed
+    from .results import prepare_out_dir
+
+    preset = "quick" if args.quick else "full" if args.full else None
+    toml = load_toml(args.config) if args.config is not None else None
+    cfg = make_config(preset, toml, line=args.line, seeds=args.seeds)
+    check_seed(args.seed)
+    compare.targets(cfg)  # validate lengths against the line before touching the disk
+    if args.out is None:
+        if args.resume:
+            raise InvalidInput("--resume needs --out DIR (the run to continue)")
+        out = Path("runs") / time.strftime("compare-%Y%m%d-%H%M%S")
+        while out.exists():
+            out = out.with_name(out.name + "-1")
+    else:
+        out = args.out
+    if args.resume:
+        if not (out / "manifest.json").exists():
+            raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        prepare_out_dir(out, args.overwrite, compare_report.FILES + ["manifest.json", "cells"])
+        if args.overwrite and (out / "cells").exists():
+            import shutil
+
+            shutil.rmtree(out / "cells")
+    print(f"writing into {out}", file=sys.stderr)
+    result = compare.run(cfg, out, seed=args.seed, resume=args.resume, threads=args.threads,
+                         quiet=args.quiet or args.json)
+    summary = compare_report.summarize(result)
+    if args.json:
+        _emit_json({"out": str(out), **summary})
+    else:
+        print(compare_report.table(summary, cfg))
+        print(f"\n{result.seconds:.1f} s; results and figures in {out}")
+    return 0
+
+
 # --- main -----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_type, _add_texts, _add_bench]
+_COMMANDS = [_add_compare, _add_type, _add_texts, _add_bench]
 
 
 def main(argv: list[str] | None = None) -> int:

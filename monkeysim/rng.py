@@ -52,6 +52,15 @@ def numpy_generator(seed: int, chunk: int = 0, stream: int = 0) -> np.random.Gen
     return np.random.default_rng(np.random.SeedSequence(check_seed(seed), spawn_key=key))
 
 
+def derived_seed(seed: int, *key: int) -> int:
+    """A 63-bit integer seed for a sub-run (e.g. one cell of an experiment), derived from the
+    root ``seed`` and an integer ``key`` via ``SeedSequence(seed, spawn_key=key)``; the same
+    for the same key whatever order sub-runs are computed in."""
+    words = np.random.SeedSequence(check_seed(seed), spawn_key=tuple(int(k) for k in key)
+                                   ).generate_state(2, np.uint32)
+    return int((int(words[0]) << 31) ^ int(words[1])) & ((1 << 63) - 1)
+
+
 def n_chunks(total: int, chunk_size: int) -> int:
     """Number of chunks of ``chunk_size`` needed to cover ``total`` items."""
     if chunk_size <= 0:

@@ -1,0 +1,43 @@
+"""Shared by the figure scripts: run (or reuse) the default `monkeysim compare` run.
+
+The run is checkpointed in ``runs/results-cache`` (ignored by git), so the four scripts
+compute it once; each script then writes its own figure, and the tables, into ``results/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monkeysim.experiments import compare, compare_report  # noqa: E402
+from monkeysim.experiments.compare_config import make_config  # noqa: E402
+
+RESULTS = ROOT / "results"
+CACHE = ROOT / "runs" / "results-cache"
+SEED = 0
+
+
+def default_run() -> compare.CompareRun:
+    """The default compare run (seed 0), resumed from the cache when it is there."""
+    cfg = make_config()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    run = compare.run(cfg, CACHE, seed=SEED, resume=True)
+    RESULTS.mkdir(exist_ok=True)
+    for name in ("compare.csv", "compare.json", "convergence.csv", "convergence.json",
+                 "summary.json"):
+        shutil.copyfile(CACHE / name, RESULTS / name)
+    return run
+
+
+def save_figure(name: str) -> Path:
+    """Copy figure ``name`` of the default run into results/."""
+    shutil.copyfile(CACHE / name, RESULTS / name)
+    print(f"wrote {RESULTS / name}")
+    return RESULTS / name
+
+
+__all__ = ["compare_report", "default_run", "save_figure"]

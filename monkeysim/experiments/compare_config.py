@@ -1,0 +1,125 @@
+"""Configuration of `monkeysim compare`: a frozen dataclass, presets and TOML loading."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InvalidInput, positive_int
+
+REWARDS = ("exact", "prefix", "hamming", "levenshtein", "ngram", "words")
+ALGOS = ("reinforce", "rloo", "grpo", "ppo")
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Everything `monkeysim compare` measures. Times are keystrokes per monkey."""
+
+    line: str = "hamlet"
+    """Built-in name or text of the line whose prefixes are typed (default: the Hamlet line)."""
+    lengths: tuple[int, ...] = (2, 3, 4, 6, 8, 12, 16, 24, 32, 41)
+    """Prefix lengths of the line (each ≤ its length)."""
+    weasel: bool = True
+    """Also race to the weasel sentence (METHINKS IT IS LIKE A WEASEL, upper27)."""
+    monkeys: tuple[int, ...] = (1, 4, 16, 64, 256)
+    """Monkey counts N, the ladder of the "fewer monkeys or less time" frontier."""
+    length_sweep_monkeys: int = 1
+    """N for the time-to-target vs length sweep."""
+    frontier_length: int = 4
+    """Prefix length of the line for the monkey-count sweep (the weasel is swept too)."""
+    seeds: int = 3
+    """Seeds (independent repetitions) per measured cell."""
+    rewards: tuple[str, ...] = ("exact", "prefix", "hamming")
+    """Reward kinds of the learning monkeys."""
+    algo: str = "rloo"
+    """Policy-gradient algorithm of the learning monkeys."""
+    convergence_algos: tuple[str, ...] = ALGOS
+    """Algorithms compared in the convergence figure (weasel, hamming bananas)."""
+    budget: int = 1_000_000
+    """Keystrokes per monkey before a run is censored (random and learning alike)."""
+    random_max_keystrokes: int = 3_000_000_000
+    """Random typing is simulated only where the expected total keystrokes of a race stay
+    below this; elsewhere only the exact theory is reported."""
+    batch: int = 4
+    """Documents per monkey per update of the learning monkeys."""
+    lr: float = 0.5
+    """Learning rate of the learning monkeys (Adam)."""
+
+    def __post_init__(self) -> None:
+        for name in ("lengths", "monkeys", "rewards", "convergence_algos"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+            if len(getattr(self, name)) == 0:
+                raise InvalidInput(f"{name} is empty; give at least one value")
+        for n in self.lengths:
+            positive_int(n, "lengths entry")
+            if n < 1:
+                raise InvalidInput(f"lengths entries must be ≥ 1, got {n}")
+        for n in self.monkeys:
+            positive_int(n, "monkeys entry")
+        if list(self.monkeys) != sorted(set(self.monkeys)):
+            raise InvalidInput(f"monkeys ladder must be strictly increasing, got "
+                               f"{list(self.monkeys)}")
+        positive_int(self.length_sweep_monkeys, "length_sweep_monkeys")
+        positive_int(self.frontier_length, "frontier_length")
+        positive_int(self.seeds, "seeds")
+        positive_int(self.budget, "budget")
+        positive_int(self.random_max_keystrokes, "random_max_keystrokes")
+        positive_int(self.batch, "batch")
+        if self.batch < 2 and self.algo in ("rloo", "grpo"):
+            raise InvalidInput(f"batch must be ≥ 2 for {self.algo}, got {self.batch}")
+        for r in self.rewards:
+            if r not in REWARDS:
+                raise InvalidInput(f"unknown reward {r!r}; choose from {', '.join(REWARDS)}")
+        for a in (self.algo, *self.convergence_algos):
+            if a not in ALGOS:
+                raise InvalidInput(f"unknown algorithm {a!r}; choose from {', '.join(ALGOS)}")
+        if not (isinstance(self.lr, int | float) and self.lr > 0 and self.lr == self.lr):
+            raise InvalidInput(f"lr must be a positive number, got {self.lr!r}")
+        if not isinstance(self.line, str) or not self.line:
+            raise InvalidInput("line is empty; give a built-in name or some text")
+
+    def to_dict(self) -> dict:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_length=3,
+             seeds=2, budget=200_000, random_max_keystrokes=200_000_000,
+             convergence_algos=("reinforce", "rloo"))
+FULL = dict(lengths=tuple(range(2, 42)), monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
+                                                   2048, 4096),
+            seeds=10, budget=10_000_000, random_max_keystrokes=50_000_000_000)
+
+def load_toml(path: Path) -> dict:
+    """Read a TOML file of CompareConfig fields; unknown keys are errors."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise InvalidInput(f"--config {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"--config {str(path)!r} is not valid TOML: {exc}") from None
+    known = {f.name for f in dataclasses.fields(CompareConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidInput(f"unknown key {unknown[0]!r} in {str(path)!r}; allowed keys: "
+                           f"{', '.join(sorted(known))}")
+    return data
+
+def make_config(preset: str | None = None, toml: dict | None = None, **overrides) -> CompareConfig:
+    """Defaults, then a preset (``quick``/``full``), then TOML values, then explicit overrides."""
+    values: dict = {}
+    if preset == "quick":
+        values.update(QUICK)
+    elif preset == "full":
+        values.update(FULL)
+    elif preset is not None:
+        raise InvalidInput(f"unknown preset {preset!r}; choose quick or full")
+    values.update(toml or {})
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return CompareConfig(**values)
+    except TypeError as exc:
+        raise InvalidInput(f"bad config value: {exc}") from None
+

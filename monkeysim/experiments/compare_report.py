@@ -1,0 +1,197 @@
+"""Tables, the short answer, files and figures of `monkeysim compare`."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..results import atomic_write_bytes, sidecar, write_table
+from .compare import COLUMNS, CONVERGENCE_COLUMNS, CompareRun
+
+FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "summary.json",
+         "time_to_target.png", "monkey_counts.png", "convergence.png", "reward_shaping.png"]
+
+
+def _f(v) -> float:
+    return float(v) if v not in ("", None) else math.nan
+
+
+def group(rows, *keys) -> dict:
+    """Rows grouped by the values of the named columns."""
+    idx = [COLUMNS.index(k) for k in keys]
+    out = defaultdict(list)
+    for r in rows:
+        out[tuple(r[i] for i in idx)].append(r)
+    return out
+
+
+def cell_stats(rows, time_col="wall_time_keystrokes", cens_col="censored") -> dict:
+    """Across seeds: restricted mean (censored runs count their budget), median, min, max,
+    and how many seeds were censored. Censored values are lower bounds."""
+    t = np.array([_f(r[COLUMNS.index(time_col)]) for r in rows])
+    c = np.array([int(r[COLUMNS.index(cens_col)] or 0) for r in rows])
+    total_col = "total_work_keystrokes" if time_col.startswith("wall") else (
+        "greedy_total_work_keystrokes")
+    w = np.array([_f(r[COLUMNS.index(total_col)]) for r in rows])
+    calls_col = "reviewer_calls" if cens_col == "censored" else "greedy_reviewer_calls"
+    calls = np.array([_f(r[COLUMNS.index(calls_col)]) for r in rows])
+    return {"restricted_mean": float(np.mean(t)), "median": float(np.median(t)),
+            "min": float(np.min(t)), "max": float(np.max(t)), "censored": int(c.sum()),
+            "seeds": len(rows), "total_work_median": float(np.median(w)),
+            "reviewer_calls_median": float(np.median(calls)) if not np.all(np.isnan(calls))
+            else None}
+
+
+def summarize(run: CompareRun) -> dict:
+    """The measured answer: bananas' savings per length, and what more monkeys buy."""
+    cfg = run.config
+    rows = run.rows
+    theory = {k: _f(v[0][COLUMNS.index("wall_time_keystrokes")])
+              for k, v in group([r for r in rows if r[3].startswith("theory_")],
+                                "target", "length", "method", "monkeys").items()}
+    measured = group([r for r in rows if not r[3].startswith("theory_")],
+                     "target", "length", "method", "reward", "monkeys")
+    n_len = cfg.length_sweep_monkeys
+    lengths = []
+    seen = sorted({(r[0], r[1]) for r in rows if r[5] == n_len and r[3] == "learn_independent"},
+                  key=lambda x: (x[0] != "line", x[1]))
+    for tgt, length in seen:
+        entry = {"target": tgt, "length": length,
+                 "random_stream_theory": theory.get((tgt, length, "theory_stream", n_len)),
+                 "random_document_theory": theory.get((tgt, length, "theory_document", n_len))}
+        for mode in ("stream", "document"):
+            rs = measured.get((tgt, length, f"random_{mode}", "none", n_len))
+            if rs:
+                entry[f"random_{mode}_measured"] = cell_stats(rs)
+        for reward in cfg.rewards:
+            rs = measured.get((tgt, length, "learn_independent", reward, n_len))
+            if rs:
+                entry[f"bananas_{reward}"] = cell_stats(rs)
+                entry[f"bananas_{reward}_greedy"] = cell_stats(
+                    rs, "greedy_wall_time_keystrokes", "greedy_censored")
+                med = entry[f"bananas_{reward}"]["median"]
+                if entry["random_document_theory"] and med > 0:
+                    entry[f"savings_{reward}"] = entry["random_document_theory"] / med
+        lengths.append(entry)
+    ladder = []
+    frontier = sorted({(r[0], r[1]) for r in rows if r[3] == "learn_troop"},
+                      key=lambda x: (x[0] != "line", x[1]))
+    for tgt, length in frontier:
+        methods = {}
+        for mode in ("stream", "document"):
+            methods[f"theory_{mode}"] = {
+                n: {"wall": theory[(tgt, length, f"theory_{mode}", n)],
+                    "total": n * theory[(tgt, length, f"theory_{mode}", n)]}
+                for n in cfg.monkeys if (tgt, length, f"theory_{mode}", n) in theory}
+            rand = {n: cell_stats(measured[(tgt, length, f"random_{mode}", "none", n)])
+                    for n in cfg.monkeys if (tgt, length, f"random_{mode}", "none", n) in measured}
+            if rand:
+                methods[f"random_{mode}"] = rand
+        for reward in cfg.rewards:
+            for layout in ("independent", "troop"):
+                got = {n: cell_stats(measured[(tgt, length, f"learn_{layout}", reward, n)])
+                       for n in cfg.monkeys
+                       if (tgt, length, f"learn_{layout}", reward, n) in measured}
+                if got:
+                    methods[f"{layout}_{reward}"] = got
+        ladder.append({"target": tgt, "length": length, "methods": methods})
+    return {"lengths": lengths, "ladder": ladder, "seconds": run.seconds,
+            "monkeys": list(cfg.monkeys), "length_sweep_monkeys": n_len,
+            "answer": answer_lines(lengths, ladder, cfg)}
+
+
+def _fmt(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if x >= 1e6:
+        return f"{x:.2e}"
+    return f"{x:,.0f}"
+
+
+def answer_lines(lengths, ladder, cfg) -> list[str]:
+    """A short answer in words, computed from the measured data."""
+    out = []
+    best = "hamming" if "hamming" in cfg.rewards else cfg.rewards[-1]
+    sav = [(e["target"], e["length"], e.get(f"savings_{best}"),
+            e.get(f"bananas_{best}", {}).get("censored", 0)) for e in lengths]
+    sav = [s for s in sav if s[2] is not None]
+    if sav:
+        parts = [f"{'weasel' if t == 'weasel' else f'L={ln}'}: {s:.3g}×"
+                 + (" (censored, lower bound)" if c else "") for t, ln, s, c in sav]
+        out.append(f"Less time: with {best} bananas one monkey needs fewer keystrokes than "
+                   f"the exact random-document mean by " + ", ".join(parts) + ".")
+    if "exact" in cfg.rewards:
+        cens = [e for e in lengths if e.get("bananas_exact", {}).get("censored")]
+        if cens:
+            out.append(f"Sparse (exact) bananas help nothing until the first hit: censored at "
+                       f"the budget of {cfg.budget:,} keystrokes for lengths ≥ "
+                       f"{min(e['length'] for e in cens)} (like random typing).")
+    for lad in ladder:
+        m = lad["methods"]
+        lo, hi = min(cfg.monkeys), max(cfg.monkeys)
+        name = "weasel" if lad["target"] == "weasel" else f"L={lad['length']} prefix"
+        td = m.get("theory_document", {})
+        if lo in td and hi in td:
+            out.append(f"More monkeys without bananas ({name}): N={lo}→{hi} divides wall time "
+                       f"by {td[lo]['wall'] / td[hi]['wall']:.3g} but total work changes "
+                       f"×{td[hi]['total'] / td[lo]['total']:.3g} (theory).")
+        for layout in ("independent", "troop"):
+            g = m.get(f"{layout}_{best}", {})
+            if lo in g and hi in g:
+                out.append(
+                    f"More monkeys with {best} bananas, {layout} ({name}): N={lo}→{hi} wall time "
+                    f"×{g[hi]['median'] / g[lo]['median']:.3g}, total work "
+                    f"×{g[hi]['total_work_median'] / g[lo]['total_work_median']:.3g} (medians).")
+    return out
+
+
+def table(summary: dict, cfg) -> str:
+    """Printed table: keystrokes per monkey to the target, random vs bananas."""
+    rewards = list(cfg.rewards)
+    head = (f"{'target':<8}{'L':>4}  {'random stream':>14}{'random doc':>12}"
+            + "".join(f"{'bananas ' + r:>17}" for r in rewards)
+            + f"{'savings':>10}")
+    lines = [f"keystrokes per monkey until the target is first typed "
+             f"(N = {summary['length_sweep_monkeys']}; theory for random, median over seeds "
+             f"for bananas; ≥ = censored)", head]
+    best = "hamming" if "hamming" in rewards else rewards[-1]
+    for e in summary["lengths"]:
+        cells = ""
+        for r in rewards:
+            st = e.get(f"bananas_{r}")
+            cells += f"{('≥' if st and st['censored'] else '') + _fmt(st['median'] if st else None):>17}"
+        s = e.get(f"savings_{best}")
+        lines.append(f"{e['target']:<8}{e['length']:>4}  {_fmt(e['random_stream_theory']):>14}"
+                     f"{_fmt(e['random_document_theory']):>12}{cells}"
+                     f"{(f'{s:.3g}×' if s else '—'):>10}")
+    lines += ["", "Answer:"] + [f"  - {a}" for a in summary["answer"]]
+    return "\n".join(lines)
+
+
+def write(run: CompareRun, seed: int) -> None:
+    """compare.csv + sidecar, convergence.csv + sidecar, summary.json and the figures."""
+    from .. import plots_compare as pc
+
+    out = run.out
+    cfg = run.config.to_dict()
+    meta = sidecar(cfg, seed, columns=COLUMNS, seconds=run.seconds)
+    write_table(out / "compare.csv", COLUMNS, run.rows, meta)
+    write_table(out / "convergence.csv", CONVERGENCE_COLUMNS, run.convergence,
+                sidecar(cfg, seed, columns=CONVERGENCE_COLUMNS))
+    summary = summarize(run)
+    atomic_write_bytes(out / "summary.json",
+                       (json.dumps(summary, indent=2, default=str) + "\n").encode())
+    figs = {"time_to_target.png": pc.time_to_target(run),
+            "monkey_counts.png": pc.monkey_counts(run),
+            "convergence.png": pc.convergence(run),
+            "reward_shaping.png": pc.reward_shaping(run)}
+    for name, fig in figs.items():
+        pc.save(fig, out / name)
+
+
+def load_summary(out: Path) -> dict:
+    return json.loads((Path(out) / "summary.json").read_text())
