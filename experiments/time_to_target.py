@@ -1,4 +1,5 @@
-"""Time to target vs target length: random typing (exact theory lines, measured points) vs learning monkeys.
+"""Time to target vs target length: random typing (exact theory lines, measured points)
+vs learning monkeys.
 
 Regenerates results/time_to_target.png (and the compare tables) from the default compare run.
 Run: python experiments/time_to_target.py

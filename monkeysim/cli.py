@@ -272,8 +272,8 @@ def _cmd_compare(args) -> int:
 
     from .experiments import compare, compare_report
     from .experiments.compare_config import load_toml, make_config
-    from .rng import check_seed
     from .results import prepare_out_dir
+    from .rng import check_seed
 
     preset = "quick" if args.quick else "full" if args.full else None
     toml = load_toml(args.config) if args.config is not None else None

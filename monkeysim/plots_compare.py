@@ -158,8 +158,8 @@ def convergence(run) -> Figure:
     fig = Figure(figsize=(7, 4.5))
     ax = fig.add_subplot(1, 1, 1)
     by_algo = defaultdict(lambda: defaultdict(list))
-    length = None
-    for algo, seed, step, calls, correct, length, _ in run.convergence:
+    length = run.convergence[-1][5] if run.convergence else None
+    for algo, seed, _step, calls, correct, _length, _reward in run.convergence:
         by_algo[algo][seed].append((calls, correct))
     for k, (algo, seeds) in enumerate(by_algo.items()):
         grid_max = max(c for v in seeds.values() for c, _ in v)

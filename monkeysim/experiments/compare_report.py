@@ -163,7 +163,8 @@ def table(summary: dict, cfg) -> str:
         cells = ""
         for r in rewards:
             st = e.get(f"bananas_{r}")
-            cells += f"{('≥' if st and st['censored'] else '') + _fmt(st['median'] if st else None):>17}"
+            shown = ("≥" if st and st["censored"] else "") + _fmt(st["median"] if st else None)
+            cells += f"{shown:>17}"
         s = e.get(f"savings_{best}")
         lines.append(f"{e['target']:<8}{e['length']:>4}  {_fmt(e['random_stream_theory']):>14}"
                      f"{_fmt(e['random_document_theory']):>12}{cells}"
