@@ -1,0 +1,60 @@
+"""Learning cells of `monkeysim compare`: monkeys that learn from bananas.
+
+A cell trains N monkeys (independent policies, or a troop sharing one) with the configured
+algorithm until a monkey has typed the target *and* the greedy document is the target, or the
+budget of keystrokes per monkey runs out. Times are converted to the compare units:
+wall time = reviewer calls per monkey × L keystrokes, total work = N × wall time.
+"""
+
+from __future__ import annotations
+
+from ..train import TrainConfig, train
+from .compare_config import CompareConfig
+
+
+def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, length: int,
+                  seed: int, algo: str | None = None, stop: str = "both") -> TrainConfig:
+    docs_per_monkey = max(cfg.batch, cfg.budget // length)
+    return TrainConfig(algo=algo or cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
+                       batch=cfg.batch, lr=cfg.lr, max_reviewer_calls=monkeys * docs_per_monkey,
+                       stop=stop, seed=seed, threads=None)
+
+
+def learn_row(cfg: CompareConfig, tgt, length: int, reward: str, layout: str, monkeys: int,
+              seed: int, seed_index: int) -> list:
+    """One row of compare.csv for a learning cell (see ``compare.COLUMNS``)."""
+    text = tgt.prefix(length)
+    tc = _train_config(cfg, reward, layout == "troop", monkeys, length, seed)
+    res = train(tc, text, tgt.alphabet)
+    per_monkey_budget = res.steps * tc.batch * length  # keystrokes each monkey typed
+    if res.typed:
+        wall = res.typed_wall_reviewer_calls * length
+        calls = res.typed_reviewer_calls
+    else:
+        wall = per_monkey_budget
+        calls = res.steps * tc.batch * monkeys
+    if res.solved:
+        g_wall = res.wall_reviewer_calls * length
+        g_calls = res.reviewer_calls
+    else:
+        g_wall = per_monkey_budget
+        g_calls = res.steps * tc.batch * monkeys
+    return [tgt.name, length, tgt.alphabet.size, f"learn_{layout}", reward, monkeys,
+            seed_index, wall, monkeys * wall, calls, int(not res.typed), g_wall,
+            monkeys * g_wall, g_calls, int(not res.solved), cfg.budget]
+
+
+def convergence_rows(cfg: CompareConfig, algo: str, seed: int, seed_index: int) -> list[list]:
+    """Per-step greedy correctness of one monkey on the weasel with hamming bananas."""
+    from .. import texts
+    from ..alphabet import named
+
+    text = texts.get("weasel")
+    tc = _train_config(cfg, "hamming", False, 1, len(text), seed, algo=algo, stop="solved")
+    res = train(tc, text, named("upper27"))
+    m = res.metrics
+    rows = [[algo, seed_index, 0, 0, res.greedy_correct_initial, len(text), ""]]
+    for i in range(res.steps):
+        rows.append([algo, seed_index, int(m["step"][i]), int(m["reviewer_calls"][i]),
+                     int(m["greedy_correct"][i]), len(text), float(m["reward_mean"][i])])
+    return rows

@@ -1,0 +1,145 @@
+"""`monkeysim compare`: end to end (--quick), resume, kill safety and bad input."""
+
+import csv
+import json
+import math
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import assert_clean_error, run_cli
+
+from monkeysim.experiments import compare
+from monkeysim.experiments.compare_config import make_config
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "quick"
+    p = run_cli("compare", "--quick", "--out", out, "--json")
+    assert p.returncode == 0, p.stderr
+    return out, json.loads(p.stdout)
+
+
+def test_quick_schema_and_files(quick_run):
+    out, summary = quick_run
+    with open(out / "compare.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == compare.COLUMNS
+    body = rows[1:]
+    methods = {r[3] for r in body}
+    assert {"theory_stream", "theory_document", "random_stream", "random_document",
+            "learn_independent", "learn_troop"} <= methods
+    assert {r[4] for r in body if r[3].startswith("learn")} == {"exact", "prefix", "hamming"}
+    for r in body:
+        assert float(r[7]) > 0 and float(r[8]) >= float(r[7])  # total ≥ wall
+        assert r[10] in ("0", "1")
+        if r[3].startswith("learn") or r[3].startswith("random"):
+            assert r[6] != "" and int(r[15]) > 0
+    meta = json.loads((out / "compare.json").read_text())
+    assert meta["config"]["seeds"] == 2 and "versions" in meta and "git_revision" in meta
+    for name in ("time_to_target.png", "monkey_counts.png", "convergence.png",
+                 "reward_shaping.png", "convergence.csv", "summary.json"):
+        assert (out / name).stat().st_size > 0
+    assert summary["answer"] and summary["lengths"]
+
+
+def test_hamming_bananas_beat_random_typing(quick_run):
+    _, summary = quick_run
+    checked = 0
+    for e in summary["lengths"]:
+        if e["target"] == "line" and e["length"] >= 6:
+            bananas = e["bananas_hamming"]
+            assert bananas["censored"] == 0
+            # worst seed of the bananas vs the exact mean of random documents
+            assert bananas["max"] < e["random_document_theory"]
+            assert bananas["max"] < e["random_stream_theory"]
+            checked += 1
+    assert checked >= 1
+
+
+def test_resume_after_interrupt_is_byte_identical(tmp_path):
+    cfg = make_config("quick", weasel=False, lengths=[2, 6], monkeys=[1, 4],
+                      convergence_algos=["rloo"])
+    whole = tmp_path / "whole"
+    compare.run(cfg, whole, seed=3, quiet=True)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_3(i):
+        if i == 2:
+            raise Stop
+
+    part = tmp_path / "part"
+    with pytest.raises(Stop):
+        compare.run(cfg, part, seed=3, quiet=True, after_cell=stop_after_3)
+    assert not (part / "compare.csv").exists()
+    assert len(list((part / "cells").iterdir())) == 3
+    compare.run(cfg, part, seed=3, resume=True, quiet=True)
+    assert (part / "compare.csv").read_bytes() == (whole / "compare.csv").read_bytes()
+    assert (part / "convergence.csv").read_bytes() == (whole / "convergence.csv").read_bytes()
+
+
+def test_killed_run_leaves_no_partial_csv_and_resumes(tmp_path):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "monkeysim", "compare", "--quick", "--out",
+                             str(out), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        cells = out / "cells"
+        if cells.exists() and len(list(cells.glob("*.json"))) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if (out / "compare.csv").exists():  # the run finished before the kill: it is whole
+        pytest.skip("run finished before it could be killed")
+    assert not list(out.glob("*.csv"))
+    p = run_cli("compare", "--quick", "--out", out, "--resume", "--json")
+    assert p.returncode == 0, p.stderr
+    fresh = tmp_path / "fresh"
+    assert run_cli("compare", "--quick", "--out", fresh, "--json").returncode == 0
+    assert (out / "compare.csv").read_bytes() == (fresh / "compare.csv").read_bytes()
+
+
+def test_existing_out_needs_overwrite(quick_run):
+    out, _ = quick_run
+    before = (out / "compare.csv").read_bytes()
+    assert_clean_error(run_cli("compare", "--quick", "--out", out), "--overwrite")
+    assert (out / "compare.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("toml, fragment", [
+    ("monkeys = [1, 4]\nbananas = 3\n", "bananas"),
+    ("monkeys = []\n", "monkeys is empty"),
+    ("lengths = [2, 500]\n", "exceed"),
+    ("rewards = ['cake']\n", "cake"),
+    ("seeds = 0\n", "seeds"),
+    ("monkeys = [4, 1]\n", "increasing"),
+    ("this is not toml", "TOML"),
+])
+def test_bad_config_clean_error(tmp_path, toml, fragment):
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    out = tmp_path / "o"
+    assert_clean_error(run_cli("compare", "--quick", "--config", path, "--out", out), fragment)
+    assert not (out / "compare.csv").exists()
+
+
+def test_resume_without_run_and_missing_config(tmp_path):
+    assert_clean_error(run_cli("compare", "--quick", "--out", tmp_path / "none", "--resume"),
+                       "no run")
+    assert_clean_error(run_cli("compare", "--config", tmp_path / "missing.toml"),
+                       "does not exist")
+
+
+def test_theory_rows_cover_unreachable_lengths():
+    cfg = make_config("quick")
+    rows = compare.theory_rows(cfg)
+    longest = max((r for r in rows if r[3] == "theory_stream" and r[5] == 1),
+                  key=lambda r: r[1])
+    assert math.isclose(float(longest[7]), 96.0 ** 8, rel_tol=1e-5)
