@@ -99,3 +99,131 @@ def naive_race(states, chunk_size, monkeys, target, a, budget, mode):
             else:
                 out.append(naive_document_monkey(typist, target, budget))
     return out
+
+
+# --- policies and policy gradients (issue 5) ------------------------------------------------
+# Brute force over all A**L documents of a tiny policy: exact expected reward, its gradient,
+# exact KL / entropy, and the exact expectation of GRPO's update over all groups.
+
+import itertools  # noqa: E402
+import math  # noqa: E402
+
+
+def policy_rows(kind: str, order: int, a: int, doc) -> list[int]:
+    """The logit row used for each key of ``doc`` (positional: i; context: last n−1 keys in
+    base A+1, the start symbol being the digit A)."""
+    rows = []
+    base = a + 1
+    n_rows = base ** (order - 1)
+    ctx = [a] * (order - 1)
+    for i, key in enumerate(doc):
+        if kind == "positional":
+            rows.append(i)
+        else:
+            r = 0
+            for d in ctx:
+                r = r * base + d
+            rows.append(r % n_rows if n_rows > 1 else 0)
+        if order > 1:
+            ctx = ctx[1:] + [key]
+    return rows
+
+
+def log_softmax_rows(theta) -> list[list[float]]:
+    out = []
+    for row in theta:
+        mx = max(row)
+        lse = mx + math.log(sum(math.exp(x - mx) for x in row))
+        out.append([x - lse for x in row])
+    return out
+
+
+def all_documents(length: int, a: int):
+    return list(itertools.product(range(a), repeat=length))
+
+
+def doc_log_prob(logp, kind, order, a, doc) -> float:
+    return sum(logp[r][k] for r, k in zip(policy_rows(kind, order, a, doc), doc, strict=True))
+
+
+def doc_score(logp, kind, order, a, doc) -> list[list[float]]:
+    """∇_θ log π(doc) as a nested list [R][A]: Σ_tokens (e_key − p[row]) in the token's row."""
+    g = [[0.0] * a for _ in logp]
+    for r, k in zip(policy_rows(kind, order, a, doc), doc, strict=True):
+        for b in range(a):
+            g[r][b] -= math.exp(logp[r][b])
+        g[r][k] += 1.0
+    return g
+
+
+def exact_objective_gradient(theta, kind, order, a, length, reward, theta_ref=None,
+                             beta=0.0, alpha=0.0):
+    """(J, ∇(J − β KL(π‖π_ref) + α H(π))) by enumeration; ``reward`` maps doc tuple → float."""
+    logp = log_softmax_rows(theta)
+    logq = log_softmax_rows(theta_ref) if theta_ref is not None else logp
+    grad = [[0.0] * a for _ in theta]
+    value = 0.0
+    for doc in all_documents(length, a):
+        lp = doc_log_prob(logp, kind, order, a, doc)
+        lq = doc_log_prob(logq, kind, order, a, doc)
+        p = math.exp(lp)
+        value += p * reward[doc]
+        w = p * (reward[doc] - beta * (lp - lq) - alpha * lp)
+        s = doc_score(logp, kind, order, a, doc)
+        for r in range(len(theta)):
+            for b in range(a):
+                grad[r][b] += w * s[r][b]
+    return value, grad
+
+
+def exact_kl_entropy(theta, theta_ref, kind, order, a, length):
+    """Exact KL(π‖π_ref) and H(π) of whole documents by enumeration (nats)."""
+    logp = log_softmax_rows(theta)
+    logq = log_softmax_rows(theta_ref)
+    kl = 0.0
+    h = 0.0
+    for doc in all_documents(length, a):
+        lp = doc_log_prob(logp, kind, order, a, doc)
+        lq = doc_log_prob(logq, kind, order, a, doc)
+        kl += math.exp(lp) * (lp - lq)
+        h -= math.exp(lp) * lp
+    return kl, h
+
+
+def expected_k3_direction(theta, theta_ref, kind, order, a, length):
+    """E_x[Σ_tokens −(1 − π_ref/π)(token) ∇ log π(token)]: the ascent direction of the k3
+    penalty per unit β (GRPO style), by enumeration."""
+    logp = log_softmax_rows(theta)
+    logq = log_softmax_rows(theta_ref)
+    grad = [[0.0] * a for _ in theta]
+    for doc in all_documents(length, a):
+        p = math.exp(doc_log_prob(logp, kind, order, a, doc))
+        for r, k in zip(policy_rows(kind, order, a, doc), doc, strict=True):
+            c = -(1.0 - math.exp(logq[r][k] - logp[r][k]))
+            for b in range(a):
+                grad[r][b] += p * c * ((1.0 if b == k else 0.0) - math.exp(logp[r][b]))
+    return grad
+
+
+def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, eps: float):
+    """Exact E[(1/n) Σ_j adv_j ∇ log π(x_j)] with GRPO advantages (r − mean)/(std + eps)
+    (sample std), enumerating all groups of ``group`` documents."""
+    logp = log_softmax_rows(theta)
+    docs = all_documents(length, a)
+    probs = {d: math.exp(doc_log_prob(logp, kind, order, a, d)) for d in docs}
+    scores = {d: doc_score(logp, kind, order, a, d) for d in docs}
+    grad = [[0.0] * a for _ in theta]
+    for tup in itertools.product(docs, repeat=group):
+        w = 1.0
+        for d in tup:
+            w *= probs[d]
+        rs = [reward[d] for d in tup]
+        mean = sum(rs) / group
+        std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (group - 1))
+        for d, x in zip(tup, rs, strict=True):
+            adv = (x - mean) / (std + eps)
+            s = scores[d]
+            for r in range(len(theta)):
+                for b in range(a):
+                    grad[r][b] += w * adv * s[r][b] / group
+    return grad

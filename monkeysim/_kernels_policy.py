@@ -1,0 +1,611 @@
+"""numba kernels for character policies and policy-gradient training.
+
+Private module. Kernels take encoded arrays, caller-allocated outputs and explicit RNG state
+arrays (one xoshiro256** ``uint64[4]`` state per monkey, advanced in place across steps).
+
+Policies. A policy is a table of logits ``theta[R, A]``; the row used for the key at
+position ``i`` is
+
+- positional policy: row ``i`` (``R = L``);
+- context (n-gram) policy: the last ``n - 1`` keys written in base ``A + 1`` with the digit
+  ``A`` meaning "before the start of the document" (``R = (A + 1) ** (n - 1)``; the first row
+  is the all-start context ``R - 1``; ``n = 1`` has the single row 0).
+
+Each step keeps two derived tables per policy: ``logp`` (log-softmax of every row) and
+``cdf`` (running sums of the row's probabilities), rebuilt after every update.
+
+Training step (one implementation of each shared piece, used by every algorithm):
+
+1. :func:`type_documents` — each monkey samples ``K`` documents from its policy with its own
+   stream, the reviewer scores them (``score_one`` from the shared reward kernels, one
+   reviewer call per document), and the per-token log-probabilities are kept for the
+   importance ratios of later epochs and the KL estimates.
+2. :func:`group_advantages` — per group (the documents of one policy in one step):
+   ``r - b`` with a running-mean baseline (REINFORCE), leave-one-out (RLOO) or
+   group-normalised ``(r - mean) / (std + eps)`` (GRPO).
+3. :func:`accumulate_gradient` + :func:`finish_gradient` — the (clipped) score-function
+   gradient ``Σ_tokens c · ∇ log π(a | row)`` with ``∇_θ[row] log π(a | row) = e_a − p[row]``,
+   plus the per-token k3 KL term when asked for; :func:`exact_regulariser` adds the exact
+   KL / entropy gradients of a positional policy.
+4. :func:`adam_update` / :func:`sgd_update` — gradient *ascent* on θ.
+
+Two drivers run blocks of steps: :func:`train_independent` (each monkey owns its policy; one
+parallel loop over monkeys runs all their steps) and :func:`train_troop` (one shared policy;
+monkeys type in parallel, gradients are summed per fixed chunk of monkeys and the chunks are
+reduced in order, so the result does not depend on the thread count).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double
+from ._kernels_reward import score_one
+
+# policy kinds
+POSITIONAL = 0
+CONTEXT = 1
+# advantage kinds
+ADV_BASELINE = 0  # r − running-mean baseline of earlier batches (REINFORCE)
+ADV_LOO = 1  # leave-one-out (RLOO)
+ADV_GROUP = 2  # group-normalised (GRPO)
+# KL gradient modes
+KL_EXACT = 0  # exact gradient of the factorised KL (positional policies)
+KL_K1 = 1  # k1 = log π/π_ref folded into the reward (score function; unbiased)
+KL_K3 = 2  # k3 per token in the loss (GRPO style)
+# optimisers
+OPT_SGD = 0
+OPT_ADAM = 1
+
+# integer parameters (ip)
+I_KIND, I_ROWS, I_BASE, I_REWARD, I_NGRAM, I_ADV, I_EPOCHS, I_KL, I_OPT, I_DRY, I_STEP0, \
+    I_CHUNK = range(12)
+N_INT = 12
+# float parameters (hp)
+F_LR, F_CLIP, F_GROUP_EPS, F_BETA, F_ENTROPY, F_B1, F_B2, F_ADAM_EPS, F_DECAY = range(9)
+N_FLOAT = 9
+# per monkey and step metrics (mm[step, monkey, :])
+MM_REWARD, MM_REWARD_SQ, MM_HITS, MM_K1, MM_K3, MM_CLIPPED = range(6)
+N_MM = 6
+# per policy and step metrics (pm[step, policy, :])
+PM_GREEDY, PM_KL, PM_ENTROPY, PM_ZERO_STD = range(4)
+N_PM = 4
+
+
+# --- policy tables, rows, sampling ------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def policy_tables(theta, logp, cdf):
+    """Fill ``logp`` (log-softmax of each row of ``theta[R, A]``) and ``cdf`` (running sums)."""
+    rows, a_size = theta.shape
+    for r in range(rows):
+        mx = theta[r, 0]
+        for a in range(1, a_size):
+            if theta[r, a] > mx:
+                mx = theta[r, a]
+        s = 0.0
+        for a in range(a_size):
+            s += math.exp(theta[r, a] - mx)
+        lse = mx + math.log(s)
+        c = 0.0
+        for a in range(a_size):
+            lp = theta[r, a] - lse
+            logp[r, a] = lp
+            c += math.exp(lp)
+            cdf[r, a] = c
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def first_row(kind, rows):
+    """Row of the first key: 0 (positional) or the all-start context ``R - 1``."""
+    if kind == POSITIONAL:
+        return 0
+    return rows - 1
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def next_row(kind, row, key, base, rows):
+    """Row of the next key after typing ``key`` in row ``row``."""
+    if kind == POSITIONAL:
+        return row + 1
+    return (row * base + np.int64(key)) % rows
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def draw_key(state, cdf_row):
+    """One key from the categorical with running sums ``cdf_row`` (inverse CDF, one draw)."""
+    u = next_double(state)
+    a_size = cdf_row.shape[0]
+    a = 0
+    while a < a_size - 1 and u >= cdf_row[a]:
+        a += 1
+    return a
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def sample_document(state, cdf, kind, rows, base, doc):
+    """Type one document ``doc`` (uint8[L]) from the policy whose running sums are ``cdf``."""
+    row = first_row(kind, rows)
+    for i in range(doc.shape[0]):
+        a = draw_key(state, cdf[row])
+        doc[i] = a
+        row = next_row(kind, row, a, base, rows)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def document_log_prob(logp, kind, rows, base, doc):
+    """log π(doc): the sum of the per-token log-probabilities."""
+    row = first_row(kind, rows)
+    total = 0.0
+    for i in range(doc.shape[0]):
+        a = doc[i]
+        total += logp[row, a]
+        row = next_row(kind, row, a, base, rows)
+    return total
+
+
+# --- typing and scoring -----------------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def type_documents(state, logp, cdf, logq, ip, hp, target, word_start, word_end, docs, rewards,
+                   shaped, oldlp, mm, docs_before, first_typed):
+    """One monkey types ``K`` documents, the reviewer scores each; returns ``first_typed``.
+
+    Writes ``docs[K, L]``, ``rewards[K]`` (the reviewer's bananas), ``shaped[K]`` (bananas
+    minus ``β · k1`` in k1 mode, plus ``α · (−log π)`` as the entropy-bonus estimate of a
+    context policy), ``oldlp[K, L]`` (per-token log-probabilities under the sampling policy)
+    and adds the monkey's reward, hit and KL-estimate sums to ``mm``. ``first_typed`` is the
+    monkey's 1-based document count when it first typed the target exactly (−1: not yet).
+    """
+    kind = ip[I_KIND]
+    rows = ip[I_ROWS]
+    base = ip[I_BASE]
+    beta_k1 = hp[F_BETA] if ip[I_KL] == KL_K1 else 0.0
+    ent_est = hp[F_ENTROPY] if kind == CONTEXT else 0.0
+    n_docs, length = docs.shape
+    for k in range(n_docs):
+        doc = docs[k]
+        sample_document(state, cdf, kind, rows, base, doc)
+        row = first_row(kind, rows)
+        lp_sum = 0.0
+        k1 = 0.0
+        k3 = 0.0
+        same = True
+        for i in range(length):
+            a = doc[i]
+            lp = logp[row, a]
+            oldlp[k, i] = lp
+            d = logq[row, a] - lp
+            lp_sum += lp
+            k1 -= d
+            k3 += math.expm1(d) - d
+            if a != target[i]:
+                same = False
+            row = next_row(kind, row, a, base, rows)
+        r = score_one(ip[I_REWARD], doc, target, word_start, word_end, ip[I_NGRAM])
+        rewards[k] = r
+        shaped[k] = r - beta_k1 * k1 - ent_est * lp_sum
+        mm[MM_REWARD] += r
+        mm[MM_REWARD_SQ] += r * r
+        mm[MM_K1] += k1
+        mm[MM_K3] += k3
+        if same:
+            mm[MM_HITS] += 1.0
+            if first_typed < 0:
+                first_typed = docs_before + k + 1
+    return first_typed
+
+
+# --- advantages ---------------------------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def baseline_value(baseline):
+    """The running-mean baseline: bias-corrected EMA ``ema / weight`` (0 before any batch)."""
+    if baseline[1] > 0.0:
+        return baseline[0] / baseline[1]
+    return 0.0
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def baseline_update(baseline, shaped, decay):
+    """Fold the mean of this batch's (shaped) rewards into the running baseline."""
+    mean = 0.0
+    for j in range(shaped.shape[0]):
+        mean += shaped[j]
+    mean /= shaped.shape[0]
+    baseline[0] = decay * baseline[0] + (1.0 - decay) * mean
+    baseline[1] = decay * baseline[1] + (1.0 - decay)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def group_advantages(shaped, adv_kind, baseline, eps, out):
+    """Advantages of one group of documents (``shaped[n]`` → ``out[n]``), summed in order.
+
+    ``ADV_BASELINE``: ``r − b`` with ``b`` from earlier batches (unbiased for any n);
+    ``ADV_LOO``: ``r_j − mean of the others`` (unbiased, needs n ≥ 2);
+    ``ADV_GROUP``: ``(r − mean) / (std + eps)`` with the sample std (as TRL's GRPO).
+    """
+    n = shaped.shape[0]
+    if adv_kind == ADV_BASELINE:
+        b = baseline_value(baseline)
+        for j in range(n):
+            out[j] = shaped[j] - b
+        return
+    total = 0.0
+    for j in range(n):
+        total += shaped[j]
+    if adv_kind == ADV_LOO:
+        for j in range(n):
+            out[j] = shaped[j] - (total - shaped[j]) / (n - 1)
+        return
+    mean = total / n
+    ss = 0.0
+    for j in range(n):
+        ss += (shaped[j] - mean) ** 2
+    std = math.sqrt(ss / (n - 1)) if n > 1 else 0.0
+    for j in range(n):
+        out[j] = (shaped[j] - mean) / (std + eps)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def zero_std(rewards):
+    """1.0 if every reward of the group is the same (no learning signal), else 0.0."""
+    for j in range(1, rewards.shape[0]):
+        if rewards[j] != rewards[0]:
+            return 0.0
+    return 1.0
+
+
+# --- gradients ----------------------------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, grad, rowsum):
+    """Add one monkey's documents to the ascent direction ``grad[R, A]``; returns clipped tokens.
+
+    Per token ``a`` in row ``row`` the coefficient ``c`` of ``∇ log π(a | row)`` is the
+    advantage (REINFORCE, RLOO), or ``A · ρ`` with ``ρ = π(a|row) / π_old(a|row)`` and zero
+    where the PPO clip is active (GRPO, PPO); in k3 mode ``−β (1 − π_ref / π)`` is added.
+    ``grad[row, a] += c · scale`` here and ``rowsum[row] += c · scale``;
+    :func:`finish_gradient` subtracts ``rowsum[row] · p[row]`` once per row.
+    """
+    kind = ip[I_KIND]
+    rows = ip[I_ROWS]
+    base = ip[I_BASE]
+    clip = hp[F_CLIP]
+    beta_k3 = hp[F_BETA] if ip[I_KL] == KL_K3 else 0.0
+    n_docs, length = docs.shape
+    clipped = 0
+    for k in range(n_docs):
+        a_k = adv[k]
+        row = first_row(kind, rows)
+        for i in range(length):
+            a = docs[k, i]
+            lp = logp[row, a]
+            c = a_k
+            if clip > 0.0:
+                ratio = math.exp(lp - oldlp[k, i])
+                if (a_k > 0.0 and ratio > 1.0 + clip) or (a_k < 0.0 and ratio < 1.0 - clip):
+                    c = 0.0
+                    clipped += 1
+                else:
+                    c = a_k * ratio
+            if beta_k3 != 0.0:
+                c += beta_k3 * math.expm1(logq[row, a] - lp)
+            c *= scale
+            grad[row, a] += c
+            rowsum[row] += c
+            row = next_row(kind, row, a, base, rows)
+    return clipped
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def finish_gradient(logp, grad, rowsum):
+    """``grad[row] −= rowsum[row] · p[row]``: the ``−p`` part of ``∇ log π = e_a − p``."""
+    rows, a_size = grad.shape
+    for r in range(rows):
+        s = rowsum[r]
+        if s != 0.0:
+            for a in range(a_size):
+                grad[r, a] -= s * math.exp(logp[r, a])
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def exact_regulariser(logp, logq, beta, alpha, grad):
+    """Add the exact gradient of ``−β KL(π‖π_ref) + α H(π)`` of a positional policy.
+
+    The KL and entropy factorise over positions: ``∂KL_i/∂θ_ia = p_a (log p_a − log q_a −
+    KL_i)`` and ``∂H_i/∂θ_ia = −p_a (log p_a + H_i)``.
+    """
+    rows, a_size = grad.shape
+    for r in range(rows):
+        kl = 0.0
+        h = 0.0
+        for a in range(a_size):
+            p = math.exp(logp[r, a])
+            kl += p * (logp[r, a] - logq[r, a])
+            h -= p * logp[r, a]
+        for a in range(a_size):
+            p = math.exp(logp[r, a])
+            grad[r, a] -= beta * p * (logp[r, a] - logq[r, a] - kl)
+            grad[r, a] -= alpha * p * (logp[r, a] + h)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def sgd_update(theta, grad, lr):
+    """Gradient ascent: ``θ += lr · g``."""
+    rows, a_size = theta.shape
+    for r in range(rows):
+        for a in range(a_size):
+            theta[r, a] += lr * grad[r, a]
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def adam_update(theta, grad, m, v, t, lr, b1, b2, eps):
+    """Adam ascent step number ``t`` (≥ 1) with bias-corrected moments ``m``, ``v``."""
+    bc1 = 1.0 - b1 ** t
+    bc2 = 1.0 - b2 ** t
+    rows, a_size = theta.shape
+    for r in range(rows):
+        for a in range(a_size):
+            g = grad[r, a]
+            m[r, a] = b1 * m[r, a] + (1.0 - b1) * g
+            v[r, a] = b2 * v[r, a] + (1.0 - b2) * g * g
+            theta[r, a] += lr * (m[r, a] / bc1) / (math.sqrt(v[r, a] / bc2) + eps)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def optimiser_step(theta, grad, m, v, t, ip, hp):
+    if ip[I_OPT] == OPT_ADAM:
+        adam_update(theta, grad, m, v, t, hp[F_LR], hp[F_B1], hp[F_B2], hp[F_ADAM_EPS])
+    else:
+        sgd_update(theta, grad, hp[F_LR])
+
+
+# --- exact policy statistics --------------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def greedy_document(logp, kind, rows, base, out):
+    """The greedy (argmax, lowest key on ties) document of a policy into ``out`` (uint8[L])."""
+    row = first_row(kind, rows)
+    a_size = logp.shape[1]
+    for i in range(out.shape[0]):
+        best = 0
+        for a in range(1, a_size):
+            if logp[row, a] > logp[row, best]:
+                best = a
+        out[i] = best
+        row = next_row(kind, row, best, base, rows)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def exact_kl_entropy(logp, logq, kind, rows, base, length):
+    """Exact sequence ``KL(π‖π_ref)`` and entropy ``H(π)`` in nats, as a tuple.
+
+    Positional: sums over positions. Context: the distribution over context rows is carried
+    forward position by position, ``Σ_i Σ_row P(row at i) · KL_row`` (chain rule).
+    """
+    a_size = logp.shape[1]
+    if kind == POSITIONAL:
+        kl = 0.0
+        h = 0.0
+        for r in range(length):
+            for a in range(a_size):
+                p = math.exp(logp[r, a])
+                kl += p * (logp[r, a] - logq[r, a])
+                h -= p * logp[r, a]
+        return kl, h
+    row_kl = np.empty(rows)
+    row_h = np.empty(rows)
+    for r in range(rows):
+        kl = 0.0
+        h = 0.0
+        for a in range(a_size):
+            p = math.exp(logp[r, a])
+            kl += p * (logp[r, a] - logq[r, a])
+            h -= p * logp[r, a]
+        row_kl[r] = kl
+        row_h[r] = h
+    dist = np.zeros(rows)
+    new = np.zeros(rows)
+    dist[rows - 1] = 1.0
+    kl = 0.0
+    h = 0.0
+    for _ in range(length):
+        new[:] = 0.0
+        for r in range(rows):
+            w = dist[r]
+            if w == 0.0:
+                continue
+            kl += w * row_kl[r]
+            h += w * row_h[r]
+            for a in range(a_size):
+                new[(r * base + a) % rows] += w * math.exp(logp[r, a])
+        dist, new = new, dist
+    return kl, h
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def policy_metrics(logp, logq, ip, target, greedy, pm):
+    """Greedy document, its correct keys, exact KL and entropy into ``pm``; True if solved."""
+    kind = ip[I_KIND]
+    rows = ip[I_ROWS]
+    base = ip[I_BASE]
+    length = target.shape[0]
+    greedy_document(logp, kind, rows, base, greedy)
+    correct = 0
+    for i in range(length):
+        if greedy[i] == target[i]:
+            correct += 1
+    kl, h = exact_kl_entropy(logp, logq, kind, rows, base, length)
+    pm[PM_GREEDY] = correct
+    pm[PM_KL] = kl
+    pm[PM_ENTROPY] = h
+    return correct == length
+
+
+# --- drivers ------------------------------------------------------------------------------
+
+@nb.njit(**PARALLEL_OPTIONS)
+def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, states,
+                      target, word_start, word_end, baseline, docs, rewards, shaped, adv,
+                      oldlp, grad, rowsum, greedy, mm, pm, first_typed, first_solved):
+    """``steps`` training steps of ``M`` independent monkeys, monkey ``m`` owning policy ``m``.
+
+    Shapes: ``theta, opt_m, opt_v, logp, cdf, grad: [M, R, A]``, ``rowsum: [M, R]``,
+    ``opt_t: int64[M]``, ``states: uint64[M, 4]``, ``baseline: [M, 2]``,
+    ``docs: uint8[M, K, L]``, ``rewards, shaped, adv: [M, K]``, ``oldlp: [M, K, L]``,
+    ``greedy: uint8[M, L]``, ``mm: [steps, M, N_MM]``, ``pm: [steps, M, N_PM]``,
+    ``first_typed: int64[M]`` (1-based document count, −1 none), ``first_solved: int64[M]``
+    (1-based step, −1 none). ``logp``/``cdf`` must hold the tables of ``theta`` on entry and
+    hold them on exit. With ``ip[I_DRY]`` set, one step computes ``grad`` (the first-epoch
+    ascent direction) without updating anything.
+    """
+    n_monkeys = states.shape[0]
+    n_docs = docs.shape[1]
+    epochs = ip[I_EPOCHS]
+    dry = ip[I_DRY] != 0
+    exact_reg = ip[I_KIND] == POSITIONAL
+    beta_exact = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
+    alpha_exact = hp[F_ENTROPY] if exact_reg else 0.0
+    scale = 1.0 / n_docs
+    for m in nb.prange(n_monkeys):
+        for s in range(steps):
+            step = ip[I_STEP0] + s
+            first_typed[m] = type_documents(
+                states[m], logp[m], cdf[m], logq, ip, hp, target, word_start, word_end,
+                docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
+                first_typed[m])
+            pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
+            group_advantages(shaped[m], ip[I_ADV], baseline[m], hp[F_GROUP_EPS], adv[m])
+            for e in range(epochs):
+                if e > 0:
+                    policy_tables(theta[m], logp[m], cdf[m])
+                grad[m, :, :] = 0.0
+                rowsum[m, :] = 0.0
+                mm[s, m, MM_CLIPPED] += accumulate_gradient(
+                    logp[m], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, grad[m],
+                    rowsum[m])
+                finish_gradient(logp[m], grad[m], rowsum[m])
+                if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
+                    exact_regulariser(logp[m], logq, beta_exact, alpha_exact, grad[m])
+                if dry:
+                    break
+                opt_t[m] += 1
+                optimiser_step(theta[m], grad[m], opt_m[m], opt_v[m], opt_t[m], ip, hp)
+            if dry:
+                break
+            baseline_update(baseline[m], shaped[m], hp[F_DECAY])
+            policy_tables(theta[m], logp[m], cdf[m])
+            if policy_metrics(logp[m], logq, ip, target, greedy[m], pm[s, m]):
+                if first_solved[m] < 0:
+                    first_solved[m] = step + 1
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, states,
+                target, word_start, word_end, baseline, docs, rewards, shaped, adv,
+                oldlp, grad, rowsum, greedy, mm, pm, first_typed, first_solved):
+    """``steps`` training steps of a troop: ``M`` monkeys sharing one policy (index 0).
+
+    Same arrays as :func:`train_independent` but with one policy (``theta[1, R, A]`` …,
+    ``pm[steps, 1, N_PM]``) and gradient buffers for ``S = ceil(M / chunk)`` fixed chunks of
+    monkeys (``grad[S, R, A]``, ``rowsum[S, R]``). The group is the whole troop's ``M · K``
+    documents; each chunk sums its monkeys' gradients in order, the chunks are summed in
+    order into ``grad[0]``.
+    """
+    n_monkeys = states.shape[0]
+    n_docs = docs.shape[1]
+    n_slots = grad.shape[0]
+    chunk = ip[I_CHUNK]
+    rows = theta.shape[1]
+    epochs = ip[I_EPOCHS]
+    dry = ip[I_DRY] != 0
+    exact_reg = ip[I_KIND] == POSITIONAL
+    beta_exact = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
+    alpha_exact = hp[F_ENTROPY] if exact_reg else 0.0
+    total_docs = n_monkeys * n_docs
+    scale = 1.0 / total_docs
+    flat_shaped = shaped.reshape(total_docs)
+    flat_rewards = rewards.reshape(total_docs)
+    flat_adv = adv.reshape(total_docs)
+    for s in range(steps):
+        step = ip[I_STEP0] + s
+        for m in nb.prange(n_monkeys):
+            first_typed[m] = type_documents(
+                states[m], logp[0], cdf[0], logq, ip, hp, target, word_start, word_end,
+                docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
+                first_typed[m])
+        pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
+        group_advantages(flat_shaped, ip[I_ADV], baseline[0], hp[F_GROUP_EPS], flat_adv)
+        for e in range(epochs):
+            if e > 0:
+                policy_tables(theta[0], logp[0], cdf[0])
+            for sl in nb.prange(n_slots):
+                grad[sl, :, :] = 0.0
+                rowsum[sl, :] = 0.0
+                for m in range(sl * chunk, min((sl + 1) * chunk, n_monkeys)):
+                    mm[s, m, MM_CLIPPED] += accumulate_gradient(
+                        logp[0], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, grad[sl],
+                        rowsum[sl])
+                finish_gradient(logp[0], grad[sl], rowsum[sl])
+            for r in nb.prange(rows):
+                for sl in range(1, n_slots):
+                    for a in range(grad.shape[2]):
+                        grad[0, r, a] += grad[sl, r, a]
+            if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
+                exact_regulariser(logp[0], logq, beta_exact, alpha_exact, grad[0])
+            if dry:
+                break
+            opt_t[0] += 1
+            optimiser_step(theta[0], grad[0], opt_m[0], opt_v[0], opt_t[0], ip, hp)
+        if dry:
+            break
+        baseline_update(baseline[0], flat_shaped, hp[F_DECAY])
+        policy_tables(theta[0], logp[0], cdf[0])
+        if policy_metrics(logp[0], logq, ip, target, greedy[0], pm[s, 0]):
+            if first_solved[0] < 0:
+                first_solved[0] = step + 1
+
+
+# --- helpers for the public policy API ----------------------------------------------------
+
+@nb.njit(**PARALLEL_OPTIONS)
+def all_tables(theta, logp, cdf):
+    """Tables of every policy of ``theta[P, R, A]``."""
+    for p in nb.prange(theta.shape[0]):
+        policy_tables(theta[p], logp[p], cdf[p])
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def sample_batch(states, cdf, kind, rows, base, docs):
+    """Policy ``p`` types ``docs[p, K, L]`` from stream ``states[p]`` (parallel over p)."""
+    for p in nb.prange(docs.shape[0]):
+        for k in range(docs.shape[1]):
+            sample_document(states[p], cdf[p], kind, rows, base, docs[p, k])
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def log_prob_batch(logp, kind, rows, base, docs, out):
+    """``out[p, k] = log π_p(docs[p, k])``."""
+    for p in nb.prange(docs.shape[0]):
+        for k in range(docs.shape[1]):
+            out[p, k] = document_log_prob(logp[p], kind, rows, base, docs[p, k])
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def greedy_batch(logp, kind, rows, base, out):
+    """Greedy document of every policy into ``out[P, L]``."""
+    for p in nb.prange(logp.shape[0]):
+        greedy_document(logp[p], kind, rows, base, out[p])
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def kl_entropy_batch(logp, logq, kind, rows, base, length, kl_out, h_out):
+    """Exact KL(π_p‖π_ref) and H(π_p) of every policy."""
+    for p in nb.prange(logp.shape[0]):
+        kl, h = exact_kl_entropy(logp[p], logq, kind, rows, base, length)
+        kl_out[p] = kl
+        h_out[p] = h

@@ -1,0 +1,612 @@
+"""Policy-gradient monkeys: REINFORCE, RLOO, GRPO and PPO with a KL leash.
+
+Each monkey (or a troop sharing one policy) types ``batch`` documents per step from its
+character policy (:mod:`monkeysim.policy`), the reviewer scores every document (one reviewer
+call each), and a policy-gradient step changes θ. The algorithms share one implementation of
+sampling, log-probabilities, advantages and gradients (:mod:`monkeysim._kernels_policy`) and
+differ only in
+
+==========  =======================================================  ===================
+algorithm   advantage of document j in its group                      update
+==========  =======================================================  ===================
+reinforce   ``r_j − b``, ``b`` = running mean reward of *earlier*     one step per batch
+            batches (bias-corrected EMA), so the estimator is
+            unbiased for any batch size
+rloo        ``r_j − mean of the other documents of the group``        one step per batch
+grpo        ``(r_j − mean) / (std + eps)`` (sample std, as TRL)       clipped ratio,
+                                                                      ``epochs`` (1)
+ppo         leave-one-out as RLOO (running-mean baseline if the       clipped ratio,
+            group has one document)                                   ``epochs`` (4)
+==========  =======================================================  ===================
+
+A *group* is the documents of one policy in one step: a monkey's ``batch`` documents, or the
+whole troop's ``monkeys × batch``. The clipped objective uses per-token ratios
+``ρ = π(a|row) / π_old(a|row)``; in the first epoch ρ = 1 and every algorithm's step is the
+plain score-function gradient of its advantages.
+
+KL leash to a reference policy π_ref (default: the initial policy) with coefficient β,
+maximising ``E[r] − β KL(π‖π_ref) + α H(π)``:
+
+- ``exact`` (default for positional policies): the KL and entropy factorise over positions
+  and their exact gradients are added;
+- ``k1`` (default for context policies): ``−β log(π/π_ref)`` of each document is folded into
+  its reward (score function: an unbiased estimate of ∇KL); the entropy bonus of a context
+  policy is folded in the same way as ``−α log π``;
+- ``k3``: the per-token ``β (π_ref/π − 1 − log(π_ref/π))`` is put in the loss as GRPO does;
+  note its gradient is that of the *reverse* KL(π_ref‖π) per token.
+
+Counting: one reviewer call per scored document; keystrokes = documents typed × L. All
+monkeys step in lockstep, so "total work" is ``monkeys ×`` the per-monkey ("wall") count.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import _kernels_policy as KP
+from ._kernels_reward import REWARD_KINDS
+from .alphabet import Alphabet, resolve
+from .errors import InvalidInput, positive_int
+from .policy import POLICY_KINDS, CharPolicy, PolicySpec
+from .rng import check_seed, chunk_states
+from .typewriter import numba_threads
+
+ALGOS = ("reinforce", "rloo", "grpo", "ppo")
+OPTIMIZERS = ("sgd", "adam")
+KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
+STOPS = ("solved", "typed", "both", "budget")
+TRAIN_STREAM = 5  # RNG stream of the training monkeys: monkey m types from chunk_state(seed, m, 5)
+TROOP_CHUNK = 16  # monkeys per gradient chunk of a troop (fixed: independent of threads)
+BLOCK_DOCS = 4096  # documents per kernel call (steps are run in blocks of about this size)
+MAX_BLOCK_STEPS = 64
+INT64_MAX = np.iinfo(np.int64).max
+
+# per-step metric columns (name, unit/meaning) -- documented in docs/metrics.md
+METRICS: dict[str, str] = {
+    "step": "update step (1-based)",
+    "reviewer_calls": "cumulative reviewer calls, all monkeys (documents scored)",
+    "keystrokes": "cumulative keystrokes, all monkeys (documents × L)",
+    "reward_mean": "mean reviewer reward (bananas per document) of this step's documents",
+    "reward_std": "standard deviation of this step's rewards (over all documents)",
+    "bananas": "total reward handed out this step (sum over documents)",
+    "exact_hits": "documents this step that were exactly the target",
+    "greedy_correct": "correct keys of the greedy (argmax) document, best policy",
+    "greedy_correct_mean": "correct keys of the greedy document, mean over policies",
+    "kl_exact": "exact KL(π‖π_ref) of whole documents after the step, nats (mean over policies)",
+    "kl_k1": "k1 estimate Σ log(π/π_ref) over this step's documents, nats (mean)",
+    "kl_k3": "k3 estimate Σ (π_ref/π − 1 − log(π_ref/π)) over this step's documents, nats",
+    "entropy": "exact entropy H(π) of whole documents after the step, nats (mean)",
+    "frac_reward_zero_std": "fraction of groups whose rewards are all equal (no signal)",
+    "clip_fraction": "fraction of token updates clipped by the PPO/GRPO ratio clip",
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Configuration of one training run (validated on construction)."""
+
+    algo: str = "rloo"
+    """reinforce | rloo | grpo | ppo."""
+    reward: str = "hamming"
+    """The reviewer: exact | prefix | hamming | levenshtein | ngram | words."""
+    policy: str = "positional"
+    """positional (one categorical per position) | context (n-gram)."""
+    order: int = 1
+    """n of a context policy: the next key depends on the last n − 1 keys."""
+    monkeys: int = 1
+    """Number of monkeys N."""
+    troop: bool = False
+    """True: all monkeys share one policy and pool their documents in every update."""
+    batch: int = 4
+    """Documents each monkey types (and the reviewer scores) per step."""
+    lr: float = 0.35
+    """Learning rate (> 0)."""
+    optimizer: str = "adam"
+    """sgd | adam."""
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    """Adam's moment decay rates β1, β2 in [0, 1)."""
+    adam_eps: float = 1e-8
+    """Adam's ε (> 0)."""
+    kl_coef: float = 0.0
+    """β of the KL penalty to the reference policy (≥ 0; 0: no leash)."""
+    kl_estimator: str = "auto"
+    """exact | k1 | k3 | auto (exact for positional, k1 for context policies)."""
+    entropy_coef: float = 0.0
+    """α of the entropy bonus (≥ 0)."""
+    epochs: int | None = None
+    """Optimisation epochs over each batch (None: 4 for ppo, else 1; > 1 only for grpo/ppo)."""
+    clip: float = 0.2
+    """PPO/GRPO ratio clip ε (> 0)."""
+    baseline_decay: float = 0.9
+    """REINFORCE running-mean baseline decay in [0, 1)."""
+    group_eps: float = 1e-4
+    """GRPO: ε added to the group's reward std."""
+    ngram_n: int = 3
+    """n of the ``ngram`` reviewer."""
+    max_reviewer_calls: int = 100_000
+    """Budget: reviewer calls of all monkeys together; no step may exceed it."""
+    stop: str = "solved"
+    """solved (greedy document is the target) | typed (a monkey typed the target) | both |
+    budget (run the whole budget)."""
+    seed: int = 0
+    """Root seed; monkey m types from ``chunk_state(seed, m, stream=5)``."""
+    threads: int | None = None
+    """numba threads (None: numba's default); results do not depend on it."""
+
+    def __post_init__(self) -> None:
+        _choice(self.algo, ALGOS, "algorithm")
+        _choice(self.reward, REWARD_KINDS, "reward")
+        _choice(self.policy, POLICY_KINDS, "policy")
+        _choice(self.optimizer, OPTIMIZERS, "optimizer")
+        _choice(self.kl_estimator, KL_ESTIMATORS, "KL estimator")
+        _choice(self.stop, STOPS, "stop")
+        order = positive_int(self.order, "order")
+        if self.policy == "positional" and order != 1:
+            raise InvalidInput(f"order n={order} needs --policy context")
+        monkeys = positive_int(self.monkeys, "monkeys")
+        batch = positive_int(self.batch, "batch")
+        if not isinstance(self.troop, bool | np.bool_):
+            raise InvalidInput(f"troop must be True or False, got {self.troop!r}")
+        _positive_float(self.lr, "learning rate lr")
+        _nonneg_float(self.kl_coef, "KL coefficient β (kl_coef)")
+        _nonneg_float(self.entropy_coef, "entropy coefficient")
+        _positive_float(self.clip, "clip")
+        _positive_float(self.adam_eps, "adam_eps")
+        _positive_float(self.group_eps, "group_eps")
+        b = tuple(self.adam_betas)
+        if len(b) != 2 or not all(_is_real(x) and 0 <= x < 1 for x in b):
+            raise InvalidInput(f"adam_betas must be two numbers in [0, 1), got {self.adam_betas!r}")
+        if not (_is_real(self.baseline_decay) and 0 <= self.baseline_decay < 1):
+            raise InvalidInput(f"baseline_decay must be in [0, 1), got {self.baseline_decay!r}")
+        positive_int(self.ngram_n, "ngram_n")
+        check_seed(self.seed)
+        group = monkeys * batch if self.troop else batch
+        if self.algo in ("rloo", "grpo") and group < 2:
+            where = (f"monkeys × batch = {group}" if self.troop else f"batch = {batch}")
+            raise InvalidInput(
+                f"{self.algo} needs at least 2 documents per group (batch ≥ 2, or a troop "
+                f"with monkeys × batch ≥ 2), got {where}")
+        if self.epochs is not None:
+            epochs = positive_int(self.epochs, "epochs")
+            if epochs > 1 and self.algo not in ("grpo", "ppo"):
+                raise InvalidInput(f"epochs > 1 needs a clipped algorithm (grpo or ppo); "
+                                   f"{self.algo} is on-policy with one step per batch")
+        if self.kl_estimator == "exact" and self.policy != "positional":
+            raise InvalidInput("the exact KL gradient needs a positional policy; use "
+                               "kl_estimator k1 or k3 for context policies")
+        calls = positive_int(self.max_reviewer_calls, "max reviewer calls")
+        if calls < monkeys * batch:
+            raise InvalidInput(
+                f"max reviewer calls {calls} is below one step of {monkeys} monkeys × batch "
+                f"{batch} = {monkeys * batch} calls")
+        if self.threads is not None:
+            positive_int(self.threads, "threads")
+
+    # --- derived ------------------------------------------------------------------------
+
+    @property
+    def group_size(self) -> int:
+        """Documents per group: batch, or monkeys × batch for a troop."""
+        return self.monkeys * self.batch if self.troop else self.batch
+
+    @property
+    def n_epochs(self) -> int:
+        if self.epochs is not None:
+            return int(self.epochs)
+        return 4 if self.algo == "ppo" else 1
+
+    @property
+    def kl_mode(self) -> str:
+        """The KL gradient actually used: exact, k1 or k3."""
+        if self.kl_estimator != "auto":
+            return self.kl_estimator
+        return "exact" if self.policy == "positional" else "k1"
+
+    @property
+    def advantage(self) -> str:
+        """baseline | loo | group."""
+        if self.algo == "reinforce":
+            return "baseline"
+        if self.algo == "grpo":
+            return "group"
+        if self.algo == "ppo" and self.group_size < 2:
+            return "baseline"
+        return "loo"
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["adam_betas"] = list(self.adam_betas)
+        return d
+
+
+def _choice(value, allowed, name: str) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidInput(f"unknown {name} {value!r}; choose from {', '.join(allowed)}")
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+
+
+def _positive_float(x, name: str) -> float:
+    if not _is_real(x) or not (float(x) > 0) or not math.isfinite(float(x)):
+        raise InvalidInput(f"{name} must be a positive finite number, got {x!r}")
+    return float(x)
+
+
+def _nonneg_float(x, name: str) -> float:
+    if not _is_real(x) or not (float(x) >= 0) or not math.isfinite(float(x)):
+        raise InvalidInput(f"{name} must be a finite number ≥ 0, got {x!r}")
+    return float(x)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Attributes:
+        config: the configuration.
+        target: the target text; alphabet: its alphabet.
+        policy: the final policies (θ after ``steps`` steps).
+        metrics: per-step arrays (see :data:`METRICS`), each of length ``steps``.
+        steps: steps run (the stop step, or all the budget allowed).
+        solved: whether a greedy document equalled the target.
+        solved_step: the step after which it first did (0: the initial policy), else None.
+        reviewer_calls, keystrokes: total over all monkeys until ``solved_step`` (or for the
+            whole run if not solved).
+        wall_reviewer_calls: per monkey, the same moment.
+        typed: whether a monkey typed (sampled) the target exactly.
+        typed_reviewer_calls, typed_keystrokes: total over all monkeys until the first
+            monkey typed it (lockstep: monkeys × its own count), else None.
+        typed_wall_reviewer_calls: per monkey, the same moment, else None.
+        greedy: the greedy document of the best policy at the end.
+        greedy_correct_initial: correct keys of the initial greedy document.
+        seconds: wall-clock seconds in the kernels; threads: numba threads used.
+    """
+
+    config: TrainConfig
+    target: str
+    alphabet: Alphabet
+    policy: CharPolicy = field(repr=False)
+    metrics: dict = field(repr=False)
+    steps: int
+    solved: bool
+    solved_step: int | None
+    reviewer_calls: int
+    keystrokes: int
+    wall_reviewer_calls: int
+    typed: bool
+    typed_reviewer_calls: int | None
+    typed_keystrokes: int | None
+    typed_wall_reviewer_calls: int | None
+    greedy: str
+    greedy_correct_initial: int
+    seconds: float
+    threads: int
+
+    @property
+    def total_reviewer_calls(self) -> int:
+        """Reviewer calls of the whole run (all steps, all monkeys)."""
+        return self.steps * self.config.monkeys * self.config.batch
+
+    @property
+    def reviewer_calls_per_second(self) -> float:
+        return self.total_reviewer_calls / self.seconds if self.seconds > 0 else float("inf")
+
+    def summary(self) -> dict:
+        """JSON-ready summary."""
+        m = self.metrics
+        last = {k: float(v[-1]) for k, v in m.items() if len(v)} if self.steps else {}
+        return {
+            "target": self.target, "alphabet": self.alphabet.name,
+            "alphabet_size": self.alphabet.size, "length": len(self.target),
+            "algo": self.config.algo, "reward": self.config.reward,
+            "policy": self.config.policy, "monkeys": self.config.monkeys,
+            "troop": self.config.troop, "batch": self.config.batch, "seed": self.config.seed,
+            "solved": self.solved, "steps": self.steps, "solved_step": self.solved_step,
+            "reviewer_calls": self.reviewer_calls, "keystrokes": self.keystrokes,
+            "wall_reviewer_calls": self.wall_reviewer_calls,
+            "typed": self.typed, "typed_reviewer_calls": self.typed_reviewer_calls,
+            "typed_keystrokes": self.typed_keystrokes,
+            "typed_wall_reviewer_calls": self.typed_wall_reviewer_calls,
+            "total_reviewer_calls": self.total_reviewer_calls,
+            "greedy": self.greedy, "greedy_correct": int(last.get("greedy_correct",
+                                                                   self.greedy_correct_initial)),
+            "greedy_correct_initial": self.greedy_correct_initial,
+            "final_reward_mean": last.get("reward_mean"),
+            "final_kl_exact": last.get("kl_exact"), "final_entropy": last.get("entropy"),
+            "seconds": self.seconds, "reviewer_calls_per_second": self.reviewer_calls_per_second,
+            "threads": self.threads,
+        }
+
+
+# --- set-up shared by train() and policy_gradient_samples() ------------------------------
+
+def _target_codes(target, alphabet, alphabet_chars) -> tuple[Alphabet, np.ndarray]:
+    if not isinstance(target, str) or len(target) == 0:
+        raise InvalidInput("target is empty; give at least one character")
+    alpha = resolve(target, alphabet, alphabet_chars)
+    return alpha, alpha.encode(target)
+
+
+def _reviewer_for(config: TrainConfig, target: str, alpha: Alphabet, codes, reviewer):
+    from .reward import make_reviewer
+
+    if reviewer is None:
+        return make_reviewer(config.reward, target, alpha, ngram_n=config.ngram_n)
+    for attr in ("kind_code", "target_codes", "word_start", "word_end", "ngram_n"):
+        if not hasattr(reviewer, attr):
+            raise InvalidInput(f"reviewer must be a TextReviewer (missing {attr})")
+    if not np.array_equal(np.asarray(reviewer.target_codes), codes):
+        raise InvalidInput("the reviewer's target differs from the training target")
+    return reviewer
+
+
+def _policies(config: TrainConfig, spec: PolicySpec, init, reference, policies: int):
+    if init is None:
+        init = CharPolicy.uniform(spec)
+    if not isinstance(init, CharPolicy):
+        raise InvalidInput(f"init must be a CharPolicy, got {type(init).__name__}")
+    if init.spec != spec:
+        raise InvalidInput(
+            f"initial policy has the wrong shape: {init.spec.kind} n={init.spec.order} "
+            f"L={init.spec.length} A={init.spec.alphabet_size}; training needs {spec.kind} "
+            f"n={spec.order} L={spec.length} A={spec.alphabet_size}")
+    theta = init.copy(policies)
+    if reference is None:
+        reference = CharPolicy(spec, init.theta[:1])
+    else:
+        theta.check_reference(reference)
+    return theta, reference
+
+
+def _params(config: TrainConfig, spec: PolicySpec, reviewer, dry: bool):
+    ip = np.zeros(KP.N_INT, dtype=np.int64)
+    ip[KP.I_KIND] = spec.kind_code
+    ip[KP.I_ROWS] = spec.rows
+    ip[KP.I_BASE] = spec.base
+    ip[KP.I_REWARD] = int(reviewer.kind_code)
+    ip[KP.I_NGRAM] = int(reviewer.ngram_n)
+    ip[KP.I_ADV] = {"baseline": KP.ADV_BASELINE, "loo": KP.ADV_LOO,
+                    "group": KP.ADV_GROUP}[config.advantage]
+    ip[KP.I_EPOCHS] = config.n_epochs
+    ip[KP.I_KL] = {"exact": KP.KL_EXACT, "k1": KP.KL_K1, "k3": KP.KL_K3}[config.kl_mode]
+    ip[KP.I_OPT] = KP.OPT_ADAM if config.optimizer == "adam" else KP.OPT_SGD
+    ip[KP.I_DRY] = int(dry)
+    ip[KP.I_CHUNK] = TROOP_CHUNK
+    hp = np.zeros(KP.N_FLOAT)
+    hp[KP.F_LR] = config.lr
+    hp[KP.F_CLIP] = config.clip if config.algo in ("grpo", "ppo") else 0.0
+    hp[KP.F_GROUP_EPS] = config.group_eps
+    hp[KP.F_BETA] = config.kl_coef
+    hp[KP.F_ENTROPY] = config.entropy_coef
+    hp[KP.F_B1], hp[KP.F_B2] = config.adam_betas
+    hp[KP.F_ADAM_EPS] = config.adam_eps
+    hp[KP.F_DECAY] = config.baseline_decay
+    return ip, hp
+
+
+class _State:
+    """All arrays of a run; the kernels update them in place."""
+
+    MUTABLE = ("theta", "opt_m", "opt_v", "opt_t", "logp", "cdf", "states", "baseline",
+               "first_typed", "first_solved")
+
+    def __init__(self, config: TrainConfig, spec: PolicySpec, codes, reviewer,
+                 theta: CharPolicy, reference: CharPolicy, monkeys: int, troop: bool):
+        m, k, length = monkeys, config.batch, spec.length
+        p = 1 if troop else m
+        slots = -(-m // TROOP_CHUNK) if troop else m
+        r, a = spec.shape
+        self.theta = theta.theta
+        self.opt_m = np.zeros_like(self.theta)
+        self.opt_v = np.zeros_like(self.theta)
+        self.opt_t = np.zeros(p, dtype=np.int64)
+        self.logp = np.empty_like(self.theta)
+        self.cdf = np.empty_like(self.theta)
+        KP.all_tables(self.theta, self.logp, self.cdf)
+        self.logq = reference.log_probs()[0]
+        self.states = chunk_states(config.seed, 0, m, TRAIN_STREAM)
+        self.target = np.ascontiguousarray(codes, dtype=np.uint8)
+        self.word_start = np.ascontiguousarray(reviewer.word_start, dtype=np.int64)
+        self.word_end = np.ascontiguousarray(reviewer.word_end, dtype=np.int64)
+        self.baseline = np.zeros((p, 2))
+        self.docs = np.zeros((m, k, length), dtype=np.uint8)
+        self.rewards = np.zeros((m, k))
+        self.shaped = np.zeros((m, k))
+        self.adv = np.zeros((m, k))
+        self.oldlp = np.zeros((m, k, length))
+        self.grad = np.zeros((slots, r, a))
+        self.rowsum = np.zeros((slots, r))
+        self.greedy = np.zeros((p, length), dtype=np.uint8)
+        self.first_typed = np.full(m, -1, dtype=np.int64)
+        self.first_solved = np.full(p, -1, dtype=np.int64)
+        self.policies = p
+        self.kernel = KP.train_troop if troop else KP.train_independent
+
+    def snapshot(self) -> dict:
+        return {name: getattr(self, name).copy() for name in self.MUTABLE}
+
+    def restore(self, snap: dict) -> None:
+        for name, arr in snap.items():
+            getattr(self, name)[...] = arr
+
+    def run(self, ip, hp, steps: int):
+        mm = np.zeros((steps, self.states.shape[0], KP.N_MM))
+        pm = np.zeros((steps, self.policies, KP.N_PM))
+        self.kernel(ip, hp, steps, self.theta, self.opt_m, self.opt_v, self.opt_t, self.logp,
+                    self.cdf, self.logq, self.states, self.target, self.word_start,
+                    self.word_end, self.baseline, self.docs, self.rewards, self.shaped,
+                    self.adv, self.oldlp, self.grad, self.rowsum, self.greedy, mm, pm,
+                    self.first_typed, self.first_solved)
+        return mm, pm
+
+
+def _step_metrics(mm: np.ndarray, pm: np.ndarray, step0: int, config: TrainConfig,
+                  length: int) -> dict[str, np.ndarray]:
+    """Reduce per-monkey / per-policy kernel metrics of a block to per-step columns."""
+    n_steps, monkeys, _ = mm.shape
+    docs = monkeys * config.batch
+    steps = np.arange(step0 + 1, step0 + n_steps + 1, dtype=np.int64)
+    tot = mm.sum(axis=1)
+    mean = tot[:, KP.MM_REWARD] / docs
+    var = np.maximum(tot[:, KP.MM_REWARD_SQ] / docs - mean**2, 0.0)
+    return {
+        "step": steps,
+        "reviewer_calls": steps * docs,
+        "keystrokes": steps * docs * length,
+        "reward_mean": mean,
+        "reward_std": np.sqrt(var),
+        "bananas": tot[:, KP.MM_REWARD],
+        "exact_hits": tot[:, KP.MM_HITS].astype(np.int64),
+        "greedy_correct": pm[:, :, KP.PM_GREEDY].max(axis=1).astype(np.int64),
+        "greedy_correct_mean": pm[:, :, KP.PM_GREEDY].mean(axis=1),
+        "kl_exact": pm[:, :, KP.PM_KL].mean(axis=1),
+        "kl_k1": tot[:, KP.MM_K1] / docs,
+        "kl_k3": tot[:, KP.MM_K3] / docs,
+        "entropy": pm[:, :, KP.PM_ENTROPY].mean(axis=1),
+        "frac_reward_zero_std": pm[:, :, KP.PM_ZERO_STD].mean(axis=1),
+        "clip_fraction": tot[:, KP.MM_CLIPPED] / (docs * length * config.n_epochs),
+    }
+
+
+def _stop_step(config: TrainConfig, st: _State) -> int | None:
+    """The global step at which the run stops (its stop condition first held), else None."""
+    solved = st.first_solved[st.first_solved >= 0]
+    typed = st.first_typed[st.first_typed >= 0]
+    s_step = int(solved.min()) if solved.size else None
+    t_step = int(-(-typed.min() // config.batch)) if typed.size else None
+    if config.stop == "solved":
+        return s_step
+    if config.stop == "typed":
+        return t_step
+    if config.stop == "both":
+        return None if s_step is None or t_step is None else max(s_step, t_step)
+    return None
+
+
+def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = None, *,
+          init: CharPolicy | None = None, reference: CharPolicy | None = None,
+          reviewer=None, alphabet_chars: str | None = None,
+          progress: Callable[[int, int, int], None] | None = None) -> TrainResult:
+    """Train monkeys to type ``target`` with policy-gradient steps; see the module docstring.
+
+    Args:
+        config: the :class:`TrainConfig`.
+        target: the target text (documents have ``len(target)`` keys).
+        alphabet: an :class:`Alphabet`, a named alphabet, or None for the smallest named one.
+        init: initial policy (one policy, or one per monkey); default uniform (θ = 0).
+        reference: KL reference policy (one policy of the same shape); default the initial
+            policy (policy 0 of ``init``).
+        reviewer: a ``TextReviewer`` for ``target`` (default ``make_reviewer(config.reward,
+            target, alphabet, config.ngram_n)``).
+        alphabet_chars: custom alphabet symbols (instead of ``alphabet``).
+        progress: called after each block of steps as ``progress(steps_done, max_steps,
+            reviewer_calls)``.
+    """
+    if not isinstance(config, TrainConfig):
+        raise InvalidInput(f"config must be a TrainConfig, got {type(config).__name__}")
+    alpha, codes = _target_codes(target, alphabet, alphabet_chars)
+    reviewer = _reviewer_for(config, target, alpha, codes, reviewer)
+    spec = PolicySpec(config.policy, len(codes), alpha.size, config.order)
+    m, k, length = config.monkeys, config.batch, len(codes)
+    calls_per_step = m * k
+    if config.max_reviewer_calls * length > INT64_MAX:
+        raise InvalidInput(f"max reviewer calls {config.max_reviewer_calls} × L {length} "
+                           "overflows int64 keystrokes")
+    max_steps = config.max_reviewer_calls // calls_per_step
+    theta, reference = _policies(config, spec, init, reference, 1 if config.troop else m)
+    st = _State(config, spec, codes, reviewer, theta, reference, m, config.troop)
+    ip, hp = _params(config, spec, reviewer, dry=False)
+
+    initial = CharPolicy(spec, st.theta).greedy()
+    initial_correct = (initial == codes).sum(axis=1)
+    greedy_correct_initial = int(initial_correct.max())
+    if greedy_correct_initial == length:
+        st.first_solved[initial_correct == length] = 0
+
+    block = max(1, min(MAX_BLOCK_STEPS, BLOCK_DOCS // calls_per_step))
+    columns: list[dict[str, np.ndarray]] = []
+    done = 0
+    seconds = 0.0
+    stop_at = _stop_step(config, st)
+    with numba_threads(config.threads) as used:
+        while stop_at is None and done < max_steps:
+            n = min(block, max_steps - done)
+            snap = st.snapshot() if n > 1 else None
+            ip[KP.I_STEP0] = done
+            t0 = time.perf_counter()
+            mm, pm = st.run(ip, hp, n)
+            seconds += time.perf_counter() - t0
+            stop_at = _stop_step(config, st)
+            if stop_at is not None and stop_at < done + n:  # rerun the block up to the stop
+                st.restore(snap)
+                n = stop_at - done
+                t0 = time.perf_counter()
+                mm, pm = st.run(ip, hp, n)
+                seconds += time.perf_counter() - t0
+            columns.append(_step_metrics(mm, pm, done, config, length))
+            done += n
+            if progress is not None:
+                progress(done, max_steps, done * calls_per_step)
+    metrics = {name: (np.concatenate([c[name] for c in columns]) if columns
+                      else np.zeros(0)) for name in METRICS}
+
+    solved_steps = st.first_solved[st.first_solved >= 0]
+    solved_step = int(solved_steps.min()) if solved_steps.size else None
+    typed_docs = st.first_typed[st.first_typed >= 0]
+    typed_wall = int(typed_docs.min()) if typed_docs.size else None
+    calls_until = (solved_step if solved_step is not None else done) * calls_per_step
+    final = CharPolicy(spec, st.theta)
+    greedy = final.greedy()
+    best = int(np.argmax((greedy == codes).sum(axis=1)))
+    return TrainResult(
+        config=config, target=target, alphabet=alpha, policy=final, metrics=metrics,
+        steps=done, solved=solved_step is not None, solved_step=solved_step,
+        reviewer_calls=calls_until, keystrokes=calls_until * length,
+        wall_reviewer_calls=(solved_step if solved_step is not None else done) * k,
+        typed=typed_wall is not None,
+        typed_reviewer_calls=None if typed_wall is None else typed_wall * m,
+        typed_keystrokes=None if typed_wall is None else typed_wall * m * length,
+        typed_wall_reviewer_calls=typed_wall,
+        greedy=alpha.decode(greedy[best]), greedy_correct_initial=greedy_correct_initial,
+        seconds=seconds, threads=used)
+
+
+def policy_gradient_samples(config: TrainConfig, target: str, policy: CharPolicy, samples: int,
+                            alphabet: Alphabet | str | None = None, *,
+                            reference: CharPolicy | None = None, reviewer=None,
+                            baseline: float | None = None) -> np.ndarray:
+    """Independent draws of one algorithm's first-epoch ascent direction at ``policy``.
+
+    Runs the training kernel for one step without updating, for ``samples`` independent
+    monkeys that all hold ``policy`` (one policy), each typing ``config.batch`` documents from
+    its own stream. Returns float64[samples, R, A]: the direction each monkey's step would
+    follow (before the optimiser), whose mean estimates the algorithm's expected update —
+    for REINFORCE, RLOO and PPO/GRPO's first epoch with unbiased advantages this is the
+    gradient of ``E[r] − β KL + α H``. ``baseline`` sets REINFORCE's running baseline.
+    """
+    samples = positive_int(samples, "samples")
+    config = TrainConfig(**{**config.as_dict(), "adam_betas": config.adam_betas,
+                            "monkeys": samples, "troop": False,
+                            "max_reviewer_calls": max(config.max_reviewer_calls,
+                                                      samples * config.batch)})
+    alpha, codes = _target_codes(target, alphabet, None)
+    reviewer = _reviewer_for(config, target, alpha, codes, reviewer)
+    spec = PolicySpec(config.policy, len(codes), alpha.size, config.order)
+    if policy.policies != 1:
+        raise InvalidInput("policy_gradient_samples needs a single policy")
+    theta, reference = _policies(config, spec, policy, reference, samples)
+    st = _State(config, spec, codes, reviewer, theta, reference, samples, False)
+    if baseline is not None:
+        st.baseline[:, 0] = float(baseline)
+        st.baseline[:, 1] = 1.0
+    ip, hp = _params(config, spec, reviewer, dry=True)
+    with numba_threads(config.threads):
+        st.run(ip, hp, 1)
+    return st.grad.copy()
