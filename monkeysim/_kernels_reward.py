@@ -74,7 +74,7 @@ def score_levenshtein(doc, target):
                 best = cur[j - 1] + 1
             cur[j] = best
         prev, cur = cur, prev
-    return 1.0 - prev[n] / n
+    return (n - prev[n]) / n
 
 
 @nb.njit(**KERNEL_OPTIONS)

@@ -156,7 +156,7 @@ class Bananas:
         require(len(t) > 0, "bananas need at least one threshold")
         for x in t:
             require(0.0 < x <= 1.0, f"banana threshold {x} is outside (0, 1]")
-        require(all(a < b for a, b in zip(t, t[1:])),
+        require(all(a < b for a, b in zip(t[:-1], t[1:], strict=True)),
                 f"banana thresholds {list(t)} must be strictly increasing")
         object.__setattr__(self, "thresholds", t)
 
