@@ -43,8 +43,12 @@ class CompareConfig:
     below this; elsewhere only the exact theory is reported."""
     batch: int = 4
     """Documents per monkey per update of the learning monkeys."""
-    lr: float = 0.5
-    """Learning rate of the learning monkeys (Adam)."""
+    lr: float = 10.0
+    """Learning rate of the learning monkeys."""
+    optimizer: str = "sgd"
+    """Optimiser of the learning monkeys: sgd or adam. Plain SGD is the robust default here:
+    Adam's per-parameter scaling lets noise push a position onto a wrong key, where the
+    policy stops exploring and the run stalls (seen with lr ≥ 0.2 on the Hamlet line)."""
 
     def __post_init__(self) -> None:
         for name in ("lengths", "monkeys", "rewards", "convergence_algos"):
@@ -78,6 +82,8 @@ class CompareConfig:
                 raise InvalidInput(f"unknown algorithm {a!r}; choose from {', '.join(ALGOS)}")
         if not (isinstance(self.lr, int | float) and self.lr > 0 and self.lr == self.lr):
             raise InvalidInput(f"lr must be a positive number, got {self.lr!r}")
+        if self.optimizer not in ("sgd", "adam"):
+            raise InvalidInput(f"unknown optimizer {self.optimizer!r}; choose sgd or adam")
         if not isinstance(self.line, str) or not self.line:
             raise InvalidInput("line is empty; give a built-in name or some text")
 

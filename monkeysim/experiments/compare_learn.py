@@ -16,7 +16,8 @@ def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, le
                   seed: int, algo: str | None = None, stop: str = "both") -> TrainConfig:
     docs_per_monkey = max(cfg.batch, cfg.budget // length)
     return TrainConfig(algo=algo or cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
-                       batch=cfg.batch, lr=cfg.lr, max_reviewer_calls=monkeys * docs_per_monkey,
+                       batch=cfg.batch, lr=cfg.lr, optimizer=cfg.optimizer,
+                       max_reviewer_calls=monkeys * docs_per_monkey,
                        stop=stop, seed=seed, threads=None)
 
 
