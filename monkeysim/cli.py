@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_walkthrough import add_parser as _add_walkthrough
 from .errors import InvalidInput
 
 PROG = "monkeysim"
@@ -325,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_compare, _add_type, _add_texts, _add_bench]
+_COMMANDS = [_add_compare, _add_type, _add_texts, _add_bench, _add_walkthrough]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,79 @@
+"""`monkeysim walkthrough`: the course note step by step (registered by :mod:`monkeysim.cli`).
+
+Helpers of :mod:`monkeysim.cli` are imported inside the functions, so importing this module
+does not import the CLI (and the CLI can import this module at load time).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    """Register ``walkthrough`` on the subparsers ``sub`` (with ``func=run``)."""
+    from .cli import _int
+
+    p = sub.add_parser(
+        "walkthrough", help="the course note's RLHF steps: reviewer, rollouts, expected "
+        "reward, policy gradient",
+        description="Walk through the course note: the reviewer's scores (incl. the reward "
+                    "model's -10000), the query and response tables, a sampled rollout, its "
+                    "empirical expected reward vs the exact value, the estimator's 1/sqrt(NK) "
+                    "convergence and 95%% interval coverage, and policy-gradient updates of a "
+                    "table policy (expected reward up, KL to the pretrained policy growing). "
+                    "Writes walkthrough.csv (+ JSON sidecar), walkthrough.png and "
+                    "summary.json.")
+    p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
+    p.add_argument("--queries", type=_int, default=6, metavar="N",
+                   help="queries in the shown rollout (default 6, at least 2)")
+    p.add_argument("--responses", type=_int, default=3, metavar="K",
+                   help="responses per query in the shown rollout (default 3)")
+    p.add_argument("--repetitions", type=_int, default=400, metavar="R",
+                   help="rollouts per point of the convergence study (default 400)")
+    p.add_argument("--updates", type=_int, default=30, help="policy-gradient updates (default 30)")
+    p.add_argument("--lr", type=float, default=5.0, help="learning rate (default 5)")
+    p.add_argument("--baseline", choices=("loo", "none"), default="loo",
+                   help="baseline of the score-function gradient: leave-one-out mean of the "
+                        "other responses to the same query, or none (default loo)")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as one JSON object on stdout")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="output directory (default: a new runs/walkthrough-YYYYmmdd-HHMMSS)")
+    p.add_argument("--overwrite", action="store_true", help="replace results in --out")
+    p.set_defaults(func=run)
+
+
+def _default_out() -> Path:
+    import time
+
+    out = Path("runs") / time.strftime("walkthrough-%Y%m%d-%H%M%S")
+    while out.exists():
+        out = out.with_name(out.name + "-1")
+    return out
+
+
+def run(args) -> int:
+    """Run the walkthrough for parsed ``args``; returns the exit status."""
+    from .cli import _emit_json
+    from .experiments import walkthrough
+    from .results import prepare_out_dir
+    from .rng import check_seed
+
+    check_seed(args.seed)
+    cfg = walkthrough.WalkthroughConfig(
+        queries=args.queries, responses=args.responses, repetitions=args.repetitions,
+        updates=args.updates, lr=args.lr, baseline=args.baseline)
+    out = _default_out() if args.out is None else args.out
+    prepare_out_dir(out, args.overwrite, walkthrough.FILES)  # refuse before computing
+    res = walkthrough.run(cfg, seed=args.seed)
+    path = walkthrough.write_outputs(res, out, overwrite=True)
+    for line in res.warnings:
+        print(line, file=sys.stderr)
+    if args.json:
+        _emit_json({"out": str(out), **res.as_json()})
+    else:
+        print(walkthrough.report(res))
+        print(f"wrote {path}, {path.with_suffix('.json')}, {out / 'walkthrough.png'} and "
+              f"{out / 'summary.json'}")
+    return 0
