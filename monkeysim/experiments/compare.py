@@ -3,9 +3,9 @@
 Measures, on the same units (keystrokes per monkey, total keystrokes, reviewer calls):
 
 - **random** monkeys (no bananas) in stream and document mode, simulated where a race is
-  affordable and has a chance, right-censored at the budget (censored runs are kept: summaries use restricted
-  means E[min(T, budget)]), and the **exact theory** everywhere (27^28 ≈ 1.2·10^40 keystrokes
-  is an answer);
+  affordable and has a chance, right-censored at the budget (censored runs are kept:
+  summaries use restricted means E[min(T, budget)]), and the **exact theory** everywhere
+  (27^28 ≈ 1.2·10^40 keystrokes is an answer);
 - **learning** monkeys for each reward kind, as independent monkeys and as a troop sharing
   one policy: keystrokes until a monkey first types the target, and until the greedy policy
   types it.
@@ -97,10 +97,8 @@ def plan(cfg: CompareConfig) -> list[Cell]:
         lengths = cfg.lengths if tgt.name == "line" else (len(tgt.text),)
         for length in lengths:
             for mode in ("stream", "document"):
-                wt = theory.waiting_time(tgt.prefix(length), tgt.alphabet, mode)
-                expected = nmax * wt.restricted_mean(cfg.budget)
-                p_any = -math.expm1(nmax * float(wt.log_sf(cfg.budget)[()]))
-                if p_any >= MIN_SUCCESS_PROBABILITY and expected <= cfg.random_max_keystrokes:
+                expected = random_feasible(cfg, tgt, length, mode, nmax)
+                if expected is not None:
                     for s in range(cfg.seeds):
                         cells.append(Cell(("random", tgt.name, length, mode, s),
                                           cost=1 + expected / 2e8))
@@ -110,6 +108,8 @@ def plan(cfg: CompareConfig) -> list[Cell]:
         lengths = cfg.lengths if tgt.name == "line" else (len(tgt.text),)
         for length in lengths:
             for reward in cfg.rewards:
+                if not _learning_feasible(cfg, tgt, length, reward, n_len):
+                    continue
                 for s in range(cfg.seeds):
                     cells.append(Cell(("learn", tgt.name, length, reward, "independent", n_len,
                                        s), cost=_learn_cost(cfg, length, n_len, reward)))
@@ -122,6 +122,8 @@ def plan(cfg: CompareConfig) -> list[Cell]:
                     if layout == "independent" and n == n_len and (
                             tgt.name == WEASEL or length in cfg.lengths):
                         continue  # already in the length sweep
+                    if not _learning_feasible(cfg, tgt, length, reward, n):
+                        continue
                     for s in range(cfg.seeds):
                         cells.append(Cell(("learn", tgt.name, length, reward, layout, n, s),
                                           cost=_learn_cost(cfg, length, n, reward)))
@@ -129,6 +131,27 @@ def plan(cfg: CompareConfig) -> list[Cell]:
         for s in range(cfg.seeds):
             cells.append(Cell(("convergence", algo, s), cost=2.0))
     return cells
+
+
+def random_feasible(cfg: CompareConfig, tgt: Target, length: int, mode: str,
+                    monkeys: int) -> float | None:
+    """Expected keystrokes of a race of ``monkeys`` random monkeys if it is worth simulating
+    (some monkey types the target within the budget with probability ≥
+    MIN_SUCCESS_PROBABILITY and the race costs ≤ random_max_keystrokes), else None."""
+    wt = theory.waiting_time(tgt.prefix(length), tgt.alphabet, mode)
+    expected = monkeys * wt.restricted_mean(cfg.budget)
+    p_any = -math.expm1(monkeys * float(wt.log_sf(cfg.budget)[()]))
+    if p_any >= MIN_SUCCESS_PROBABILITY and expected <= cfg.random_max_keystrokes:
+        return expected
+    return None
+
+
+def _learning_feasible(cfg: CompareConfig, tgt: Target, length: int, reward: str,
+                       monkeys: int) -> bool:
+    """Exact (sparse) bananas give no gradient before the first hit, so until then those
+    monkeys type exactly like random document monkeys: simulate them only where random
+    documents are (elsewhere the random-document theory is their answer)."""
+    return reward != "exact" or random_feasible(cfg, tgt, length, "document", monkeys) is not None
 
 
 def _learn_cost(cfg: CompareConfig, length: int, n: int, reward: str) -> float:

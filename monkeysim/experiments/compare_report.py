@@ -125,11 +125,13 @@ def answer_lines(lengths, ladder, cfg) -> list[str]:
         out.append(f"Less time: with {best} bananas one monkey needs fewer keystrokes than "
                    f"the exact random-document mean by " + ", ".join(parts) + ".")
     if "exact" in cfg.rewards:
-        cens = [e for e in lengths if e.get("bananas_exact", {}).get("censored")]
-        if cens:
-            out.append(f"Sparse (exact) bananas help nothing until the first hit: censored at "
-                       f"the budget of {cfg.budget:,} keystrokes for lengths ≥ "
-                       f"{min(e['length'] for e in cens)} (like random typing).")
+        hard = [e["length"] for e in lengths if e["target"] == "line" and (
+            "bananas_exact" not in e or e["bananas_exact"]["censored"])]
+        if hard:
+            out.append("Sparse (exact) bananas help nothing until the first hit: before it the "
+                       "policy gets no gradient and types like random documents, so from "
+                       f"L={min(hard)} on no monkey is paid within the budget of "
+                       f"{cfg.budget:,} keystrokes.")
     for lad in ladder:
         m = lad["methods"]
         lo, hi = min(cfg.monkeys), max(cfg.monkeys)
@@ -157,13 +159,18 @@ def table(summary: dict, cfg) -> str:
             + f"{'savings':>10}")
     lines = [f"keystrokes per monkey until the target is first typed "
              f"(N = {summary['length_sweep_monkeys']}; theory for random, median over seeds "
-             f"for bananas; ≥ = censored)", head]
+             f"for bananas; ≥ = censored; = : exact bananas give no gradient before the "
+             f"first hit, so there they type like random documents: theory)", head]
     best = "hamming" if "hamming" in rewards else rewards[-1]
     for e in summary["lengths"]:
         cells = ""
         for r in rewards:
             st = e.get(f"bananas_{r}")
-            shown = ("≥" if st and st["censored"] else "") + _fmt(st["median"] if st else None)
+            if st is None and r == "exact":  # not simulated: equal in law to random documents
+                shown = "=" + _fmt(e["random_document_theory"])
+            else:
+                shown = ("≥" if st and st["censored"] else "") + _fmt(
+                    st["median"] if st else None)
             cells += f"{shown:>17}"
         s = e.get(f"savings_{best}")
         lines.append(f"{e['target']:<8}{e['length']:>4}  {_fmt(e['random_stream_theory']):>14}"
