@@ -11,8 +11,9 @@ position ``i`` is
   ``A`` meaning "before the start of the document" (``R = (A + 1) ** (n - 1)``; the first row
   is the all-start context ``R - 1``; ``n = 1`` has the single row 0).
 
-Each step keeps two derived tables per policy: ``logp`` (log-softmax of every row) and
-``cdf`` (running sums of the row's probabilities), rebuilt after every update.
+Each step keeps three derived tables per policy, rebuilt after every update: ``logp``
+(log-softmax of every row), ``prob`` (its probabilities) and ``cdf`` (running sums of
+``prob``, for sampling).
 
 Training step (one implementation of each shared piece, used by every algorithm):
 
@@ -71,15 +72,16 @@ N_FLOAT = 9
 MM_REWARD, MM_REWARD_SQ, MM_HITS, MM_K1, MM_K3, MM_CLIPPED = range(6)
 N_MM = 6
 # per policy and step metrics (pm[step, policy, :])
-PM_GREEDY, PM_KL, PM_ENTROPY, PM_ZERO_STD = range(4)
-N_PM = 4
+PM_GREEDY, PM_KL, PM_ENTROPY, PM_ZERO_STD, PM_GRAD_NORM = range(5)
+N_PM = 5
 
 
 # --- policy tables, rows, sampling ------------------------------------------------------
 
 @nb.njit(**KERNEL_OPTIONS)
-def policy_tables(theta, logp, cdf):
-    """Fill ``logp`` (log-softmax of each row of ``theta[R, A]``) and ``cdf`` (running sums)."""
+def policy_tables(theta, logp, prob, cdf):
+    """Fill ``logp`` (log-softmax of each row of ``theta[R, A]``), ``prob`` (softmax) and
+    ``cdf`` (running sums of ``prob``); one ``exp`` per logit."""
     rows, a_size = theta.shape
     for r in range(rows):
         mx = theta[r, 0]
@@ -88,13 +90,17 @@ def policy_tables(theta, logp, cdf):
                 mx = theta[r, a]
         s = 0.0
         for a in range(a_size):
-            s += math.exp(theta[r, a] - mx)
+            e = math.exp(theta[r, a] - mx)
+            prob[r, a] = e
+            s += e
+        inv = 1.0 / s
         lse = mx + math.log(s)
         c = 0.0
         for a in range(a_size):
-            lp = theta[r, a] - lse
-            logp[r, a] = lp
-            c += math.exp(lp)
+            pa = prob[r, a] * inv
+            prob[r, a] = pa
+            logp[r, a] = theta[r, a] - lse
+            c += pa
             cdf[r, a] = c
 
 
@@ -116,12 +122,16 @@ def next_row(kind, row, key, base, rows):
 
 @nb.njit(**KERNEL_OPTIONS)
 def draw_key(state, cdf_row):
-    """One key from the categorical with running sums ``cdf_row`` (inverse CDF, one draw)."""
+    """One key from the categorical with running sums ``cdf_row`` (inverse CDF, one draw).
+
+    The key is the first ``a`` with ``u < cdf[a]`` (the last key if none): since ``cdf`` is
+    non-decreasing that is the number of ``cdf[a] <= u`` among the first ``A − 1``, counted
+    without branches (so the loop vectorises).
+    """
     u = next_double(state)
-    a_size = cdf_row.shape[0]
     a = 0
-    while a < a_size - 1 and u >= cdf_row[a]:
-        a += 1
+    for j in range(cdf_row.shape[0] - 1):
+        a += 1 if u >= cdf_row[j] else 0
     return a
 
 
@@ -150,14 +160,16 @@ def document_log_prob(logp, kind, rows, base, doc):
 # --- typing and scoring -----------------------------------------------------------------
 
 @nb.njit(**KERNEL_OPTIONS)
-def type_documents(state, logp, cdf, logq, ip, hp, target, word_start, word_end, docs, rewards,
-                   shaped, oldlp, mm, docs_before, first_typed):
+def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_start, word_end,
+                   docs, rewards, shaped, oldlp, mm, docs_before, first_typed):
     """One monkey types ``K`` documents, the reviewer scores each; returns ``first_typed``.
 
     Writes ``docs[K, L]``, ``rewards[K]`` (the reviewer's bananas), ``shaped[K]`` (bananas
     minus ``β · k1`` in k1 mode, plus ``α · (−log π)`` as the entropy-bonus estimate of a
     context policy), ``oldlp[K, L]`` (per-token log-probabilities under the sampling policy)
-    and adds the monkey's reward, hit and KL-estimate sums to ``mm``. ``first_typed`` is the
+    and adds the monkey's reward, hit and KL-estimate sums to ``mm`` (per token
+    ``k1 = log π/π_ref`` and ``k3 = π_ref/π − 1 − log(π_ref/π)``, the ratio taken from the
+    probability tables ``qprob`` / ``prob``). ``first_typed`` is the
     monkey's 1-based document count when it first typed the target exactly (−1: not yet).
     """
     kind = ip[I_KIND]
@@ -181,7 +193,7 @@ def type_documents(state, logp, cdf, logq, ip, hp, target, word_start, word_end,
             d = logq[row, a] - lp
             lp_sum += lp
             k1 -= d
-            k3 += math.expm1(d) - d
+            k3 += qprob[row, a] / prob[row, a] - 1.0 - d
             if a != target[i]:
                 same = False
             row = next_row(kind, row, a, base, rows)
@@ -262,19 +274,20 @@ def zero_std(rewards):
 # --- gradients ----------------------------------------------------------------------------
 
 @nb.njit(**KERNEL_OPTIONS)
-def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, grad, rowsum):
+def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, first_epoch, grad, rowsum):
     """Add one monkey's documents to the ascent direction ``grad[R, A]``; returns clipped tokens.
 
     Per token ``a`` in row ``row`` the coefficient ``c`` of ``∇ log π(a | row)`` is the
     advantage (REINFORCE, RLOO), or ``A · ρ`` with ``ρ = π(a|row) / π_old(a|row)`` and zero
     where the PPO clip is active (GRPO, PPO); in k3 mode ``−β (1 − π_ref / π)`` is added.
     ``grad[row, a] += c · scale`` here and ``rowsum[row] += c · scale``;
-    :func:`finish_gradient` subtracts ``rowsum[row] · p[row]`` once per row.
+    :func:`finish_gradient` subtracts ``rowsum[row] · p[row]`` once per row. In the
+    ``first_epoch`` the policy is the sampling policy, so ρ = 1 exactly and is not computed.
     """
     kind = ip[I_KIND]
     rows = ip[I_ROWS]
     base = ip[I_BASE]
-    clip = hp[F_CLIP]
+    clip = hp[F_CLIP] if not first_epoch else 0.0
     beta_k3 = hp[F_BETA] if ip[I_KL] == KL_K3 else 0.0
     n_docs, length = docs.shape
     clipped = 0
@@ -302,18 +315,18 @@ def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, grad, rowsu
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def finish_gradient(logp, grad, rowsum):
+def finish_gradient(prob, grad, rowsum):
     """``grad[row] −= rowsum[row] · p[row]``: the ``−p`` part of ``∇ log π = e_a − p``."""
     rows, a_size = grad.shape
     for r in range(rows):
         s = rowsum[r]
         if s != 0.0:
             for a in range(a_size):
-                grad[r, a] -= s * math.exp(logp[r, a])
+                grad[r, a] -= s * prob[r, a]
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def exact_regulariser(logp, logq, beta, alpha, grad):
+def exact_regulariser(logp, prob, logq, beta, alpha, grad):
     """Add the exact gradient of ``−β KL(π‖π_ref) + α H(π)`` of a positional policy.
 
     The KL and entropy factorise over positions: ``∂KL_i/∂θ_ia = p_a (log p_a − log q_a −
@@ -324,13 +337,23 @@ def exact_regulariser(logp, logq, beta, alpha, grad):
         kl = 0.0
         h = 0.0
         for a in range(a_size):
-            p = math.exp(logp[r, a])
+            p = prob[r, a]
             kl += p * (logp[r, a] - logq[r, a])
             h -= p * logp[r, a]
         for a in range(a_size):
-            p = math.exp(logp[r, a])
+            p = prob[r, a]
             grad[r, a] -= beta * p * (logp[r, a] - logq[r, a] - kl)
             grad[r, a] -= alpha * p * (logp[r, a] + h)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def grad_norm(grad):
+    """Euclidean norm of the ascent direction ``grad[R, A]``."""
+    ss = 0.0
+    for r in range(grad.shape[0]):
+        for a in range(grad.shape[1]):
+            ss += grad[r, a] * grad[r, a]
+    return math.sqrt(ss)
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -381,7 +404,7 @@ def greedy_document(logp, kind, rows, base, out):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def exact_kl_entropy(logp, logq, kind, rows, base, length):
+def exact_kl_entropy(logp, prob, logq, kind, rows, base, length):
     """Exact sequence ``KL(π‖π_ref)`` and entropy ``H(π)`` in nats, as a tuple.
 
     Positional: sums over positions. Context: the distribution over context rows is carried
@@ -393,7 +416,7 @@ def exact_kl_entropy(logp, logq, kind, rows, base, length):
         h = 0.0
         for r in range(length):
             for a in range(a_size):
-                p = math.exp(logp[r, a])
+                p = prob[r, a]
                 kl += p * (logp[r, a] - logq[r, a])
                 h -= p * logp[r, a]
         return kl, h
@@ -403,7 +426,7 @@ def exact_kl_entropy(logp, logq, kind, rows, base, length):
         kl = 0.0
         h = 0.0
         for a in range(a_size):
-            p = math.exp(logp[r, a])
+            p = prob[r, a]
             kl += p * (logp[r, a] - logq[r, a])
             h -= p * logp[r, a]
         row_kl[r] = kl
@@ -422,13 +445,13 @@ def exact_kl_entropy(logp, logq, kind, rows, base, length):
             kl += w * row_kl[r]
             h += w * row_h[r]
             for a in range(a_size):
-                new[(r * base + a) % rows] += w * math.exp(logp[r, a])
+                new[(r * base + a) % rows] += w * prob[r, a]
         dist, new = new, dist
     return kl, h
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def policy_metrics(logp, logq, ip, target, greedy, pm):
+def policy_metrics(logp, prob, logq, ip, target, greedy, pm):
     """Greedy document, its correct keys, exact KL and entropy into ``pm``; True if solved."""
     kind = ip[I_KIND]
     rows = ip[I_ROWS]
@@ -439,7 +462,7 @@ def policy_metrics(logp, logq, ip, target, greedy, pm):
     for i in range(length):
         if greedy[i] == target[i]:
             correct += 1
-    kl, h = exact_kl_entropy(logp, logq, kind, rows, base, length)
+    kl, h = exact_kl_entropy(logp, prob, logq, kind, rows, base, length)
     pm[PM_GREEDY] = correct
     pm[PM_KL] = kl
     pm[PM_ENTROPY] = h
@@ -449,18 +472,18 @@ def policy_metrics(logp, logq, ip, target, greedy, pm):
 # --- drivers ------------------------------------------------------------------------------
 
 @nb.njit(**PARALLEL_OPTIONS)
-def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, states,
-                      target, word_start, word_end, baseline, docs, rewards, shaped, adv,
+def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq, qprob,
+                      states, target, word_start, word_end, baseline, docs, rewards, shaped, adv,
                       oldlp, grad, rowsum, greedy, mm, pm, first_typed, first_solved):
     """``steps`` training steps of ``M`` independent monkeys, monkey ``m`` owning policy ``m``.
 
-    Shapes: ``theta, opt_m, opt_v, logp, cdf, grad: [M, R, A]``, ``rowsum: [M, R]``,
+    Shapes: ``theta, opt_m, opt_v, logp, prob, cdf, grad: [M, R, A]``, ``rowsum: [M, R]``,
     ``opt_t: int64[M]``, ``states: uint64[M, 4]``, ``baseline: [M, 2]``,
     ``docs: uint8[M, K, L]``, ``rewards, shaped, adv: [M, K]``, ``oldlp: [M, K, L]``,
     ``greedy: uint8[M, L]``, ``mm: [steps, M, N_MM]``, ``pm: [steps, M, N_PM]``,
     ``first_typed: int64[M]`` (1-based document count, −1 none), ``first_solved: int64[M]``
-    (1-based step, −1 none). ``logp``/``cdf`` must hold the tables of ``theta`` on entry and
-    hold them on exit. With ``ip[I_DRY]`` set, one step computes ``grad`` (the first-epoch
+    (1-based step, −1 none). ``logp``/``prob``/``cdf`` must hold the tables of ``theta`` on
+    entry and hold them on exit. With ``ip[I_DRY]`` set, one step computes ``grad`` (the first-epoch
     ascent direction) without updating anything.
     """
     n_monkeys = states.shape[0]
@@ -475,22 +498,24 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq
         for s in range(steps):
             step = ip[I_STEP0] + s
             first_typed[m] = type_documents(
-                states[m], logp[m], cdf[m], logq, ip, hp, target, word_start, word_end,
-                docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
+                states[m], logp[m], prob[m], cdf[m], logq, qprob, ip, hp, target, word_start,
+                word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
                 first_typed[m])
             pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
             group_advantages(shaped[m], ip[I_ADV], baseline[m], hp[F_GROUP_EPS], adv[m])
             for e in range(epochs):
                 if e > 0:
-                    policy_tables(theta[m], logp[m], cdf[m])
+                    policy_tables(theta[m], logp[m], prob[m], cdf[m])
                 grad[m, :, :] = 0.0
                 rowsum[m, :] = 0.0
                 mm[s, m, MM_CLIPPED] += accumulate_gradient(
-                    logp[m], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, grad[m],
+                    logp[m], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0, grad[m],
                     rowsum[m])
-                finish_gradient(logp[m], grad[m], rowsum[m])
+                finish_gradient(prob[m], grad[m], rowsum[m])
                 if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
-                    exact_regulariser(logp[m], logq, beta_exact, alpha_exact, grad[m])
+                    exact_regulariser(logp[m], prob[m], logq, beta_exact, alpha_exact, grad[m])
+                if e == 0:
+                    pm[s, m, PM_GRAD_NORM] = grad_norm(grad[m])
                 if dry:
                     break
                 opt_t[m] += 1
@@ -498,15 +523,15 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq
             if dry:
                 break
             baseline_update(baseline[m], shaped[m], hp[F_DECAY])
-            policy_tables(theta[m], logp[m], cdf[m])
-            if policy_metrics(logp[m], logq, ip, target, greedy[m], pm[s, m]):
+            policy_tables(theta[m], logp[m], prob[m], cdf[m])
+            if policy_metrics(logp[m], prob[m], logq, ip, target, greedy[m], pm[s, m]):
                 if first_solved[m] < 0:
                     first_solved[m] = step + 1
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, states,
-                target, word_start, word_end, baseline, docs, rewards, shaped, adv,
+def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq, qprob,
+                states, target, word_start, word_end, baseline, docs, rewards, shaped, adv,
                 oldlp, grad, rowsum, greedy, mm, pm, first_typed, first_solved):
     """``steps`` training steps of a troop: ``M`` monkeys sharing one policy (index 0).
 
@@ -535,28 +560,30 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, stat
         step = ip[I_STEP0] + s
         for m in nb.prange(n_monkeys):
             first_typed[m] = type_documents(
-                states[m], logp[0], cdf[0], logq, ip, hp, target, word_start, word_end,
-                docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
+                states[m], logp[0], prob[0], cdf[0], logq, qprob, ip, hp, target, word_start,
+                word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
                 first_typed[m])
         pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
         group_advantages(flat_shaped, ip[I_ADV], baseline[0], hp[F_GROUP_EPS], flat_adv)
         for e in range(epochs):
             if e > 0:
-                policy_tables(theta[0], logp[0], cdf[0])
+                policy_tables(theta[0], logp[0], prob[0], cdf[0])
             for sl in nb.prange(n_slots):
                 grad[sl, :, :] = 0.0
                 rowsum[sl, :] = 0.0
                 for m in range(sl * chunk, min((sl + 1) * chunk, n_monkeys)):
                     mm[s, m, MM_CLIPPED] += accumulate_gradient(
-                        logp[0], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, grad[sl],
-                        rowsum[sl])
-                finish_gradient(logp[0], grad[sl], rowsum[sl])
+                        logp[0], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0,
+                        grad[sl], rowsum[sl])
+                finish_gradient(prob[0], grad[sl], rowsum[sl])
             for r in nb.prange(rows):
                 for sl in range(1, n_slots):
                     for a in range(grad.shape[2]):
                         grad[0, r, a] += grad[sl, r, a]
             if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
-                exact_regulariser(logp[0], logq, beta_exact, alpha_exact, grad[0])
+                exact_regulariser(logp[0], prob[0], logq, beta_exact, alpha_exact, grad[0])
+            if e == 0:
+                pm[s, 0, PM_GRAD_NORM] = grad_norm(grad[0])
             if dry:
                 break
             opt_t[0] += 1
@@ -564,8 +591,8 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, stat
         if dry:
             break
         baseline_update(baseline[0], flat_shaped, hp[F_DECAY])
-        policy_tables(theta[0], logp[0], cdf[0])
-        if policy_metrics(logp[0], logq, ip, target, greedy[0], pm[s, 0]):
+        policy_tables(theta[0], logp[0], prob[0], cdf[0])
+        if policy_metrics(logp[0], prob[0], logq, ip, target, greedy[0], pm[s, 0]):
             if first_solved[0] < 0:
                 first_solved[0] = step + 1
 
@@ -573,10 +600,10 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, cdf, logq, stat
 # --- helpers for the public policy API ----------------------------------------------------
 
 @nb.njit(**PARALLEL_OPTIONS)
-def all_tables(theta, logp, cdf):
+def all_tables(theta, logp, prob, cdf):
     """Tables of every policy of ``theta[P, R, A]``."""
     for p in nb.prange(theta.shape[0]):
-        policy_tables(theta[p], logp[p], cdf[p])
+        policy_tables(theta[p], logp[p], prob[p], cdf[p])
 
 
 @nb.njit(**PARALLEL_OPTIONS)
@@ -603,9 +630,9 @@ def greedy_batch(logp, kind, rows, base, out):
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def kl_entropy_batch(logp, logq, kind, rows, base, length, kl_out, h_out):
+def kl_entropy_batch(logp, prob, logq, kind, rows, base, length, kl_out, h_out):
     """Exact KL(π_p‖π_ref) and H(π_p) of every policy."""
     for p in nb.prange(logp.shape[0]):
-        kl, h = exact_kl_entropy(logp[p], logq, kind, rows, base, length)
+        kl, h = exact_kl_entropy(logp[p], prob[p], logq, kind, rows, base, length)
         kl_out[p] = kl
         h_out[p] = h

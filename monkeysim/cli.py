@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_train import add_bench_learning, add_train
 from .cli_walkthrough import add_parser as _add_walkthrough
 from .errors import InvalidInput
 
@@ -204,6 +205,7 @@ def _add_bench(sub) -> None:
     m.add_argument("--save", metavar="FILE", type=Path,
                    help="also write the JSON result to FILE (atomically)")
     m.set_defaults(func=_cmd_bench_monkeys)
+    add_bench_learning(bsub)
 
 
 def _bench_output(args, res: dict, report: str) -> int:
@@ -326,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_compare, _add_type, _add_texts, _add_bench, _add_walkthrough]
+_COMMANDS = [_add_compare, add_train, _add_type, _add_texts, _add_bench, _add_walkthrough]
 
 
 def main(argv: list[str] | None = None) -> int:

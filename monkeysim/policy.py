@@ -171,12 +171,14 @@ class CharPolicy:
         """Number of policies P."""
         return int(self.theta.shape[0])
 
-    def tables(self) -> tuple[np.ndarray, np.ndarray]:
-        """(logp, cdf): log-softmax of every row and its running sums, each [P, R, A]."""
+    def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(logp, prob, cdf): log-softmax of every row, its probabilities and their running
+        sums, each float64[P, R, A]."""
         logp = np.empty_like(self.theta)
+        prob = np.empty_like(self.theta)
         cdf = np.empty_like(self.theta)
-        KP.all_tables(self.theta, logp, cdf)
-        return logp, cdf
+        KP.all_tables(self.theta, logp, prob, cdf)
+        return logp, prob, cdf
 
     def log_probs(self) -> np.ndarray:
         """Per-row log-probabilities, float64[P, R, A]."""
@@ -184,7 +186,7 @@ class CharPolicy:
 
     def probs(self) -> np.ndarray:
         """Per-row probabilities, float64[P, R, A]."""
-        return np.exp(self.log_probs())
+        return self.tables()[1]
 
     def sample(self, docs: int, seed: int = 0, stream: int = SAMPLE_STREAM) -> np.ndarray:
         """Each policy types ``docs`` documents: uint8[P, docs, L].
@@ -193,7 +195,7 @@ class CharPolicy:
         depend on the thread count.
         """
         k = positive_int(docs, "docs")
-        _, cdf = self.tables()
+        cdf = self.tables()[2]
         states = chunk_states(check_seed(seed), 0, self.policies, stream)
         out = np.empty((self.policies, k, self.spec.length), dtype=np.uint8)
         KP.sample_batch(states, cdf, self.spec.kind_code, self.spec.rows, self.spec.base, out)
@@ -248,7 +250,8 @@ class CharPolicy:
                else self.check_reference(reference))
         kl = np.empty(self.policies)
         h = np.empty(self.policies)
-        KP.kl_entropy_batch(self.log_probs(), ref.log_probs()[0], self.spec.kind_code,
+        logp, prob, _ = self.tables()
+        KP.kl_entropy_batch(logp, prob, ref.log_probs()[0], self.spec.kind_code,
                             self.spec.rows, self.spec.base, self.spec.length, kl, h)
         return kl, h
 

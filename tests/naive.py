@@ -227,3 +227,225 @@ def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, e
                 for b in range(a):
                     grad[r][b] += w * adv * s[r][b] / group
     return grad
+
+
+# --- a whole training step, one token at a time (reference for the trainer kernels) --------
+
+def naive_tables(theta):
+    """(logp, prob, cdf) rows exactly as the kernel computes them (one exp per logit)."""
+    logp, prob, cdf = [], [], []
+    for row in theta:
+        mx = max(row)
+        e = [math.exp(x - mx) for x in row]
+        s = 0.0
+        for x in e:
+            s += x
+        inv = 1.0 / s
+        lse = mx + math.log(s)
+        p = [x * inv for x in e]
+        c, run = [], 0.0
+        for x in p:
+            run += x
+            c.append(run)
+        logp.append([x - lse for x in row])
+        prob.append(p)
+        cdf.append(c)
+    return logp, prob, cdf
+
+
+def naive_draw_key(rng: Xoshiro256, cdf_row) -> int:
+    """Inverse CDF with one uniform double (top 53 bits of one draw)."""
+    u = (rng.next() >> 11) * (1.0 / 9007199254740992.0)
+    a = 0
+    while a < len(cdf_row) - 1 and u >= cdf_row[a]:
+        a += 1
+    return a
+
+
+def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *, algo, lr,
+                optimizer="sgd", troop=False, beta=0.0, alpha=0.0, kl="exact", theta_ref=None,
+                epochs=1, clip=0.2, decay=0.9, group_eps=1e-4, betas=(0.9, 0.999),
+                adam_eps=1e-8):
+    """``steps`` training steps, token by token, for M monkeys (``states``: their xoshiro
+    states) that each own a copy of ``theta0`` (or share it as a troop). Returns the final
+    logits, a list (one per policy) of nested lists [R][A].
+
+    ``reward`` maps a document tuple to its bananas. Advantages: REINFORCE r − running mean
+    of earlier batches; RLOO leave-one-out; GRPO (r − mean)/(std + eps); PPO leave-one-out
+    (running mean for a group of one). Clipped per-token ratio for GRPO/PPO in later epochs,
+    k1 folded into the reward, k3 per token, exact KL/entropy gradients for positional.
+    """
+    rngs = [Xoshiro256(s) for s in states]
+    n_mon = len(states)
+    n_pol = 1 if troop else n_mon
+    thetas = [[list(r) for r in theta0] for _ in range(n_pol)]
+    logq = log_softmax_rows(theta_ref if theta_ref is not None else theta0)
+    ms = [[[0.0] * a for _ in theta0] for _ in range(n_pol)]
+    vs = [[[0.0] * a for _ in theta0] for _ in range(n_pol)]
+    ts = [0] * n_pol
+    base = [[0.0, 0.0] for _ in range(n_pol)]
+    group = n_mon * batch if troop else batch
+    if algo == "reinforce" or (algo == "ppo" and group < 2):
+        adv_kind = "baseline"
+    elif algo == "grpo":
+        adv_kind = "group"
+    else:
+        adv_kind = "loo"
+    clip = clip if algo in ("grpo", "ppo") else 0.0
+    for _ in range(steps):
+        docs = [[] for _ in range(n_pol)]
+        shaped = [[] for _ in range(n_pol)]
+        tabs = [naive_tables(t) for t in thetas]
+        for m in range(n_mon):
+            p = 0 if troop else m
+            logp, _, cdf = tabs[p]
+            for _k in range(batch):
+                doc = []
+                for i in range(length):
+                    r = policy_rows(kind, order, a, doc + [0])[i]  # row of position i
+                    doc.append(naive_draw_key(rngs[m], cdf[r]))
+                doc = tuple(doc)
+                rows = policy_rows(kind, order, a, doc)
+                lp = sum(logp[r][k] for r, k in zip(rows, doc, strict=True))
+                lq = sum(logq[r][k] for r, k in zip(rows, doc, strict=True))
+                sh = reward[doc]
+                if kl == "k1":
+                    sh -= beta * (lp - lq)
+                if kind == "context":
+                    sh -= alpha * lp
+                docs[p].append(doc)
+                shaped[p].append(sh)
+        for p in range(n_pol):
+            rs = shaped[p]
+            n = len(rs)
+            if adv_kind == "baseline":
+                b = base[p][0] / base[p][1] if base[p][1] > 0 else 0.0
+                adv = [x - b for x in rs]
+            elif adv_kind == "loo":
+                tot = sum(rs)
+                adv = [x - (tot - x) / (n - 1) for x in rs]
+            else:
+                mean = sum(rs) / n
+                std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (n - 1)) if n > 1 else 0.0
+                adv = [(x - mean) / (std + group_eps) for x in rs]
+            old_logp = tabs[p][0]
+            for e in range(epochs):
+                logp, prob, _ = naive_tables(thetas[p])
+                grad = [[0.0] * a for _ in theta0]
+                for doc, ad in zip(docs[p], adv, strict=True):
+                    for r, key in zip(policy_rows(kind, order, a, doc), doc, strict=True):
+                        c = ad
+                        if clip > 0 and e > 0:
+                            ratio = math.exp(logp[r][key] - old_logp[r][key])
+                            if (ad > 0 and ratio > 1 + clip) or (ad < 0 and ratio < 1 - clip):
+                                c = 0.0
+                            else:
+                                c = ad * ratio
+                        if kl == "k3":
+                            c += beta * math.expm1(logq[r][key] - logp[r][key])
+                        c /= n
+                        for b2 in range(a):
+                            grad[r][b2] -= c * prob[r][b2]
+                        grad[r][key] += c
+                if kind == "positional":
+                    for r in range(len(theta0)):
+                        klr = sum(prob[r][x] * (logp[r][x] - logq[r][x]) for x in range(a))
+                        h = -sum(prob[r][x] * logp[r][x] for x in range(a))
+                        for x in range(a):
+                            if kl == "exact":
+                                grad[r][x] -= beta * prob[r][x] * (logp[r][x] - logq[r][x] - klr)
+                            grad[r][x] -= alpha * prob[r][x] * (logp[r][x] + h)
+                ts[p] += 1
+                for r in range(len(theta0)):
+                    for x in range(a):
+                        g = grad[r][x]
+                        if optimizer == "adam":
+                            ms[p][r][x] = betas[0] * ms[p][r][x] + (1 - betas[0]) * g
+                            vs[p][r][x] = betas[1] * vs[p][r][x] + (1 - betas[1]) * g * g
+                            mhat = ms[p][r][x] / (1 - betas[0] ** ts[p])
+                            vhat = vs[p][r][x] / (1 - betas[1] ** ts[p])
+                            thetas[p][r][x] += lr * mhat / (math.sqrt(vhat) + adam_eps)
+                        else:
+                            thetas[p][r][x] += lr * g
+            base[p][0] = decay * base[p][0] + (1 - decay) * sum(rs) / n
+            base[p][1] = decay * base[p][1] + (1 - decay)
+    return thetas
+
+
+# --- learning baselines (reference for _kernels_baselines) ----------------------------------
+
+def naive_uniform_below(rng: Xoshiro256, n: int) -> int:
+    """Exactly uniform integer in [0, n): reject draws in the top partial block of 2**64."""
+    limit = (MASK // n) * n
+    u = rng.next()
+    while u >= limit:
+        u = rng.next()
+    return u % n
+
+
+def naive_double(rng: Xoshiro256) -> float:
+    return (rng.next() >> 11) * (1.0 / 9007199254740992.0)
+
+
+def naive_weasel(state, target, a, offspring, mu, latching, max_calls, score):
+    """Dawkins' weasel as in the kernel: (calls, generations, solved, final parent)."""
+    rng = Xoshiro256(state)
+    target = list(target)
+    parent = [naive_uniform_below(rng, a) for _ in target]
+    if parent == target:
+        return 0, 0, True, parent
+    calls = gens = 0
+    while calls + offspring <= max_calls:
+        best_score, best = -1.0, None
+        for _ in range(offspring):
+            child = list(parent)
+            for i in range(len(target)):
+                if latching and parent[i] == target[i]:
+                    continue
+                if naive_double(rng) < mu:
+                    child[i] = naive_uniform_below(rng, a)
+            sc = score(child)
+            calls += 1
+            if sc > best_score:
+                best_score, best = sc, child
+        parent = best
+        gens += 1
+        if parent == target:
+            return calls, gens, True, parent
+    return calls, gens, False, parent
+
+
+def naive_coordinate(state, target, a, early_stop, max_calls, score):
+    """Coordinate search as in the kernel: (calls, positions visited, solved, final doc)."""
+    rng = Xoshiro256(state)
+    target = list(target)
+    doc = [naive_uniform_below(rng, a) for _ in target]
+    cur = score(doc)
+    calls = 1
+    if doc == target:
+        return calls, 0, True, doc
+    for i in range(len(target)):
+        order = list(range(a))
+        for k in range(a - 1, 0, -1):
+            j = naive_uniform_below(rng, k + 1)
+            order[k], order[j] = order[j], order[k]
+        orig = doc[i]
+        best_key, best = orig, cur
+        for key in order:
+            if key == orig:
+                continue
+            if calls >= max_calls:
+                doc[i] = best_key
+                return calls, i + 1, doc == target, doc
+            doc[i] = key
+            sc = score(doc)
+            calls += 1
+            if sc > best:
+                best, best_key = sc, key
+                if early_stop:
+                    break
+        doc[i] = best_key
+        cur = best
+        if doc == target:
+            return calls, i + 1, True, doc
+    return calls, len(target), False, doc

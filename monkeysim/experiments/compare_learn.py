@@ -27,19 +27,14 @@ def learn_row(cfg: CompareConfig, tgt, length: int, reward: str, layout: str, mo
     text = tgt.prefix(length)
     tc = _train_config(cfg, reward, layout == "troop", monkeys, length, seed)
     res = train(tc, text, tgt.alphabet)
-    per_monkey_budget = res.steps * tc.batch * length  # keystrokes each monkey typed
-    if res.typed:
-        wall = res.typed_wall_reviewer_calls * length
-        calls = res.typed_reviewer_calls
-    else:
-        wall = per_monkey_budget
-        calls = res.steps * tc.batch * monkeys
-    if res.solved:
-        g_wall = res.wall_reviewer_calls * length
-        g_calls = res.reviewer_calls
-    else:
-        g_wall = per_monkey_budget
-        g_calls = res.steps * tc.batch * monkeys
+    spent = (res.steps * tc.batch * length, res.steps * tc.batch * monkeys)
+
+    def until(done: bool, wall_docs, calls) -> tuple[int, int]:
+        """(keystrokes per monkey, reviewer calls) until the event, or the budget spent."""
+        return (wall_docs * length, calls) if done else spent
+
+    wall, calls = until(res.typed, res.typed_wall_reviewer_calls, res.typed_reviewer_calls)
+    g_wall, g_calls = until(res.solved, res.wall_reviewer_calls, res.reviewer_calls)
     return [tgt.name, length, tgt.alphabet.size, f"learn_{layout}", reward, monkeys,
             seed_index, wall, monkeys * wall, calls, int(not res.typed), g_wall,
             monkeys * g_wall, g_calls, int(not res.solved), cfg.budget]

@@ -1,0 +1,177 @@
+"""Command-line front end of the learning monkeys: ``monkeysim train`` and
+``monkeysim bench learning`` (registered by :mod:`monkeysim.cli`).
+
+Helpers of :mod:`monkeysim.cli` are imported inside the functions, so importing this module
+does not import the CLI (and the CLI can import this module at load time). Parses
+arguments, calls the library, prints; no science here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import InvalidInput
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+# --- train ----------------------------------------------------------------------------------
+
+def add_train(sub) -> None:
+    """Register ``monkeysim train`` on the subparsers ``sub`` (with ``func=_cmd_train``)."""
+    from ._kernels_reward import REWARD_KINDS
+    from .cli import _add_common_out, _add_target_args, _int
+    from .policy import POLICY_KINDS
+    from .train import ALGOS, DEFAULT_LR, KL_ESTIMATORS, OPTIMIZERS, STOPS, TrainConfig
+
+    d = TrainConfig()
+    lrs = ", ".join(f"{a} {DEFAULT_LR[(a, 'sgd')]:g}" for a in ALGOS)
+    p = sub.add_parser(
+        "train", help="monkeys that learn from bananas (REINFORCE, RLOO, GRPO, PPO)",
+        description="Train monkeys with a character policy to type a target from the "
+                    "reviewer's bananas, with a policy-gradient algorithm, until the greedy "
+                    "(argmax) document is the target or the reviewer-call budget runs out. "
+                    "Writes train.csv (one row per step, every metric of docs/metrics.md), "
+                    "its JSON sidecar and convergence.png, and prints a summary.")
+    _add_target_args(p)
+    p.add_argument("--algo", choices=ALGOS, default=d.algo,
+                   help=f"policy-gradient algorithm (default {d.algo})")
+    p.add_argument("--reward", choices=REWARD_KINDS, default=d.reward,
+                   help=f"the reviewer's bananas (default {d.reward})")
+    p.add_argument("--policy", choices=POLICY_KINDS, default=d.policy,
+                   help="positional (one categorical per position) or context (n-gram) "
+                        f"(default {d.policy})")
+    p.add_argument("--order", type=_int, default=d.order,
+                   help="n of a context policy: the key depends on the last n − 1 keys "
+                        f"(default {d.order})")
+    p.add_argument("--monkeys", type=_int, default=d.monkeys,
+                   help=f"number of monkeys N (default {d.monkeys})")
+    p.add_argument("--troop", action="store_true",
+                   help="the monkeys share one policy and pool their documents per update")
+    p.add_argument("--batch", type=_int, default=d.batch,
+                   help=f"documents per monkey per update step (default {d.batch})")
+    p.add_argument("--lr", type=_float, default=None,
+                   help=f"learning rate (default per algorithm; with sgd: {lrs})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
+                   help=f"sgd or adam (default {d.optimizer})")
+    p.add_argument("--kl-coef", type=_float, default=d.kl_coef, metavar="BETA",
+                   help="β of the KL penalty to the initial policy (default 0: no leash)")
+    p.add_argument("--kl-estimator", choices=KL_ESTIMATORS, default=d.kl_estimator,
+                   help="exact (positional), k1 or k3; auto: exact for positional, k1 for "
+                        "context policies (default auto)")
+    p.add_argument("--entropy-coef", type=_float, default=d.entropy_coef, metavar="ALPHA",
+                   help="α of the entropy bonus (default 0)")
+    p.add_argument("--epochs", type=_int, default=None,
+                   help="optimisation epochs per batch (grpo/ppo; default 1, ppo 4)")
+    p.add_argument("--max-reviewer-calls", type=_int, default=d.max_reviewer_calls,
+                   help="budget of reviewer calls, all monkeys together "
+                        f"(default {d.max_reviewer_calls:,})")
+    p.add_argument("--stop", choices=STOPS, default=d.stop,
+                   help="stop when the greedy document is the target (solved), when a "
+                        "monkey typed it (typed), both, or run the whole budget "
+                        f"(default {d.stop})")
+    p.add_argument("--threads", type=_int, default=None,
+                   help="numba threads (default: all cores); results do not depend on it")
+    _add_common_out(p, "train.csv, train.json and convergence.png (default: a new "
+                       "runs/train-YYYYmmdd-HHMMSS)")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from .alphabet import resolve
+    from .cli import _emit_json, _target_text
+    from .experiments import train_run
+    from .results import prepare_out_dir
+    from .train import TrainConfig, check, train
+
+    target = _target_text(args)
+    alpha = resolve(target, args.alphabet, args.alphabet_chars)
+    cfg = TrainConfig(algo=args.algo, reward=args.reward, policy=args.policy, order=args.order,
+                      monkeys=args.monkeys, troop=args.troop, batch=args.batch, lr=args.lr,
+                      optimizer=args.optimizer, kl_coef=args.kl_coef,
+                      kl_estimator=args.kl_estimator, entropy_coef=args.entropy_coef,
+                      epochs=args.epochs, max_reviewer_calls=args.max_reviewer_calls,
+                      stop=args.stop, seed=args.seed, threads=args.threads)
+    check(cfg, target, alpha)  # every refusal before anything touches the disk
+    if args.out is None:
+        out = Path("runs") / time.strftime("train-%Y%m%d-%H%M%S")
+        while out.exists():
+            out = out.with_name(out.name + "-1")
+    else:
+        out = args.out
+    prepare_out_dir(out, args.overwrite, train_run.FILES)  # refuse before computing
+    result = train(cfg, target, alpha)
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+              if k != "func"}
+    path = train_run.write_outputs(result, out, config)
+    if args.json:
+        _emit_json({**result.summary(), "out": str(out)})
+    else:
+        print(train_run.report(result))
+        print(f"\nwrote {path}, {path.with_suffix('.json').name} and convergence.png "
+              f"in {out}")
+    return 0
+
+
+# --- bench learning -------------------------------------------------------------------------
+
+def add_bench_learning(bsub) -> None:
+    """Register ``monkeysim bench learning`` (``bsub``: the bench subparsers)."""
+    from .cli import _int
+
+    p = bsub.add_parser(
+        "learning", help="reviewer calls until the greedy document is the weasel: every "
+                         "algorithm vs weasel and coordinate search; numba vs numpy speed",
+        description="Learning efficiency on the weasel sentence with hamming bananas: "
+                    "reviewer calls until the greedy document is the target, median and "
+                    "interquartile range over seeds, for REINFORCE, RLOO, GRPO and PPO and the "
+                    "baselines (Dawkins' weasel, latching and not; coordinate search; random "
+                    "typing in theory), an exact-bananas row, and reviewer calls per second "
+                    "of the numba trainer vs a plain numpy REINFORCE step.")
+    p.add_argument("--seeds", type=_int, default=20, help="seeds per method (default 20)")
+    p.add_argument("--seed0", type=_int, default=0, help="first seed (default 0)")
+    p.add_argument("--max-reviewer-calls", type=_int, default=20_000,
+                   help="budget per learning run (default 20,000)")
+    p.add_argument("--repeats", type=_int, default=3,
+                   help="timed repeats of the speed comparison, best kept (default 3)")
+    p.add_argument("--no-speed", action="store_true", help="skip the speed comparison")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--save", metavar="FILE", type=Path,
+                   help="also write the JSON result to FILE (atomically)")
+    p.add_argument("--out", metavar="DIR", type=Path,
+                   help="write bench_learning.json and bench_learning_runs.csv (+ sidecar) "
+                        "into DIR")
+    p.add_argument("--overwrite", action="store_true", help="replace results in --out")
+    p.set_defaults(func=_cmd_bench_learning)
+
+
+def _cmd_bench_learning(args) -> int:
+    from .cli import _bench_output
+    from .errors import positive_int
+    from .experiments import bench_learning as b
+    from .results import prepare_out_dir
+    from .rng import check_seed
+
+    seeds = positive_int(args.seeds, "seeds")
+    check_seed(args.seed0)
+    budget = positive_int(args.max_reviewer_calls, "max reviewer calls")
+    repeats = positive_int(args.repeats, "repeats")
+    if budget < 16:
+        raise InvalidInput(f"max reviewer calls {budget} is below one step (16 documents)")
+    if args.out is not None:
+        prepare_out_dir(args.out, args.overwrite, b.FILES)
+    res = b.run(seeds=seeds, seed0=args.seed0, budget=budget, repeats=repeats,
+                with_speed=not args.no_speed)
+    if args.out is not None:
+        path = b.write_outputs(res, args.out, {k: (str(v) if isinstance(v, Path) else v)
+                                               for k, v in vars(args).items() if k != "func"})
+        print(f"wrote {path} and {b.FILES[1]} in {args.out}", file=sys.stderr)
+    return _bench_output(args, res, b.report(res))

@@ -1,0 +1,56 @@
+"""Figures of `monkeysim train` (Agg backend, ``matplotlib.figure.Figure`` objects).
+
+- :func:`convergence` — one training run: correct characters of the greedy (argmax) document
+  and the mean reward of each step's documents, both against cumulative reviewer calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .plots_compare import save
+
+__all__ = ["convergence", "save"]
+
+
+def convergence(metrics: dict, length: int, title: str, greedy_initial: int = 0,
+                solved_calls: int | None = None) -> Figure:
+    """Convergence of one run from its per-step ``metrics`` (see ``train.METRICS``).
+
+    Top: correct keys of the greedy document (best policy; the mean over policies too when
+    they differ) against reviewer calls, starting from the initial policy at 0 calls.
+    Bottom: mean reward per document of each step, with a ±1 std band.
+    """
+    calls = np.concatenate([[0], np.asarray(metrics["reviewer_calls"], dtype=float)])
+    best = np.concatenate([[greedy_initial], np.asarray(metrics["greedy_correct"], dtype=float)])
+    mean = np.concatenate([[greedy_initial],
+                           np.asarray(metrics["greedy_correct_mean"], dtype=float)])
+    fig = Figure(figsize=(7, 6))
+    ax, bx = fig.subplots(2, 1, sharex=True)
+    ax.step(calls, best, where="post", color="tab:blue", label="greedy document (best policy)")
+    if not np.array_equal(best, mean):
+        ax.step(calls, mean, where="post", color="tab:blue", ls=":", alpha=0.7,
+                label="greedy document (mean over policies)")
+    ax.axhline(length, color="black", lw=0.8, ls=":", label=f"whole target (L = {length})")
+    if solved_calls is not None:
+        ax.axvline(solved_calls, color="tab:green", lw=0.8, ls="--",
+                   label=f"solved at {solved_calls:,} reviewer calls")
+    ax.set_ylabel("correct characters (keys)")
+    ax.set_ylim(0, length * 1.05 + 0.5)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(True, alpha=0.3)
+
+    x = np.asarray(metrics["reviewer_calls"], dtype=float)
+    r = np.asarray(metrics["reward_mean"], dtype=float)
+    sd = np.asarray(metrics["reward_std"], dtype=float)
+    if len(x):
+        bx.plot(x, r, color="tab:orange", label="reward mean (bananas per document)")
+        bx.fill_between(x, r - sd, r + sd, color="tab:orange", alpha=0.2, label="± 1 std")
+    bx.set_xlabel("reviewer calls (documents scored, all monkeys)")
+    bx.set_ylabel("reward per document (bananas)")
+    bx.legend(fontsize=7, loc="lower right")
+    bx.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
