@@ -20,7 +20,6 @@ from pathlib import Path
 
 from .errors import InvalidInput
 
-
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 

@@ -151,7 +151,10 @@ def _learning_feasible(cfg: CompareConfig, tgt: Target, length: int, reward: str
     """Exact (sparse) bananas give no gradient before the first hit, so until then those
     monkeys type exactly like random document monkeys: simulate them only where random
     documents are (elsewhere the random-document theory is their answer)."""
-    return reward != "exact" or random_feasible(cfg, tgt, length, "document", monkeys) is not None
+    if reward != "exact":
+        return True
+    expected = random_feasible(cfg, tgt, length, "document", monkeys)
+    return expected is not None and expected / length <= cfg.learn_max_documents
 
 
 def _learn_cost(cfg: CompareConfig, length: int, n: int, reward: str) -> float:

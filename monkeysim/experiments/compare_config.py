@@ -22,13 +22,13 @@ class CompareConfig:
     """Prefix lengths of the line (each ≤ its length)."""
     weasel: bool = True
     """Also race to the weasel sentence (METHINKS IT IS LIKE A WEASEL, upper27)."""
-    monkeys: tuple[int, ...] = (1, 4, 16, 64, 256)
+    monkeys: tuple[int, ...] = (1, 4, 16, 64)
     """Monkey counts N, the ladder of the "fewer monkeys or less time" frontier."""
     length_sweep_monkeys: int = 1
     """N for the time-to-target vs length sweep."""
     frontier_length: int = 4
     """Prefix length of the line for the monkey-count sweep (the weasel is swept too)."""
-    seeds: int = 3
+    seeds: int = 5
     """Seeds (independent repetitions) per measured cell."""
     rewards: tuple[str, ...] = ("exact", "prefix", "hamming")
     """Reward kinds of the learning monkeys."""
@@ -41,6 +41,10 @@ class CompareConfig:
     random_max_keystrokes: int = 3_000_000_000
     """Random typing is simulated only where the expected total keystrokes of a race stay
     below this; elsewhere only the exact theory is reported."""
+    learn_max_documents: int = 2_000_000
+    """Exact (sparse) bananas are simulated only where the documents that N monkeys are
+    expected to type before the first hit (or the budget) stay below this; elsewhere they
+    type like random documents and the random-document theory is reported."""
     batch: int = 4
     """Documents per monkey per update of the learning monkeys."""
     lr: float = 10.0
@@ -71,6 +75,7 @@ class CompareConfig:
         positive_int(self.seeds, "seeds")
         positive_int(self.budget, "budget")
         positive_int(self.random_max_keystrokes, "random_max_keystrokes")
+        positive_int(self.learn_max_documents, "learn_max_documents")
         positive_int(self.batch, "batch")
         if self.batch < 2 and self.algo in ("rloo", "grpo"):
             raise InvalidInput(f"batch must be ≥ 2 for {self.algo}, got {self.batch}")

@@ -13,12 +13,12 @@ from .compare_config import CompareConfig
 
 
 def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, length: int,
-                  seed: int, algo: str | None = None, stop: str = "both") -> TrainConfig:
+                  seed: int) -> TrainConfig:
     docs_per_monkey = max(cfg.batch, cfg.budget // length)
-    return TrainConfig(algo=algo or cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
+    return TrainConfig(algo=cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
                        batch=cfg.batch, lr=cfg.lr, optimizer=cfg.optimizer,
                        max_reviewer_calls=monkeys * docs_per_monkey,
-                       stop=stop, seed=seed, threads=None)
+                       stop="both", seed=seed, threads=None)
 
 
 def learn_row(cfg: CompareConfig, tgt, length: int, reward: str, layout: str, monkeys: int,
@@ -41,12 +41,16 @@ def learn_row(cfg: CompareConfig, tgt, length: int, reward: str, layout: str, mo
 
 
 def convergence_rows(cfg: CompareConfig, algo: str, seed: int, seed_index: int) -> list[list]:
-    """Per-step greedy correctness of one monkey on the weasel with hamming bananas."""
+    """Per-step greedy correctness of one monkey on the weasel with hamming bananas, each
+    algorithm with its tuned defaults (``train.DEFAULT_LR``, batch 16, SGD)."""
     from .. import texts
     from ..alphabet import named
 
     text = texts.get("weasel")
-    tc = _train_config(cfg, "hamming", False, 1, len(text), seed, algo=algo, stop="solved")
+    # each algorithm with its own tuned defaults (batch, optimiser, learning rate)
+    tc = TrainConfig(algo=algo, reward="hamming", monkeys=1,
+                     max_reviewer_calls=max(cfg.budget // len(text), 1), stop="solved",
+                     seed=seed)
     res = train(tc, text, named("upper27"))
     m = res.metrics
     rows = [[algo, seed_index, 0, 0, res.greedy_correct_initial, len(text), ""]]
