@@ -143,3 +143,13 @@ def test_theory_rows_cover_unreachable_lengths():
     longest = max((r for r in rows if r[3] == "theory_stream" and r[5] == 1),
                   key=lambda r: r[1])
     assert math.isclose(float(longest[7]), 96.0 ** 8, rel_tol=1e-5)
+
+
+def test_same_bytes_on_one_and_two_threads(tmp_path, quick_run):
+    out2, _ = quick_run  # default thread count (2 on the CI machine)
+    out1 = tmp_path / "t1"
+    p = run_cli("compare", "--quick", "--threads", "1", "--out", out1,
+                env={"NUMBA_NUM_THREADS": "2"})
+    assert p.returncode == 0, p.stderr
+    for name in ("compare.csv", "convergence.csv"):
+        assert (out1 / name).read_bytes() == (out2 / name).read_bytes(), name
