@@ -296,11 +296,10 @@ def _add_compare(sub) -> None:
 
 
 def _cmd_compare(args) -> int:
-    import time
 
     from .experiments import compare, compare_report
     from .experiments.compare_config import load_toml, make_config
-    from .results import prepare_out_dir
+    from .results import new_run_dir, prepare_out_dir
     from .rng import check_seed
 
     preset = "quick" if args.quick else "full" if args.full else None
@@ -311,9 +310,7 @@ def _cmd_compare(args) -> int:
     if args.out is None:
         if args.resume:
             raise InvalidInput("--resume needs --out DIR (the run to continue)")
-        out = Path("runs") / time.strftime("compare-%Y%m%d-%H%M%S")
-        while out.exists():
-            out = out.with_name(out.name + "-1")
+        out = new_run_dir("compare")
     else:
         out = args.out
     if args.resume:

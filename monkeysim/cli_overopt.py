@@ -37,14 +37,6 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _default_out() -> Path:
-    import time
-
-    out = Path("runs") / time.strftime("overopt-%Y%m%d-%H%M%S")
-    while out.exists():
-        out = out.with_name(out.name + "-1")
-    return out
-
 
 def run(args) -> int:
     """Run the experiment for parsed ``args``; returns the exit status."""
@@ -53,7 +45,7 @@ def run(args) -> int:
     from .cli import _emit_json
     from .errors import InvalidInput
     from .experiments import overopt
-    from .results import prepare_out_dir
+    from .results import new_run_dir, prepare_out_dir
     from .rng import check_seed
 
     check_seed(args.seed)
@@ -66,7 +58,7 @@ def run(args) -> int:
             raise InvalidInput(f"best-of-n needs n ≥ 1, got --n-max {args.n_max}")
         changes["bon_ns"] = tuple(1 << k for k in range(args.n_max.bit_length()))
     cfg = dataclasses.replace(cfg, **changes)
-    out = _default_out() if args.out is None else args.out
+    out = new_run_dir("overopt") if args.out is None else args.out
     prepare_out_dir(out, args.overwrite, overopt.FILES)  # refuse before computing
     res = overopt.run(cfg, seed=args.seed)
     path = overopt.write_outputs(res, out, overwrite=True)

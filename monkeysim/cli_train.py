@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from .errors import InvalidInput
@@ -89,7 +88,7 @@ def _cmd_train(args) -> int:
     from .alphabet import resolve
     from .cli import _emit_json, _target_text
     from .experiments import train_run
-    from .results import prepare_out_dir
+    from .results import new_run_dir, prepare_out_dir
     from .train import TrainConfig, check, train
 
     target = _target_text(args)
@@ -101,12 +100,7 @@ def _cmd_train(args) -> int:
                       epochs=args.epochs, max_reviewer_calls=args.max_reviewer_calls,
                       stop=args.stop, seed=args.seed, threads=args.threads)
     check(cfg, target, alpha)  # every refusal before anything touches the disk
-    if args.out is None:
-        out = Path("runs") / time.strftime("train-%Y%m%d-%H%M%S")
-        while out.exists():
-            out = out.with_name(out.name + "-1")
-    else:
-        out = args.out
+    out = new_run_dir("train") if args.out is None else args.out
     prepare_out_dir(out, args.overwrite, train_run.FILES)  # refuse before computing
     result = train(cfg, target, alpha)
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()

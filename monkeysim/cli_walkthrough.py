@@ -44,27 +44,19 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _default_out() -> Path:
-    import time
-
-    out = Path("runs") / time.strftime("walkthrough-%Y%m%d-%H%M%S")
-    while out.exists():
-        out = out.with_name(out.name + "-1")
-    return out
-
 
 def run(args) -> int:
     """Run the walkthrough for parsed ``args``; returns the exit status."""
     from .cli import _emit_json
     from .experiments import walkthrough
-    from .results import prepare_out_dir
+    from .results import new_run_dir, prepare_out_dir
     from .rng import check_seed
 
     check_seed(args.seed)
     cfg = walkthrough.WalkthroughConfig(
         queries=args.queries, responses=args.responses, repetitions=args.repetitions,
         updates=args.updates, lr=args.lr, baseline=args.baseline)
-    out = _default_out() if args.out is None else args.out
+    out = new_run_dir("walkthrough") if args.out is None else args.out
     prepare_out_dir(out, args.overwrite, walkthrough.FILES)  # refuse before computing
     res = walkthrough.run(cfg, seed=args.seed)
     path = walkthrough.write_outputs(res, out, overwrite=True)

@@ -94,6 +94,16 @@ def write_table(path: str | os.PathLike, columns: Sequence[str], rows: Iterable[
     return path
 
 
+def new_run_dir(command: str, root: str | os.PathLike = "runs") -> Path:
+    """A fresh ``runs/COMMAND-YYYYmmdd-HHMMSS`` path (suffixed ``-1`` until it is unused)."""
+    import time
+
+    out = Path(root) / time.strftime(f"{command}-%Y%m%d-%H%M%S")
+    while out.exists():
+        out = out.with_name(out.name + "-1")
+    return out
+
+
 def prepare_out_dir(out: str | os.PathLike, overwrite: bool, names: Sequence[str] = ()) -> Path:
     """Check an output directory before anything is computed.
 
