@@ -326,6 +326,18 @@ def finish_gradient(prob, grad, rowsum):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def row_kl_entropy(logp, prob, logq, r):
+    """``(KL(π_r‖π_ref,r), H(π_r))`` of logit row ``r``, in nats."""
+    kl = 0.0
+    h = 0.0
+    for a in range(logp.shape[1]):
+        p = prob[r, a]
+        kl += p * (logp[r, a] - logq[r, a])
+        h -= p * logp[r, a]
+    return kl, h
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def exact_regulariser(logp, prob, logq, beta, alpha, grad):
     """Add the exact gradient of ``−β KL(π‖π_ref) + α H(π)`` of a positional policy.
 
@@ -334,12 +346,7 @@ def exact_regulariser(logp, prob, logq, beta, alpha, grad):
     """
     rows, a_size = grad.shape
     for r in range(rows):
-        kl = 0.0
-        h = 0.0
-        for a in range(a_size):
-            p = prob[r, a]
-            kl += p * (logp[r, a] - logq[r, a])
-            h -= p * logp[r, a]
+        kl, h = row_kl_entropy(logp, prob, logq, r)
         for a in range(a_size):
             p = prob[r, a]
             grad[r, a] -= beta * p * (logp[r, a] - logq[r, a] - kl)
@@ -415,22 +422,14 @@ def exact_kl_entropy(logp, prob, logq, kind, rows, base, length):
         kl = 0.0
         h = 0.0
         for r in range(length):
-            for a in range(a_size):
-                p = prob[r, a]
-                kl += p * (logp[r, a] - logq[r, a])
-                h -= p * logp[r, a]
+            row_kl, row_h = row_kl_entropy(logp, prob, logq, r)
+            kl += row_kl
+            h += row_h
         return kl, h
     row_kl = np.empty(rows)
     row_h = np.empty(rows)
     for r in range(rows):
-        kl = 0.0
-        h = 0.0
-        for a in range(a_size):
-            p = prob[r, a]
-            kl += p * (logp[r, a] - logq[r, a])
-            h -= p * logp[r, a]
-        row_kl[r] = kl
-        row_h[r] = h
+        row_kl[r], row_h[r] = row_kl_entropy(logp, prob, logq, r)
     dist = np.zeros(rows)
     new = np.zeros(rows)
     dist[rows - 1] = 1.0
