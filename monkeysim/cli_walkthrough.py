@@ -7,12 +7,11 @@ does not import the CLI (and the CLI can import this module at load time).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
 def add_parser(sub) -> None:
     """Register ``walkthrough`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _int
+    from .cli import _add_common_out, _int
 
     p = sub.add_parser(
         "walkthrough", help="the course note's RLHF steps: reviewer, rollouts, expected "
@@ -24,7 +23,6 @@ def add_parser(sub) -> None:
                     "table policy (expected reward up, KL to the pretrained policy growing). "
                     "Writes walkthrough.csv (+ JSON sidecar), walkthrough.png and "
                     "summary.json.")
-    p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
     p.add_argument("--queries", type=_int, default=6, metavar="N",
                    help="queries in the shown rollout (default 6, at least 2)")
     p.add_argument("--responses", type=_int, default=3, metavar="K",
@@ -36,11 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--baseline", choices=("loo", "none"), default="loo",
                    help="baseline of the score-function gradient: leave-one-out mean of the "
                         "other responses to the same query, or none (default loo)")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary as one JSON object on stdout")
-    p.add_argument("--out", metavar="DIR", type=Path,
-                   help="output directory (default: a new runs/walkthrough-YYYYmmdd-HHMMSS)")
-    p.add_argument("--overwrite", action="store_true", help="replace results in --out")
+    _add_common_out(p, "walkthrough.csv (+ JSON sidecar), walkthrough.png and summary.json "
+                       "(default: a new runs/walkthrough-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
 
