@@ -1,0 +1,315 @@
+"""numba kernels of the corpus run: a troop of learning monkeys per line, many lines at once.
+
+One line of dialogue (codes ``target[L]`` over an alphabet of ``A`` keys) is learned by a
+positional policy ``θ[L, A]`` (logits, start at 0 = uniform) with group REINFORCE against the
+``hamming`` reviewer (reward = fraction of positions that match):
+
+- each step the troop types ``G`` documents (``G`` reviewer calls, ``G·L`` keystrokes);
+- advantages ``A_k = R_k − mean(R)`` (optionally divided by the group's std) sum to zero, so
+  the exact score-function update ``Σ_k A_k (e_{x_k,i} − p_i)`` is ``Σ_k A_k e_{x_k,i}``: only
+  the logits of keys actually typed move (sparse), and each row keeps its weights
+  ``w = exp(θ)`` and their sum (the normaliser) up to date incrementally;
+- a position whose policy puts at least ``tau`` on one key is frozen: it types that key
+  deterministically and stops learning, so it adds no noise to the others' credit
+  (``tau >= 1`` disables freezing);
+- the greedy document (argmax per position) is shown to the reviewer whenever it changes
+  (one call, ``L`` keystrokes); the line is solved when the reviewer gives it 1.
+  If every position is frozen and the greedy document is still wrong, all positions thaw
+  with their logits halved (a wrong freeze costs time, never correctness).
+
+Lines are independent: line ``n`` of a run draws from its own xoshiro256** state, derived
+from the run key and ``n`` by splitmix64, so results depend on neither threads nor chunking.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double
+
+# columns of the per-line statistics
+ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED, ST_DROPPED = range(6)
+N_ST = 6
+
+# credit levels (each adds to the previous)
+PLAIN, GREEDY_PAIRS, GROUP_PAIRS, ZERO_HITS = range(4)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _splitmix64(x):
+    x = x + nb.uint64(0x9E3779B97F4A7C15)
+    z = x
+    z = (z ^ (z >> nb.uint64(30))) * nb.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> nb.uint64(27))) * nb.uint64(0x94D049BB133111EB)
+    return x, z ^ (z >> nb.uint64(31))
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def line_state(key, index):
+    """xoshiro256** state (uint64[4]) of line ``index`` of the run with 64-bit ``key``."""
+    state = np.empty(4, np.uint64)
+    x = nb.uint64(key) ^ (nb.uint64(index) * nb.uint64(0xD1B54A32D192ED03))
+    for j in range(4):
+        x, state[j] = _splitmix64(x)
+    return state
+
+
+class _Line:
+    """Documentation only: the per-line arrays of :func:`learn_line`.
+
+    Position ``i`` keeps its live keys in slots ``0..m[i]-1``: ``keys[i, s]`` (uint8),
+    logits ``theta[i, s]``, weights ``w[i, s] = exp(theta[i, s])`` and running sums
+    ``cdf[i, s]``; a dropped key is swapped out of the live slots.
+    """
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _scan_row(w_row, cdf_row, m):
+    """Running sums of the ``m`` live weights into ``cdf_row``; returns (sum, argmax slot)."""
+    s = 0.0
+    best = 0
+    for a in range(m):
+        s += w_row[a]
+        cdf_row[a] = s
+        if w_row[a] > w_row[best]:
+            best = a
+    return s, best
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _draw(state, cdf_row, z, m):
+    """One slot from the running sums of ``m`` live slots with total ``z`` (inverse CDF,
+    branch-free count)."""
+    u = next_double(state) * z
+    a = 0
+    for j in range(m - 1):
+        a += 1 if u >= cdf_row[j] else 0
+    return a
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _drop(keys, theta, w, m, i, c):
+    """The reviewer refuted key ``c`` at position ``i``: remove it from the live slots.
+    Returns 1 if it was live, else 0."""
+    for s in range(m[i]):
+        if keys[i, s] == c:
+            last = m[i] - 1
+            keys[i, s] = keys[i, last]
+            theta[i, s] = theta[i, last]
+            w[i, s] = w[i, last]
+            keys[i, last] = c
+            m[i] = last
+            return 1
+    return 0
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _pair_credit(doc, hits, base, base_hits, out, settled, keys, theta, w, m):
+    """Exact credit on the positions where document ``doc`` (``hits`` matches) differs from
+    the greedy document ``base`` (``base_hits`` matches), the set S.
+
+    If the score is higher by |S|, every key of ``doc`` on S is right (verdict +1); if lower
+    by |S|, every key of ``base`` on S is right (verdict −1): the positions of S are settled
+    and ``out`` takes the right keys there. If S is one position and the score did not move,
+    both keys there are wrong and are dropped. Returns (positions newly settled with a key
+    of ``doc``, keys dropped, verdict).
+    """
+    n = doc.shape[0]
+    n_changed = 0
+    last = -1
+    for i in range(n):
+        if doc[i] != base[i]:
+            n_changed += 1
+            last = i
+    d = hits - base_hits
+    if n_changed == 0:
+        return 0, 0, 0
+    if d == n_changed or d == -n_changed:
+        gained = 0
+        for i in range(n):
+            if doc[i] != base[i] and not settled[i]:
+                settled[i] = True
+                if d > 0:
+                    out[i] = doc[i]
+                    gained += 1
+                else:
+                    out[i] = base[i]
+        return gained, 0, 1 if d > 0 else -1
+    dropped = 0
+    if n_changed == 1 and d == 0:
+        dropped += _drop(keys, theta, w, m, last, doc[last])
+        dropped += _drop(keys, theta, w, m, last, base[last])
+    return 0, dropped, 0
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _zero_hit_credit(doc, hits, right, settled, keys, theta, w, m):
+    """If ``doc`` (``hits`` matches) matches nowhere but on settled positions where it typed
+    the right key (``right``, the greedy document), every key it typed on the unsettled
+    positions is wrong: drop them all. Returns the keys dropped."""
+    n = doc.shape[0]
+    known = 0
+    for i in range(n):
+        known += 1 if settled[i] and doc[i] == right[i] else 0
+    dropped = 0
+    if hits == known:
+        for i in range(n):
+            if not settled[i]:
+                dropped += _drop(keys, theta, w, m, i, doc[i])
+    return dropped
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
+    """Learn one line until the reviewer's scores prove the greedy document equals it.
+
+    ``target``: uint8[L] codes; ``group``: documents per step (``G``); ``lr``: step size on
+    the logits; ``credit``: PLAIN .. ZERO_HITS; ``max_calls``: budget of reviewer calls.
+    Out: ``doc`` uint8[L], the final greedy document; ``stats`` int64[N_ST]. Returns the
+    bananas eaten (the sum of the rewards of every document the reviewer saw).
+    """
+    n = target.shape[0]
+    keys = np.empty((n, a_size), np.uint8)
+    for i in range(n):
+        for a in range(a_size):
+            keys[i, a] = a
+    m = np.full(n, a_size, np.int64)
+    theta = np.zeros((n, a_size))
+    w = np.ones((n, a_size))
+    cdf = np.empty((n, a_size))
+    z = np.empty(n)
+    settled = np.zeros(n, np.bool_)
+    shown = np.empty(n, np.uint8)
+    shown_hits = -1  # matches of ``shown``, the greedy document the reviewer last scored
+    docs = np.empty((group, n), np.uint8)
+    slots = np.empty((group, n), np.int64)
+    hits = np.empty(group, np.int64)
+    adv = np.empty(group)
+    active = np.empty(n, np.int64)
+    calls = 0
+    keystrokes = 0
+    steps = 0
+    dropped = 0
+    bananas = 0.0
+    solved = False
+    while True:
+        # tables of the live positions and the greedy document
+        n_active = 0
+        changed = shown_hits < 0
+        for i in range(n):
+            if settled[i]:
+                continue
+            active[n_active] = i
+            n_active += 1
+            zi, best = _scan_row(w[i], cdf[i], m[i])
+            z[i] = zi
+            if keys[i, best] != doc[i] or shown_hits < 0:
+                doc[i] = keys[i, best]
+                changed = True
+        if changed:  # the reviewer scores the new greedy document
+            h = 0
+            for i in range(n):
+                h += 1 if doc[i] == target[i] else 0
+            calls += 1
+            keystrokes += n
+            bananas += h / n
+            if credit >= GREEDY_PAIRS:
+                if shown_hits >= 0:
+                    _, dr, verdict = _pair_credit(doc, h, shown, shown_hits, doc, settled,
+                                                  keys, theta, w, m)
+                    dropped += dr
+                    if verdict < 0:  # the old keys were right: back to the shown document
+                        h = shown_hits
+                if credit >= ZERO_HITS:
+                    dropped += _zero_hit_credit(doc, h, doc, settled, keys, theta, w, m)
+            shown[:] = doc
+            shown_hits = h
+        if shown_hits == n:  # the reviewer's scores prove the greedy document right
+            solved = True
+            break
+        if calls + group > max_calls:
+            break
+        if credit >= GREEDY_PAIRS:  # positions settled just now stop typing at random
+            j = 0
+            for t in range(n_active):
+                if not settled[active[t]]:
+                    active[j] = active[t]
+                    j += 1
+            n_active = j
+        # the troop types a group of documents; the reviewer scores each
+        mean = 0.0
+        for k in range(group):
+            h = 0
+            for i in range(n):
+                docs[k, i] = doc[i]
+                h += 1 if settled[i] else 0
+            for t in range(n_active):
+                i = active[t]
+                s = _draw(state, cdf[i], z[i], m[i])
+                slots[k, i] = s
+                c = keys[i, s]
+                docs[k, i] = c
+                h += 1 if c == target[i] else 0
+            hits[k] = h
+            mean += h
+        calls += group
+        keystrokes += group * n
+        steps += 1
+        bananas += mean / n
+        mean /= group
+        # sparse exact REINFORCE update (advantages sum to zero: only typed keys move)
+        for k in range(group):
+            adv[k] = lr * (hits[k] - mean) / n
+        for t in range(n_active):
+            i = active[t]
+            for k in range(group):
+                theta[i, slots[k, i]] += adv[k]
+            for k in range(group):
+                s = slots[k, i]
+                w[i, s] = math.exp(theta[i, s])
+        if credit >= GROUP_PAIRS:  # exact credit from each document against the greedy one
+            gained = 0
+            for k in range(group):
+                if credit >= ZERO_HITS:
+                    dropped += _zero_hit_credit(docs[k], hits[k], doc, settled, keys, theta, w,
+                                                m)
+                g, dr, _ = _pair_credit(docs[k], hits[k], shown, shown_hits, doc, settled,
+                                        keys, theta, w, m)
+                gained += g
+                dropped += dr
+            shown_hits += gained
+            shown[:] = doc
+    n_settled = 0
+    for i in range(n):
+        n_settled += 1 if settled[i] else 0
+    stats[ST_SOLVED] = 1 if solved else 0
+    stats[ST_CALLS] = calls
+    stats[ST_KEYSTROKES] = keystrokes
+    stats[ST_STEPS] = steps
+    stats[ST_SETTLED] = n_settled
+    stats[ST_DROPPED] = dropped
+    return bananas
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def learn_lines(codes, offsets, first_index, key, a_size, group, lr, credit, max_calls,
+                docs_out, stats_out, bananas_out):
+    """Learn lines ``0..n-1`` (``codes[offsets[j]:offsets[j+1]]``) in parallel.
+
+    Line ``j`` is line ``first_index + j`` of the run (its random stream). Outputs:
+    ``docs_out`` (uint8, like ``codes``), ``stats_out`` int64[n, N_ST], ``bananas_out``
+    float64[n].
+    """
+    n_lines = offsets.shape[0] - 1
+    for j in nb.prange(n_lines):
+        a, b = offsets[j], offsets[j + 1]
+        state = line_state(key, first_index + j)
+        doc = np.zeros(b - a, np.uint8)
+        st = np.zeros(N_ST, np.int64)
+        bananas_out[j] = learn_line(codes[a:b], a_size, group, lr, credit, max_calls, state,
+                                    doc, st)
+        docs_out[a:b] = doc
+        stats_out[j, :] = st
