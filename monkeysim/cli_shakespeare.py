@@ -1,4 +1,4 @@
-"""`monkeysim shakespeare`: learning monkeys type every line of the plays (local backend).
+"""`monkeysim shakespeare`: learning monkeys type every line of the plays.
 
 Registered by :mod:`monkeysim.cli`; CLI helpers are imported inside the functions, so
 importing this module does not import the CLI.
@@ -9,53 +9,99 @@ from __future__ import annotations
 
 def add_parser(sub) -> None:
     """Register ``shakespeare`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _int
+    from .cli import _add_common_out, _int
+    from .corpus_learn import CREDITS, LearnSettings
 
+    d = LearnSettings()
     p = sub.add_parser(
         "shakespeare", help="learning monkeys type every line of the plays",
-        description="A troop of learning monkeys types each line of dialogue until its "
-                    "greedy document equals the line; at the end the typed text is checked "
-                    "against the corpus (sha256). Default: the small built-in excerpt; "
+        description="A troop of learning monkeys types each line of dialogue until the "
+                    "reviewer's scores prove its greedy document equals the line; at the end "
+                    "the typed text is checked against the corpus (sha256). Lines go through "
+                    "in chunks, each checkpointed in --out, so --resume continues a killed "
+                    "run with identical results. Default: the small built-in excerpt; "
                     "--plays/--all need the optional extra: pip install -e '.[corpus]'.")
     p.add_argument("--plays", metavar="NAMES", default=None,
                    help="only these plays, comma-separated (e.g. hamlet,macbeth)")
     p.add_argument("--all", action="store_true", dest="all_plays",
-                   help="all plays of the corpus (optional extra 'corpus')")
+                   help="all 38 plays of the corpus (optional extra 'corpus')")
     p.add_argument("--excerpt", action="store_true",
                    help="the built-in excerpt (the default without --plays/--all)")
-    p.add_argument("--algo", default="rloo",
-                   help="reinforce | rloo | grpo | ppo (default rloo)")
+    p.add_argument("--monkeys", type=_int, default=d.monkeys, metavar="N",
+                   help=f"monkeys in the troop of each line; each types one document per "
+                        f"step (default {d.monkeys})")
     p.add_argument("--reward", default="hamming",
-                   help="the reviewer kind (default hamming: per-character matches)")
-    p.add_argument("--monkeys", type=_int, default=1, metavar="N",
-                   help="monkeys in the troop that learns each line (default 1)")
-    p.add_argument("--batch", type=_int, default=16,
-                   help="documents per monkey per step (default 16)")
-    p.add_argument("--max-reviewer-calls", type=_int, default=200_000, metavar="C",
-                   help="budget per line in reviewer calls (default 200000)")
-    p.add_argument("--chunk-lines", type=_int, default=64, metavar="K",
-                   help="lines per chunk (default 64; seeds depend on it, threads do not)")
-    p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
-    p.add_argument("--threads", type=_int, default=None, help="numba threads")
+                   help="the reviewer: hamming (per-character matches, the only kind the "
+                        "corpus run supports)")
+    p.add_argument("--credit", default=d.credit,
+                   help=f"credit assignment: {' | '.join(CREDITS)} (default {d.credit}; "
+                        "plain = group REINFORCE, the reference)")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help=f"step size on the logits (default {d.lr})")
+    p.add_argument("--max-reviewer-calls", type=_int, default=d.max_reviewer_calls,
+                   metavar="C", help=f"budget per line (default {d.max_reviewer_calls})")
+    p.add_argument("--chunk-lines", type=_int, default=1024, metavar="K",
+                   help="lines per chunk: the unit of checkpoints and of Dask tasks "
+                        "(default 1024; results do not depend on it)")
+    p.add_argument("--threads", type=_int, default=None,
+                   help="numba threads per process (default: all cores / workers)")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local (this process) or dask (optional extra 'distributed')")
+    p.add_argument("--workers", type=_int, default=None, metavar="W",
+                   help="dask: start a local cluster of W worker processes (default 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="dask: join the cluster whose scheduler is at ADDRESS "
+                        "(e.g. tcp://10.0.0.5:8786)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary as one JSON object on stdout")
+    _add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run for parsed ``args``; returns the exit status."""
+    import sys
+
     from . import corpus
     from .cli import _emit_json
+    from .corpus_learn import LearnSettings
+    from .errors import InvalidInput
     from .experiments import shakespeare
+    from .results import new_run_dir, prepare_out_dir
 
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
-    config = shakespeare.ShakespeareConfig(
-        algo=args.algo, reward=args.reward, monkeys=args.monkeys, batch=args.batch,
-        max_reviewer_calls=args.max_reviewer_calls, chunk_lines=args.chunk_lines,
-        seed=args.seed, threads=args.threads)
+    learn = LearnSettings(monkeys=args.monkeys, lr=args.lr, credit=args.credit,
+                          max_reviewer_calls=args.max_reviewer_calls)
+    config = shakespeare.ShakespeareConfig(learn=learn, reward=args.reward,
+                                           chunk_lines=args.chunk_lines, seed=args.seed)
+    if args.backend == "local" and (args.workers is not None or args.scheduler is not None):
+        raise InvalidInput("--workers and --scheduler go with --backend dask")
+    if args.workers is not None and args.scheduler is not None:
+        raise InvalidInput("give either --workers W (a local cluster) or --scheduler ADDRESS, "
+                           "not both")
     lines = corpus.load(plays, source=source)
-    summary = shakespeare.run(lines, config, source=source, quiet=args.quiet)
+    if args.out is None:
+        if args.resume:
+            raise InvalidInput("--resume needs --out DIR (the run to continue)")
+        out = new_run_dir("shakespeare")
+    else:
+        out = args.out
+    if not args.resume:
+        prepare_out_dir(out, args.overwrite, shakespeare.FILES)
+    backend = None
+    if args.backend == "dask":
+        from .experiments.dask_backend import dask_backend
+
+        backend = dask_backend(workers=args.workers, scheduler=args.scheduler,
+                               threads=args.threads)
+    else:
+        backend = shakespeare.local_backend(args.threads)
+    if args.overwrite and not args.resume:
+        shakespeare.clear(out)
+    print(f"writing into {out}", file=sys.stderr)
+    summary = shakespeare.run(lines, config, out, source=source, resume=args.resume,
+                              backend=backend, quiet=args.quiet or args.json)
     if args.json:
         _emit_json(summary)
     else:

@@ -1,100 +1,253 @@
-"""`monkeysim shakespeare`, local backend: learning monkeys type every line of the corpus.
+"""`monkeysim shakespeare`: learning monkeys type every line of the plays, chunk by chunk.
 
-Each line of dialogue is a target of its own: a troop of ``monkeys`` learning monkeys
-(:func:`monkeysim.train.train`, positional policy, the run's ``reward`` and ``algo``) types it
-until the greedy document equals the line. Lines go through in chunks of ``chunk_lines``
-(fixed, independent of threads); line ``j`` of chunk ``i`` trains with the seed
-``derived_seed(seed, i, j)``, so results do not depend on the order chunks are computed in or
-on the thread count. :func:`type_chunk` is the unit of work (a pure function of its inputs).
+Each line of dialogue is a target of its own: a troop of learning monkeys
+(:mod:`monkeysim.corpus_learn`) types it until the reviewer's scores prove the greedy document
+equals the line. Lines go through in chunks of ``chunk_lines``; a chunk is a pure task
+(:func:`~monkeysim.corpus_learn.type_chunk`) whose lines draw from streams keyed by the run's
+seed and the line's index, so results depend on neither threads, chunking nor backend.
 
-At the end the typed lines are joined with newlines and compared with the corpus (sha256).
-Reported: keystrokes and reviewer calls (until each line was solved), bananas eaten (the sum
-of rewards of every reviewed document), seconds, peak memory, and the exact log10 of the
-keystrokes one random monkey would need on average to type the same lines one after another
-(the sum of Conway's expected waiting times, alphabet = the corpus's own).
+Files in the output directory:
 
-Not here yet (issue 9): checkpoints and ``--resume``, the Dask backend, the corpus benchmark.
+- ``manifest.json``: the config and the corpus (a resume with other options is refused);
+- ``chunks/NNNNN.npz``: each finished chunk (atomic), so ``--resume`` continues a killed run;
+- ``typed.txt``: the typed lines, one per line; ``summary.json``: the deterministic results
+  (byte-identical for the same seed whatever the backend, threads or interruptions);
+- ``run.json``: what depends on the machine (seconds, peak memory, threads, backend).
+
+The typed text is checked against the corpus (sha256). Reported: keystrokes and reviewer
+calls (until each line was proven), bananas (the sum of the rewards of every reviewed
+document), and the exact log10 of the keystrokes one random monkey would need on average to
+type the same lines one after another (Conway; the alphabet is the corpus's own).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import math
+import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+import numpy as np
+
+from .. import _kernels_corpus as kc
+from ..corpus_learn import ChunkResult, ChunkTask, LearnSettings, decode, encode, type_chunk
 from ..errors import InvalidInput, positive_int
+from ..results import atomic_write_bytes, atomic_write_text, write_json
 from ..rng import check_seed, derived_seed, n_chunks
+
+FILES = ["manifest.json", "chunks", "typed.txt", "summary.json", "run.json"]
+REWARDS = ("hamming",)
+KEY_STREAM = 0x5348414B  # "SHAK": the spawn key of the run's line streams
 
 
 @dataclass(frozen=True)
 class ShakespeareConfig:
     """Configuration of one run (validated on construction)."""
 
-    algo: str = "rloo"
-    """reinforce | rloo | grpo | ppo (see ``monkeysim train``)."""
+    learn: LearnSettings = field(default_factory=LearnSettings)
     reward: str = "hamming"
-    """The reviewer kind (per-character matches by default)."""
-    monkeys: int = 1
-    """Monkeys in the troop that learns each line (they share one policy)."""
-    batch: int = 16
-    """Documents each monkey types per step."""
-    max_reviewer_calls: int = 200_000
-    """Budget per line: reviewer calls of the troop; a line not solved within it is a miss."""
-    chunk_lines: int = 64
-    """Lines per chunk (fixed; the seeds depend on it, the thread count does not matter)."""
+    """The reviewer: per-character matches (the corpus kernel scores only this kind)."""
+    chunk_lines: int = 1024
+    """Lines per chunk (a unit of checkpointing and of distribution; results do not
+    depend on it)."""
     seed: int = 0
-    """Root seed."""
-    threads: int | None = None
-    """numba threads (None: numba's default)."""
 
     def __post_init__(self) -> None:
+        if self.reward not in REWARDS:
+            raise InvalidInput(f"reward {self.reward!r} is not supported by the corpus run; "
+                               f"allowed: {', '.join(REWARDS)}")
         positive_int(self.chunk_lines, "chunk_lines")
         check_seed(self.seed)
-        self.train_config(0)  # validates algo, reward, monkeys, batch, budget, threads
 
-    def train_config(self, seed: int):
-        """The :class:`~monkeysim.train.TrainConfig` of one line trained with ``seed``."""
-        from ..train import TrainConfig
+    @property
+    def key(self) -> int:
+        """The run's 64-bit key (line ``n`` draws from ``line_state(key, n)``)."""
+        return derived_seed(self.seed, KEY_STREAM)
 
-        return TrainConfig(algo=self.algo, reward=self.reward, monkeys=self.monkeys,
-                           troop=self.monkeys > 1, batch=self.batch,
-                           max_reviewer_calls=self.max_reviewer_calls, seed=seed,
-                           threads=self.threads)
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-@dataclass(frozen=True)
-class ChunkResult:
-    """What one chunk produced (the greedy document of every line and the costs)."""
-
-    chunk: int
-    typed: list
-    solved: int
-    keystrokes: int
-    reviewer_calls: int
-    bananas: float
-    threads: int
+Backend = Callable[[list[ChunkTask], Callable[[ChunkResult], None]], dict]
+"""A backend computes ``type_chunk`` of every task and calls ``on_result`` with each result
+(in any order); it returns facts about itself for ``run.json`` (e.g. threads, workers)."""
 
 
-def type_chunk(texts: list[str], chunk: int, config: ShakespeareConfig,
-               alphabet: str) -> ChunkResult:
-    """Train a troop on each line of chunk ``chunk`` (``texts``) in turn; pure and seeded."""
-    import numpy as np
+def local_backend(threads: int | None = None) -> Backend:
+    """Chunks one after another in this process, lines in parallel over numba threads."""
 
-    from ..train import train
+    def compute(tasks: list[ChunkTask], on_result: Callable[[ChunkResult], None]) -> dict:
+        import numba
 
-    typed, solved, keys, calls, bananas, threads = [], 0, 0, 0, 0.0, 1
-    for j, text in enumerate(texts):
-        res = train(config.train_config(derived_seed(config.seed, chunk, j)), text,
-                    alphabet_chars=alphabet)
-        typed.append(res.greedy)
-        solved += int(res.solved and res.greedy == text)
-        keys += int(res.keystrokes)
-        calls += int(res.reviewer_calls)
-        bananas += float(np.sum(res.metrics["bananas"]))
-        threads = res.threads
-    return ChunkResult(chunk, typed, solved, keys, calls, bananas, threads)
+        from ..typewriter import numba_threads
+
+        with numba_threads(threads):
+            used = numba.get_num_threads()
+            for task in tasks:
+                on_result(type_chunk(task))
+        return {"backend": "local", "threads": used, "workers": 1}
+
+    return compute
+
+
+# --- checkpoints ------------------------------------------------------------------------
+
+def chunk_path(out: Path, chunk: int) -> Path:
+    return out / "chunks" / f"{chunk:05d}.npz"
+
+
+def save_chunk(out: Path, res: ChunkResult) -> None:
+    """Write one finished chunk atomically."""
+    buf = io.BytesIO()
+    np.savez(buf, typed=res.typed, stats=res.stats, bananas=res.bananas)
+    atomic_write_bytes(chunk_path(out, res.chunk), buf.getvalue())
+
+
+def load_chunk(out: Path, chunk: int) -> ChunkResult | None:
+    """A checkpointed chunk, or None if it is missing or unreadable (then it is recomputed)."""
+    path = chunk_path(out, chunk)
+    try:
+        with np.load(path) as z:
+            return ChunkResult(chunk, z["typed"], z["stats"], z["bananas"])
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+
+
+def clear(out: Path) -> None:
+    """Remove the files of an earlier run from ``out`` (for ``--overwrite``)."""
+    import shutil
+
+    shutil.rmtree(out / "chunks", ignore_errors=True)
+    for name in FILES:
+        if (out / name).is_file():
+            (out / name).unlink()
+
+
+def check_manifest(out: Path, manifest: dict, resume: bool) -> None:
+    """Write ``manifest.json``; on resume, refuse one that differs from ``manifest``."""
+    path = out / "manifest.json"
+    manifest = json.loads(json.dumps(manifest, default=str))
+    if resume:
+        if not path.exists():
+            raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+        if json.loads(path.read_text()) != manifest:
+            raise InvalidInput(f"--resume: {str(out)!r} holds a run with other options or "
+                               "lines; use the same options or a new --out")
+    atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+# --- the run ----------------------------------------------------------------------------
+
+def tasks_for(texts: list[str], alphabet: str, config: ShakespeareConfig) -> list[ChunkTask]:
+    """The chunks of ``texts``, in order."""
+    out = []
+    size = config.chunk_lines
+    for i in range(n_chunks(len(texts), size)):
+        codes, offsets = encode(texts[i * size:(i + 1) * size], alphabet)
+        out.append(ChunkTask(i, codes, offsets, i * size, config.key, len(alphabet),
+                             config.learn))
+    return out
+
+
+def corpus_sha256(texts: Iterable[str]) -> str:
+    """sha256 of the lines joined with newlines (and a final newline), as in typed.txt."""
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
+        resume: bool = False, backend: Backend | None = None, quiet: bool = False,
+        after_chunk: Callable[[int], None] | None = None) -> dict:
+    """Type every line of ``lines`` (:class:`~monkeysim.corpus.Line` records) into ``out``.
+
+    Returns the summary (``summary.json`` plus ``run.json``). ``after_chunk(i)`` is called
+    after chunk ``i`` is checkpointed (tests use it to simulate a kill).
+    """
+    from ..corpus import summarize
+
+    start = time.perf_counter()
+    summary = summarize(lines)  # raises for an empty selection
+    texts = [x.text for x in lines]
+    alphabet = summary.alphabet
+    want = corpus_sha256(texts)
+    tasks = tasks_for(texts, alphabet, config)
+    manifest = {"command": "shakespeare", "config": config.to_dict(), "source": source,
+                "plays": sorted({x.play for x in lines}), "lines": len(texts),
+                "alphabet": alphabet, "corpus_sha256": want, "chunks": len(tasks)}
+    out.mkdir(parents=True, exist_ok=True)
+    check_manifest(out, manifest, resume)
+    (out / "chunks").mkdir(exist_ok=True)
+    done = set()
+    if resume:
+        done = {t.chunk for t in tasks if load_chunk(out, t.chunk) is not None}
+    pending = [t for t in tasks if t.chunk not in done]
+    bar = _progress(len(texts), quiet)
+    bar.update(sum(len(t.offsets) - 1 for t in tasks if t.chunk in done))
+
+    def on_result(res: ChunkResult) -> None:
+        save_chunk(out, res)
+        bar.update(len(res.bananas))
+        if after_chunk is not None:
+            after_chunk(res.chunk)
+
+    try:
+        facts = (backend or local_backend())(pending, on_result)
+    finally:
+        bar.close()
+    result = assemble(out, tasks, alphabet, want)
+    result.update(source=source, plays=summary.plays, lines=summary.lines,
+                  chars=summary.chars, alphabet_size=summary.alphabet_size,
+                  reviewer_calls_per_char=result["reviewer_calls"] / summary.chars,
+                  random_log10_keystrokes=random_log10_keystrokes(texts, alphabet),
+                  chunks=len(tasks), config=config.to_dict())
+    write_json(out / "summary.json", result)
+    machine = {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
+               "chunks_resumed": len(done), **facts}
+    write_json(out / "run.json", machine)
+    return {**result, **machine, "out": str(out)}
+
+
+def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str) -> dict:
+    """Read the chunks in order: write ``typed.txt`` (atomically), check its sha256 against
+    ``want`` and add up the costs. Memory holds one chunk at a time."""
+    h = hashlib.sha256()
+    totals = np.zeros(kc.N_ST, np.int64)
+    bananas = 0.0
+    tmp = out / "typed.txt.part"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        for task in tasks:
+            res = load_chunk(out, task.chunk)
+            if res is None:
+                raise InvalidInput(f"chunk {task.chunk} is missing from {str(out)!r}")
+            for text in decode(res.typed, task.offsets, alphabet):
+                line = text + "\n"
+                f.write(line)
+                h.update(line.encode("utf-8"))
+            totals += res.stats.sum(axis=0)
+            bananas += float(res.bananas.sum())
+    os.replace(tmp, out / "typed.txt")
+    got = h.hexdigest()
+    return {"sha256": want, "sha256_typed": got, "sha256_match": got == want,
+            "lines_solved": int(totals[kc.ST_SOLVED]),
+            "keystrokes": int(totals[kc.ST_KEYSTROKES]),
+            "reviewer_calls": int(totals[kc.ST_CALLS]), "bananas": bananas,
+            "steps": int(totals[kc.ST_STEPS]), "positions_settled": int(totals[kc.ST_SETTLED]),
+            "keys_dropped": int(totals[kc.ST_DROPPED])}
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    disable = quiet or not sys.stderr.isatty() or os.environ.get("MONKEYSIM_QUIET") == "1"
+    return tqdm(total=total, disable=disable, desc="shakespeare", unit="line", file=sys.stderr)
 
 
 def random_log10_keystrokes(texts, alphabet: str) -> float:
@@ -115,61 +268,6 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _sha256(texts) -> str:
-    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
-
-
-def run(lines, config: ShakespeareConfig, *, source: str = "excerpt",
-        quiet: bool = False) -> dict:
-    """Type every line of ``lines`` (:class:`~monkeysim.corpus.Line` records); the summary."""
-    import os
-
-    from tqdm import tqdm
-
-    from ..corpus import summarize
-
-    summary = summarize(lines)  # raises for an empty selection
-    texts = [x.text for x in lines]
-    alphabet = summary.alphabet
-    n = n_chunks(len(texts), config.chunk_lines)
-    disable = quiet or not sys.stderr.isatty() or os.environ.get("MONKEYSIM_QUIET") == "1"
-    bar = tqdm(total=len(texts), disable=disable, desc="shakespeare", unit="line",
-               file=sys.stderr)
-    t0 = time.perf_counter()
-    typed: list[str] = []
-    solved = keys = calls = 0
-    bananas = 0.0
-    threads = 1
-    chars_done = 0
-    try:
-        for i in range(n):
-            part = texts[i * config.chunk_lines:(i + 1) * config.chunk_lines]
-            res = type_chunk(part, i, config, alphabet)
-            typed.extend(res.typed)
-            solved += res.solved
-            keys += res.keystrokes
-            calls += res.reviewer_calls
-            bananas += res.bananas
-            threads = res.threads
-            chars_done += sum(len(t) for t in part)
-            bar.update(len(part))
-            bar.set_postfix(chars=chars_done, refresh=False)
-    finally:
-        bar.close()
-    seconds = time.perf_counter() - t0
-    want, got = _sha256(texts), _sha256(typed)
-    return {
-        "source": source, "plays": summary.plays, "lines": summary.lines,
-        "chars": summary.chars, "alphabet_size": summary.alphabet_size,
-        "lines_solved": solved, "sha256": want, "sha256_typed": got,
-        "sha256_match": want == got, "keystrokes": keys, "reviewer_calls": calls,
-        "reviewer_calls_per_char": calls / summary.chars, "bananas": bananas,
-        "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-        "random_log10_keystrokes": random_log10_keystrokes(texts, alphabet),
-        "threads": threads, "chunks": n, "config": asdict(config),
-    }
-
-
 def report(s: dict) -> str:
     """The summary as a short table (units in the labels)."""
     check = "match" if s["sha256_match"] else "MISMATCH"
@@ -180,12 +278,14 @@ def report(s: dict) -> str:
         ("sha256", f"{check} ({s['sha256'][:16]}...)"),
         ("keystrokes", f"{s['keystrokes']:,}"),
         ("reviewer calls", f"{s['reviewer_calls']:,} ({s['reviewer_calls_per_char']:.1f} "
-                           f"per character)"),
+                           f"per character, credit {s['config']['learn']['credit']})"),
         ("bananas", f"{s['bananas']:,.1f} (sum of rewards of all reviewed documents)"),
-        ("seconds", f"{s['seconds']:.2f} s on {s['threads']} thread(s)"),
-        ("peak memory", f"{s['peak_rss_mb']:.0f} MB"),
+        ("seconds", f"{s['seconds']:.2f} s ({s['backend']}, {s['workers']} worker(s) × "
+                    f"{s['threads']} thread(s))"),
+        ("peak memory", f"{s['peak_rss_mb']:.0f} MB (this process)"),
         ("random", f"10^{s['random_log10_keystrokes']:.1f} keystrokes on average for one "
                    f"random monkey to type the same lines"),
+        ("written to", s["out"]),
     ]
     return "\n".join(f"{k:<15} {v}" for k, v in rows)
 

@@ -1,0 +1,109 @@
+"""Learning monkeys type lines of the corpus: the unit of work of ``monkeysim shakespeare``.
+
+A chunk of lines is a :class:`ChunkTask` (codes, offsets, the index of its first line, the
+run's key and the learning settings); :func:`type_chunk` is a pure function of it, so a chunk
+gives the same :class:`ChunkResult` on any thread count, process or machine (the local and
+Dask backends both call it). See :mod:`monkeysim._kernels_corpus` for the learning rule.
+
+Credit levels (each adds to the one before; ``plain`` is the reference):
+
+- ``plain``: group REINFORCE with the mean baseline, sparse exact update;
+- ``greedy-pairs``: the greedy document is scored whenever it changes; comparing two scores
+  settles the positions that changed when the score moved by their number, and drops both
+  keys of a single changed position when it did not move;
+- ``group-pairs``: the same exact credit from each typed document against the greedy one;
+- ``zero-hits``: a document that matches nowhere off its settled positions refutes every key
+  it typed elsewhere (dropped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InvalidInput, positive_int
+
+CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits")
+"""Credit levels, in the order of :mod:`monkeysim._kernels_corpus` (PLAIN .. ZERO_HITS)."""
+
+
+@dataclass(frozen=True)
+class LearnSettings:
+    """How each line is learned (validated on construction)."""
+
+    monkeys: int = 8
+    """Monkeys in the troop of a line; each types one document per step (the group, G)."""
+    lr: float = 0.5
+    """Step size on the logits (the reward is the fraction of matching positions)."""
+    credit: str = "zero-hits"
+    """One of :data:`CREDITS`."""
+    max_reviewer_calls: int = 1_000_000
+    """Budget per line; a line not proven within it is reported as a miss."""
+
+    def __post_init__(self) -> None:
+        positive_int(self.monkeys, "monkeys")
+        positive_int(self.max_reviewer_calls, "max_reviewer_calls")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or not (
+                0 < self.lr < float("inf")):
+            raise InvalidInput(f"lr must be a positive finite number, got {self.lr!r}")
+        if self.credit not in CREDITS:
+            raise InvalidInput(f"unknown credit {self.credit!r}; allowed: {', '.join(CREDITS)}")
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk of lines: ``codes`` uint8 (all lines, concatenated), ``offsets`` int64[n+1];
+    its first line is line ``first_line`` of the run; ``key`` is the run's 64-bit key."""
+
+    chunk: int
+    codes: np.ndarray
+    offsets: np.ndarray
+    first_line: int
+    key: int
+    alphabet_size: int
+    settings: LearnSettings
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a chunk produced: the typed codes (like the task's), per-line ``stats``
+    int64[n, N_ST] (see :mod:`monkeysim._kernels_corpus`) and ``bananas`` float64[n]."""
+
+    chunk: int
+    typed: np.ndarray
+    stats: np.ndarray
+    bananas: np.ndarray
+
+
+def type_chunk(task: ChunkTask) -> ChunkResult:
+    """Learn every line of ``task`` (in parallel over numba threads); pure and seeded."""
+    from . import _kernels_corpus as kc
+
+    n = task.offsets.shape[0] - 1
+    typed = np.empty_like(task.codes)
+    stats = np.zeros((n, kc.N_ST), np.int64)
+    bananas = np.zeros(n)
+    s = task.settings
+    kc.learn_lines(task.codes, task.offsets, task.first_line, np.uint64(task.key),
+                   task.alphabet_size, s.monkeys, float(s.lr), CREDITS.index(s.credit),
+                   s.max_reviewer_calls, typed, stats, bananas)
+    return ChunkResult(task.chunk, typed, stats, bananas)
+
+
+def encode(texts, alphabet: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes uint8, offsets int64[n+1])`` of ``texts`` over ``alphabet`` (≤ 255 keys)."""
+    if len(alphabet) > 255:
+        raise InvalidInput(f"the alphabet has {len(alphabet)} keys; at most 255 are allowed")
+    index = {c: i for i, c in enumerate(alphabet)}
+    lengths = np.fromiter((len(t) for t in texts), np.int64, len(texts))
+    offsets = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    codes = np.fromiter((index[c] for t in texts for c in t), np.uint8, int(offsets[-1]))
+    return codes, offsets
+
+
+def decode(codes: np.ndarray, offsets: np.ndarray, alphabet: str) -> list[str]:
+    """The lines of ``codes``/``offsets`` as strings over ``alphabet``."""
+    keys = np.array(list(alphabet))
+    return ["".join(keys[codes[a:b]]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
