@@ -87,7 +87,9 @@ def run(args) -> int:
         out = new_run_dir("shakespeare")
     else:
         out = args.out
-    if not args.resume:
+    if args.resume:
+        shakespeare.verify_manifest(out, shakespeare.manifest_for(lines, config, source))
+    else:
         prepare_out_dir(out, args.overwrite, shakespeare.FILES)
     backend = None
     if args.backend == "dask":

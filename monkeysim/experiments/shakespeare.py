@@ -38,7 +38,7 @@ import numpy as np
 from .. import _kernels_corpus as kc
 from ..corpus_learn import ChunkResult, ChunkTask, LearnSettings, decode, encode, type_chunk
 from ..errors import InvalidInput, positive_int
-from ..results import atomic_write_bytes, atomic_write_text, write_json
+from ..results import atomic_write_bytes, write_json
 from ..rng import check_seed, derived_seed, n_chunks
 
 FILES = ["manifest.json", "chunks", "typed.txt", "summary.json", "run.json"]
@@ -129,17 +129,25 @@ def clear(out: Path) -> None:
             (out / name).unlink()
 
 
-def check_manifest(out: Path, manifest: dict, resume: bool) -> None:
-    """Write ``manifest.json``; on resume, refuse one that differs from ``manifest``."""
+def manifest_for(lines, config: ShakespeareConfig, source: str) -> dict:
+    """What identifies a run: the config and the lines (a resume must match it)."""
+    from ..corpus import summarize
+
+    texts = [x.text for x in lines]
+    return {"command": "shakespeare", "config": config.to_dict(), "source": source,
+            "plays": sorted({x.play for x in lines}), "lines": len(texts),
+            "alphabet": summarize(lines).alphabet, "corpus_sha256": corpus_sha256(texts),
+            "chunks": n_chunks(len(texts), config.chunk_lines)}
+
+
+def verify_manifest(out: Path, manifest: dict) -> None:
+    """For ``--resume``: ``out`` must hold a run with exactly this manifest."""
     path = out / "manifest.json"
-    manifest = json.loads(json.dumps(manifest, default=str))
-    if resume:
-        if not path.exists():
-            raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
-        if json.loads(path.read_text()) != manifest:
-            raise InvalidInput(f"--resume: {str(out)!r} holds a run with other options or "
-                               "lines; use the same options or a new --out")
-    atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if not path.exists():
+        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+    if json.loads(path.read_text()) != json.loads(json.dumps(manifest)):
+        raise InvalidInput(f"--resume: {str(out)!r} holds a run with other options or "
+                           "lines; use the same options or a new --out")
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -177,13 +185,13 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     summary = summarize(lines)  # raises for an empty selection
     texts = [x.text for x in lines]
     alphabet = summary.alphabet
-    want = corpus_sha256(texts)
     tasks = tasks_for(texts, alphabet, config)
-    manifest = {"command": "shakespeare", "config": config.to_dict(), "source": source,
-                "plays": sorted({x.play for x in lines}), "lines": len(texts),
-                "alphabet": alphabet, "corpus_sha256": want, "chunks": len(tasks)}
+    manifest = manifest_for(lines, config, source)
+    want = manifest["corpus_sha256"]
+    if resume:
+        verify_manifest(out, manifest)
     out.mkdir(parents=True, exist_ok=True)
-    check_manifest(out, manifest, resume)
+    write_json(out / "manifest.json", manifest)
     (out / "chunks").mkdir(exist_ok=True)
     done = set()
     if resume:
