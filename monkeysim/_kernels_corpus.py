@@ -1,21 +1,22 @@
 """numba kernels of the corpus run: a troop of learning monkeys per line, many lines at once.
 
 One line of dialogue (codes ``target[L]`` over an alphabet of ``A`` keys) is learned by a
-positional policy ``θ[L, A]`` (logits, start at 0 = uniform) with group REINFORCE against the
+positional policy (logits per position, 0 = uniform) with group REINFORCE against the
 ``hamming`` reviewer (reward = fraction of positions that match):
 
 - each step the troop types ``G`` documents (``G`` reviewer calls, ``G·L`` keystrokes);
-- advantages ``A_k = R_k − mean(R)`` (optionally divided by the group's std) sum to zero, so
-  the exact score-function update ``Σ_k A_k (e_{x_k,i} − p_i)`` is ``Σ_k A_k e_{x_k,i}``: only
-  the logits of keys actually typed move (sparse), and each row keeps its weights
-  ``w = exp(θ)`` and their sum (the normaliser) up to date incrementally;
-- a position whose policy puts at least ``tau`` on one key is frozen: it types that key
-  deterministically and stops learning, so it adds no noise to the others' credit
-  (``tau >= 1`` disables freezing);
+- advantages ``A_k = R_k − mean(R)`` sum to zero, so the exact score-function update
+  ``Σ_k A_k (e_{x_k,i} − p_i)`` is ``Σ_k A_k e_{x_k,i}``: only the logits of keys actually
+  typed move (sparse), and each row's weights ``w = exp(θ)`` change in those entries only;
 - the greedy document (argmax per position) is shown to the reviewer whenever it changes
-  (one call, ``L`` keystrokes); the line is solved when the reviewer gives it 1.
-  If every position is frozen and the greedy document is still wrong, all positions thaw
-  with their logits halved (a wrong freeze costs time, never correctness).
+  (one call, ``L`` keystrokes); the line is done when the reviewer's scores prove it right.
+
+Credit levels on top of that (``credit``, each adds to the previous; PLAIN is the reference):
+GREEDY_PAIRS compares the scores of consecutive greedy documents, GROUP_PAIRS compares each
+typed document with the greedy one, ZERO_HITS uses documents that match nowhere off their
+settled positions. A score that moved by exactly the number of changed positions settles
+them (frozen for good, with the right key); a refuted key is dropped from its position's
+live keys. Both are exact inferences from the reviewer's scores, never guesses.
 
 Lines are independent: line ``n`` of a run draws from its own xoshiro256** state, derived
 from the run key and ``n`` by splitmix64, so results depend on neither threads nor chunking.
@@ -210,23 +211,28 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
                 doc[i] = keys[i, best]
                 changed = True
         if changed:  # the reviewer scores the new greedy document
+            if calls + 1 > max_calls:
+                break
             h = 0
             for i in range(n):
                 h += 1 if doc[i] == target[i] else 0
             calls += 1
             keystrokes += n
             bananas += h / n
+            dr = 0
             if credit >= GREEDY_PAIRS:
                 if shown_hits >= 0:
                     _, dr, verdict = _pair_credit(doc, h, shown, shown_hits, doc, settled,
                                                   keys, theta, w, m)
-                    dropped += dr
                     if verdict < 0:  # the old keys were right: back to the shown document
                         h = shown_hits
                 if credit >= ZERO_HITS:
-                    dropped += _zero_hit_credit(doc, h, doc, settled, keys, theta, w, m)
+                    dr += _zero_hit_credit(doc, h, doc, settled, keys, theta, w, m)
+                dropped += dr
             shown[:] = doc
             shown_hits = h
+            if dr > 0:  # live keys changed: new tables (and greedy document) first
+                continue
         if shown_hits == n:  # the reviewer's scores prove the greedy document right
             solved = True
             break
@@ -292,6 +298,37 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     stats[ST_SETTLED] = n_settled
     stats[ST_DROPPED] = dropped
     return bananas
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def border_counts(codes, offsets):
+    """``out[k]`` = number of lines with a border of length ``k`` (a prefix that is also a
+    suffix; the whole line counts), so that Conway's mean waiting time summed over the lines
+    is ``Σ_k out[k] · A^k``. KMP prefix function per line, O(total length)."""
+    n_lines = offsets.shape[0] - 1
+    longest = 0
+    for j in range(n_lines):
+        longest = max(longest, offsets[j + 1] - offsets[j])
+    out = np.zeros(longest + 1, np.int64)
+    pi = np.zeros(longest, np.int64)
+    for j in range(n_lines):
+        t = codes[offsets[j]:offsets[j + 1]]
+        n = t.shape[0]
+        if n == 0:
+            continue
+        pi[0] = 0
+        for i in range(1, n):
+            k = pi[i - 1]
+            while k > 0 and t[i] != t[k]:
+                k = pi[k - 1]
+            if t[i] == t[k]:
+                k += 1
+            pi[i] = k
+        k = n
+        while k > 0:
+            out[k] += 1
+            k = pi[k - 1]
+    return out
 
 
 @nb.njit(**PARALLEL_OPTIONS)

@@ -231,6 +231,19 @@ def _add_bench(sub) -> None:
                    help="also write the JSON result to FILE (atomically)")
     m.set_defaults(func=_cmd_bench_monkeys)
     add_bench_learning(bsub)
+    c = bsub.add_parser("corpus", help="whole-corpus run: time and memory vs size, threads, "
+                        "reviewer calls per credit level (needs the 'corpus' extra)")
+    c.add_argument("--fractions", default="0.01,0.1,1", metavar="F,F,...",
+                   help="fractions of the lines to type (default 0.01,0.1,1)")
+    c.add_argument("--methods-fraction", type=float, default=1.0, metavar="F",
+                   help="fraction of the lines for the credit-method rows (0 skips them; "
+                        "default 1)")
+    c.add_argument("--no-thread-check", action="store_true",
+                   help="skip the 1-thread repeat of the largest fraction")
+    c.add_argument("--json", action="store_true", help="print the result as JSON")
+    c.add_argument("--save", metavar="FILE", type=Path,
+                   help="also write the JSON result to FILE (atomically)")
+    c.set_defaults(func=_cmd_bench_corpus)
 
 
 def _bench_output(args, res: dict, report: str) -> int:
@@ -250,6 +263,26 @@ def _cmd_bench_keystrokes(args) -> int:
 
     res = b.run(target=args.target, monkeys=args.monkeys, budget=args.budget,
                 repeats=args.repeats)
+    return _bench_output(args, res, b.report(res))
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or not all(0 < v <= 1 for v in values):
+        raise InvalidInput(f"--fractions must be comma-separated numbers in (0, 1], got {text!r}")
+    return values
+
+
+def _cmd_bench_corpus(args) -> int:
+    from .experiments import bench_corpus as b
+
+    fractions = _fractions(args.fractions)
+    if not 0 <= args.methods_fraction <= 1:
+        raise InvalidInput(f"--methods-fraction must be in [0, 1], got {args.methods_fraction}")
+    res = b.run(fractions, args.methods_fraction, not args.no_thread_check)
     return _bench_output(args, res, b.report(res))
 
 

@@ -27,6 +27,9 @@ def add_parser(sub) -> None:
                    help="all 38 plays of the corpus (optional extra 'corpus')")
     p.add_argument("--excerpt", action="store_true",
                    help="the built-in excerpt (the default without --plays/--all)")
+    p.add_argument("--fraction", type=float, default=1.0, metavar="F",
+                   help="type only the first fraction F (0 < F <= 1) of the selected lines "
+                        "(default 1)")
     p.add_argument("--monkeys", type=_int, default=d.monkeys, metavar="N",
                    help=f"monkeys in the troop of each line; each types one document per "
                         f"step (default {d.monkeys})")
@@ -80,7 +83,10 @@ def run(args) -> int:
     if args.workers is not None and args.scheduler is not None:
         raise InvalidInput("give either --workers W (a local cluster) or --scheduler ADDRESS, "
                            "not both")
+    if not 0 < args.fraction <= 1:
+        raise InvalidInput(f"--fraction must be in (0, 1], got {args.fraction}")
     lines = corpus.load(plays, source=source)
+    lines = lines[:max(1, round(args.fraction * len(lines)))]
     if args.out is None:
         if args.resume:
             raise InvalidInput("--resume needs --out DIR (the run to continue)")

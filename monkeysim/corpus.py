@@ -249,7 +249,10 @@ def summarize(lines) -> CorpusSummary:
     if not lines:
         raise InvalidInput("the corpus selection holds no lines of dialogue")
     lengths = np.fromiter((len(x.text) for x in lines), dtype=np.int64, count=len(lines))
-    alphabet = "".join(sorted(set().union(*(set(x.text) for x in lines))))
+    keys: set[str] = set()
+    for x in lines:
+        keys.update(x.text)
+    alphabet = "".join(sorted(keys))
     return CorpusSummary(
         plays=len({x.play for x in lines}), lines=len(lines), chars=int(lengths.sum()),
         alphabet=alphabet, length_mean=float(lengths.mean()),

