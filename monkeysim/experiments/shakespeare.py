@@ -207,10 +207,13 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
         done = {t.chunk for t in tasks if load_chunk(out, t.chunk) is not None}
     pending = [t for t in tasks if t.chunk not in done]
     bar = _progress(len(texts), quiet)
+    chars = [int(sum(len(t.codes) for t in tasks if t.chunk in done))]
     bar.update(sum(len(t.offsets) - 1 for t in tasks if t.chunk in done))
 
     def on_result(res: ChunkResult) -> None:
         save_chunk(out, res)
+        chars[0] += len(res.typed)
+        bar.set_postfix_str(f"{chars[0]:,} characters", refresh=False)
         bar.update(len(res.bananas))
         if after_chunk is not None:
             after_chunk(res.chunk)
