@@ -339,7 +339,7 @@ def _cmd_compare(args) -> int:
 
     from .experiments import compare, compare_report
     from .experiments.compare_config import load_toml, make_config
-    from .results import new_run_dir, prepare_out_dir
+    from .results import prepare_out_dir, run_out_dir
     from .rng import check_seed
 
     preset = "quick" if args.quick else "full" if args.full else None
@@ -347,12 +347,7 @@ def _cmd_compare(args) -> int:
     cfg = make_config(preset, toml, line=args.line, seeds=args.seeds)
     check_seed(args.seed)
     compare.targets(cfg)  # validate lengths against the line before touching the disk
-    if args.out is None:
-        if args.resume:
-            raise InvalidInput("--resume needs --out DIR (the run to continue)")
-        out = new_run_dir("compare")
-    else:
-        out = args.out
+    out = run_out_dir(args.out, "compare", args.resume)
     if args.resume:
         if not (out / "manifest.json").exists():
             raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")

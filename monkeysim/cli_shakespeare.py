@@ -71,7 +71,7 @@ def run(args) -> int:
     from .corpus_learn import LearnSettings
     from .errors import InvalidInput
     from .experiments import shakespeare
-    from .results import new_run_dir, prepare_out_dir
+    from .results import prepare_out_dir, run_out_dir
 
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
     learn = LearnSettings(monkeys=args.monkeys, lr=args.lr, credit=args.credit,
@@ -87,12 +87,7 @@ def run(args) -> int:
         raise InvalidInput(f"--fraction must be in (0, 1], got {args.fraction}")
     lines = corpus.load(plays, source=source)
     lines = lines[:max(1, round(args.fraction * len(lines)))]
-    if args.out is None:
-        if args.resume:
-            raise InvalidInput("--resume needs --out DIR (the run to continue)")
-        out = new_run_dir("shakespeare")
-    else:
-        out = args.out
+    out = run_out_dir(args.out, "shakespeare", args.resume)
     if args.resume:
         shakespeare.verify_manifest(out, shakespeare.manifest_for(lines, config, source))
     else:

@@ -104,6 +104,16 @@ def new_run_dir(command: str, root: str | os.PathLike = "runs") -> Path:
     return out
 
 
+def run_out_dir(out: str | os.PathLike | None, command: str, resume: bool) -> Path:
+    """The output directory of a resumable command: ``out``, or a fresh ``runs/`` directory
+    when none is given (``resume`` then is an error: there is nothing to continue)."""
+    if out is not None:
+        return Path(out)
+    if resume:
+        raise InvalidInput("--resume needs --out DIR (the run to continue)")
+    return new_run_dir(command)
+
+
 def prepare_out_dir(out: str | os.PathLike, overwrite: bool, names: Sequence[str] = ()) -> Path:
     """Check an output directory before anything is computed.
 
