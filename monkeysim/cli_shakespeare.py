@@ -88,18 +88,21 @@ def run(args) -> int:
     lines = corpus.load(plays, source=source)
     lines = lines[:max(1, round(args.fraction * len(lines)))]
     out = run_out_dir(args.out, "shakespeare", args.resume)
-    if args.resume:
-        shakespeare.verify_manifest(out, shakespeare.manifest_for(lines, config, source))
-    else:
-        prepare_out_dir(out, args.overwrite, shakespeare.FILES)
-    backend = None
-    if args.backend == "dask":
+    if args.backend == "dask":  # connects to a scheduler now: fails before any write
         from .experiments.dask_backend import dask_backend
 
         backend = dask_backend(workers=args.workers, scheduler=args.scheduler,
                                threads=args.threads)
     else:
         backend = shakespeare.local_backend(args.threads)
+    try:
+        if args.resume:
+            shakespeare.verify_manifest(out, shakespeare.manifest_for(lines, config, source))
+        else:
+            prepare_out_dir(out, args.overwrite, shakespeare.FILES)
+    except BaseException:
+        getattr(backend, "close", lambda: None)()  # a Dask client must not outlive the run
+        raise
     if args.overwrite and not args.resume:
         shakespeare.clear(out)
     print(f"writing into {out}", file=sys.stderr)
