@@ -58,25 +58,19 @@ def line_state(key, index):
     return state
 
 
-class _Line:
-    """Documentation only: the per-line arrays of :func:`learn_line`.
-
-    Position ``i`` keeps its live keys in slots ``0..m[i]-1``: ``keys[i, s]`` (uint8),
-    logits ``theta[i, s]``, weights ``w[i, s] = exp(theta[i, s])`` and running sums
-    ``cdf[i, s]``; a dropped key is swapped out of the live slots.
-    """
-
-
 @nb.njit(**KERNEL_OPTIONS)
 def _scan_row(w_row, cdf_row, m):
     """Running sums of the ``m`` live weights into ``cdf_row``; returns (sum, argmax slot)."""
     s = 0.0
     best = 0
+    top = w_row[0]
     for a in range(m):
-        s += w_row[a]
+        x = w_row[a]
+        s += x
         cdf_row[a] = s
-        if w_row[a] > w_row[best]:
-            best = a
+        better = x > top  # branch-free argmax (the first of equal maxima)
+        best = a if better else best
+        top = x if better else top
     return s, best
 
 
@@ -92,14 +86,13 @@ def _draw(state, cdf_row, z, m):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def _drop(keys, theta, w, m, i, c):
+def _drop(keys, w, m, i, c):
     """The reviewer refuted key ``c`` at position ``i``: remove it from the live slots.
     Returns 1 if it was live, else 0."""
     for s in range(m[i]):
         if keys[i, s] == c:
             last = m[i] - 1
             keys[i, s] = keys[i, last]
-            theta[i, s] = theta[i, last]
             w[i, s] = w[i, last]
             keys[i, last] = c
             m[i] = last
@@ -108,7 +101,7 @@ def _drop(keys, theta, w, m, i, c):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def _pair_credit(doc, hits, base, base_hits, out, settled, keys, theta, w, m):
+def _pair_credit(doc, hits, base, base_hits, out, settled, keys, w, m):
     """Exact credit on the positions where document ``doc`` (``hits`` matches) differs from
     the greedy document ``base`` (``base_hits`` matches), the set S.
 
@@ -141,13 +134,13 @@ def _pair_credit(doc, hits, base, base_hits, out, settled, keys, theta, w, m):
         return gained, 0, 1 if d > 0 else -1
     dropped = 0
     if n_changed == 1 and d == 0:
-        dropped += _drop(keys, theta, w, m, last, doc[last])
-        dropped += _drop(keys, theta, w, m, last, base[last])
+        dropped += _drop(keys, w, m, last, doc[last])
+        dropped += _drop(keys, w, m, last, base[last])
     return 0, dropped, 0
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def _zero_hit_credit(doc, hits, right, settled, keys, theta, w, m):
+def _zero_hit_credit(doc, hits, right, settled, keys, w, m):
     """If ``doc`` (``hits`` matches) matches nowhere but on settled positions where it typed
     the right key (``right``, the greedy document), every key it typed on the unsettled
     positions is wrong: drop them all. Returns the keys dropped."""
@@ -159,7 +152,7 @@ def _zero_hit_credit(doc, hits, right, settled, keys, theta, w, m):
     if hits == known:
         for i in range(n):
             if not settled[i]:
-                dropped += _drop(keys, theta, w, m, i, doc[i])
+                dropped += _drop(keys, w, m, i, doc[i])
     return dropped
 
 
@@ -171,6 +164,10 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     the logits; ``credit``: PLAIN .. ZERO_HITS; ``max_calls``: budget of reviewer calls.
     Out: ``doc`` uint8[L], the final greedy document; ``stats`` int64[N_ST]. Returns the
     bananas eaten (the sum of the rewards of every document the reviewer saw).
+
+    Position ``i`` keeps its live keys in slots ``0..m[i]-1``: ``keys[i, s]`` (uint8),
+    weights ``w[i, s] = exp(θ[i, s])`` (the logits live only through them) and running sums
+    ``cdf[i, s]``; a dropped key is swapped out of the live slots.
     """
     n = target.shape[0]
     keys = np.empty((n, a_size), np.uint8)
@@ -178,7 +175,6 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         for a in range(a_size):
             keys[i, a] = a
     m = np.full(n, a_size, np.int64)
-    theta = np.zeros((n, a_size))
     w = np.ones((n, a_size))
     cdf = np.empty((n, a_size))
     z = np.empty(n)
@@ -223,11 +219,11 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
             if credit >= GREEDY_PAIRS:
                 if shown_hits >= 0:
                     _, dr, verdict = _pair_credit(doc, h, shown, shown_hits, doc, settled,
-                                                  keys, theta, w, m)
+                                                  keys, w, m)
                     if verdict < 0:  # the old keys were right: back to the shown document
                         h = shown_hits
                 if credit >= ZERO_HITS:
-                    dr += _zero_hit_credit(doc, h, doc, settled, keys, theta, w, m)
+                    dr += _zero_hit_credit(doc, h, doc, settled, keys, w, m)
                 dropped += dr
             shown[:] = doc
             shown_hits = h
@@ -247,11 +243,10 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
             n_active = j
         # the troop types a group of documents; the reviewer scores each
         mean = 0.0
+        n_settled = n - n_active  # settled positions type their (right) key
         for k in range(group):
-            h = 0
-            for i in range(n):
-                docs[k, i] = doc[i]
-                h += 1 if settled[i] else 0
+            h = n_settled
+            docs[k, :] = doc
             for t in range(n_active):
                 i = active[t]
                 s = _draw(state, cdf[i], z[i], m[i])
@@ -266,24 +261,21 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         steps += 1
         bananas += mean / n
         mean /= group
-        # sparse exact REINFORCE update (advantages sum to zero: only typed keys move)
+        # sparse exact REINFORCE update (advantages sum to zero: only typed keys move):
+        # θ[i, x_k,i] += lr·A_k, kept as w[i, x_k,i] *= exp(lr·A_k), G exps per step
         for k in range(group):
-            adv[k] = lr * (hits[k] - mean) / n
+            adv[k] = math.exp(lr * (hits[k] - mean) / n)
         for t in range(n_active):
             i = active[t]
             for k in range(group):
-                theta[i, slots[k, i]] += adv[k]
-            for k in range(group):
-                s = slots[k, i]
-                w[i, s] = math.exp(theta[i, s])
+                w[i, slots[k, i]] *= adv[k]
         if credit >= GROUP_PAIRS:  # exact credit from each document against the greedy one
             gained = 0
             for k in range(group):
                 if credit >= ZERO_HITS:
-                    dropped += _zero_hit_credit(docs[k], hits[k], doc, settled, keys, theta, w,
-                                                m)
+                    dropped += _zero_hit_credit(docs[k], hits[k], doc, settled, keys, w, m)
                 g, dr, _ = _pair_credit(docs[k], hits[k], shown, shown_hits, doc, settled,
-                                        keys, theta, w, m)
+                                        keys, w, m)
                 gained += g
                 dropped += dr
             shown_hits += gained

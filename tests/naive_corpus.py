@@ -5,7 +5,7 @@ point operations, so that fed the same xoshiro256** state it gives the same docu
 and bananas bit for bit.
 
 Per position ``i`` the live keys sit in slots, exactly like the kernel's slot arrays:
-``keys[i][s]``, logits ``theta[i][s]`` and weights ``w[i][s] = exp(theta[i][s])``; a dropped
+``keys[i][s]`` and weights ``w[i][s] = exp(θ[i][s])`` (updated multiplicatively); a dropped
 key is swapped with the last live slot and removed (the slot order matters for sampling).
 ``cdf[i]`` / ``z[i]`` are the running sums / total of the weights as of the last scan at the
 top of a step; when credit on the greedy document drops keys, the step starts over with a
@@ -42,7 +42,6 @@ class _Policy:
 
     def __init__(self, n: int, a_size: int):
         self.keys = [list(range(a_size)) for _ in range(n)]
-        self.theta = [[0.0] * a_size for _ in range(n)]
         self.w = [[1.0] * a_size for _ in range(n)]
         self.cdf = [[] for _ in range(n)]
         self.z = [0.0] * n
@@ -72,7 +71,7 @@ class _Policy:
         if c not in keys:
             return 0
         s = keys.index(c)
-        for arr in (self.keys[i], self.theta[i], self.w[i]):
+        for arr in (self.keys[i], self.w[i]):
             arr[s] = arr[-1]
             arr.pop()
         return 1
@@ -195,14 +194,12 @@ def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
         steps += 1
         bananas += total / n
         mean = total / group
-        # REINFORCE with the mean baseline: Σ_k A_k (e_{x_k} − p) = Σ_k A_k e_{x_k}
-        adv = [lr * (h - mean) / n for h in hits]
+        # REINFORCE with the mean baseline: Σ_k A_k (e_{x_k} − p) = Σ_k A_k e_{x_k};
+        # θ += lr·A_k on each typed key, i.e. its weight exp(θ) times exp(lr·A_k)
+        factor = [math.exp(lr * (h - mean) / n) for h in hits]
         for i in active:
             for k in range(group):
-                pol.theta[i][slots[k][i]] += adv[k]
-            for k in range(group):
-                s = slots[k][i]
-                pol.w[i][s] = math.exp(pol.theta[i][s])
+                pol.w[i][slots[k][i]] *= factor[k]
         if credit >= GROUP_PAIRS:  # exact credit of each document against the shown one
             gained = 0
             for k in range(group):
