@@ -186,3 +186,15 @@ def test_corpus_figure_draws_from_a_bench_result(tmp_path):
                for c, v in (("plain", 38.0), ("zero-hits", 16.0))]
     save(corpus_figure({"scaling": scaling, "methods": methods}), tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("texts", [["ABRACADABRA", "AAAA", "ABAB", "A"], ["XYZ", "XYXYX"]])
+def test_conway_totals_from_border_counts_match_theory(texts):
+    """The KMP border counts give the same exact total as theory.expected_keystrokes, also
+    for self-overlapping lines."""
+    from monkeysim.alphabet import Alphabet
+
+    alphabet = "".join(sorted(set("".join(texts))))
+    total = sum(expected_keystrokes(t, Alphabet(alphabet)) for t in texts)
+    assert shakespeare.random_log10_keystrokes(texts, alphabet) == pytest.approx(
+        math.log10(total), rel=1e-15)
