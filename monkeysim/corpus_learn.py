@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InvalidInput, positive_int
+from .errors import InvalidInput, choice, positive_float, positive_int
 
 CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits")
 """Credit levels, in the order of :mod:`monkeysim._kernels_corpus` (PLAIN .. ZERO_HITS)."""
@@ -46,11 +46,8 @@ class LearnSettings:
             raise InvalidInput(f"monkeys must be at least 2 (the group baseline compares "
                                f"documents), got {self.monkeys}")
         positive_int(self.max_reviewer_calls, "max_reviewer_calls")
-        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or not (
-                0 < self.lr < float("inf")):
-            raise InvalidInput(f"lr must be a positive finite number, got {self.lr!r}")
-        if self.credit not in CREDITS:
-            raise InvalidInput(f"unknown credit {self.credit!r}; allowed: {', '.join(CREDITS)}")
+        positive_float(self.lr, "lr")
+        choice(self.credit, CREDITS, "credit")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ with SGD every algorithm solves the weasel in a few hundred reviewer calls.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -59,7 +58,7 @@ import numpy as np
 from . import _kernels_policy as KP
 from ._kernels_reward import REWARD_KINDS
 from .alphabet import Alphabet, resolve
-from .errors import InvalidInput, positive_int
+from .errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 from .policy import POLICY_KINDS, CharPolicy, PolicySpec
 from .rng import check_seed, chunk_states
 from .typewriter import numba_threads
@@ -161,12 +160,12 @@ class TrainConfig:
     """numba threads (None: numba's default); results do not depend on it."""
 
     def __post_init__(self) -> None:
-        _choice(self.algo, ALGOS, "algorithm")
-        _choice(self.reward, REWARD_KINDS, "reward")
-        _choice(self.policy, POLICY_KINDS, "policy")
-        _choice(self.optimizer, OPTIMIZERS, "optimizer")
-        _choice(self.kl_estimator, KL_ESTIMATORS, "KL estimator")
-        _choice(self.stop, STOPS, "stop")
+        choice(self.algo, ALGOS, "algorithm")
+        choice(self.reward, REWARD_KINDS, "reward")
+        choice(self.policy, POLICY_KINDS, "policy")
+        choice(self.optimizer, OPTIMIZERS, "optimizer")
+        choice(self.kl_estimator, KL_ESTIMATORS, "KL estimator")
+        choice(self.stop, STOPS, "stop")
         order = positive_int(self.order, "order")
         if self.policy == "positional" and order != 1:
             raise InvalidInput(f"order n={order} needs --policy context")
@@ -176,16 +175,16 @@ class TrainConfig:
             raise InvalidInput(f"troop must be True or False, got {self.troop!r}")
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[(self.algo, self.optimizer)])
-        _positive_float(self.lr, "learning rate lr")
-        _nonneg_float(self.kl_coef, "KL coefficient β (kl_coef)")
-        _nonneg_float(self.entropy_coef, "entropy coefficient")
-        _positive_float(self.clip, "clip")
-        _positive_float(self.adam_eps, "adam_eps")
-        _positive_float(self.group_eps, "group_eps")
+        positive_float(self.lr, "learning rate lr")
+        nonneg_float(self.kl_coef, "KL coefficient β (kl_coef)")
+        nonneg_float(self.entropy_coef, "entropy coefficient")
+        positive_float(self.clip, "clip")
+        positive_float(self.adam_eps, "adam_eps")
+        positive_float(self.group_eps, "group_eps")
         b = tuple(self.adam_betas)
-        if len(b) != 2 or not all(_is_real(x) and 0 <= x < 1 for x in b):
+        if len(b) != 2 or not all(is_real(x) and 0 <= x < 1 for x in b):
             raise InvalidInput(f"adam_betas must be two numbers in [0, 1), got {self.adam_betas!r}")
-        if not (_is_real(self.baseline_decay) and 0 <= self.baseline_decay < 1):
+        if not (is_real(self.baseline_decay) and 0 <= self.baseline_decay < 1):
             raise InvalidInput(f"baseline_decay must be in [0, 1), got {self.baseline_decay!r}")
         positive_int(self.ngram_n, "ngram_n")
         check_seed(self.seed)
@@ -251,27 +250,6 @@ class TrainConfig:
         d = asdict(self)
         d["adam_betas"] = list(self.adam_betas)
         return d
-
-
-def _choice(value, allowed, name: str) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise InvalidInput(f"unknown {name} {value!r}; choose from {', '.join(allowed)}")
-
-
-def _is_real(x) -> bool:
-    return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-
-
-def _positive_float(x, name: str) -> float:
-    if not _is_real(x) or not (float(x) > 0) or not math.isfinite(float(x)):
-        raise InvalidInput(f"{name} must be a positive finite number, got {x!r}")
-    return float(x)
-
-
-def _nonneg_float(x, name: str) -> float:
-    if not _is_real(x) or not (float(x) >= 0) or not math.isfinite(float(x)):
-        raise InvalidInput(f"{name} must be a finite number ≥ 0, got {x!r}")
-    return float(x)
 
 
 @dataclass(frozen=True, eq=False)
