@@ -71,6 +71,7 @@ def run(args) -> int:
     from .corpus_learn import LearnSettings
     from .errors import InvalidInput
     from .experiments import shakespeare
+    from .experiments.runner import verify_manifest
     from .results import prepare_out_dir, run_out_dir
 
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
@@ -97,7 +98,8 @@ def run(args) -> int:
         backend = shakespeare.local_backend(args.threads)
     try:
         if args.resume:
-            shakespeare.verify_manifest(out, shakespeare.manifest_for(lines, config, source))
+            alphabet = corpus.summarize(lines).alphabet
+            verify_manifest(out, shakespeare.manifest_for(lines, alphabet, config, source))
         else:
             prepare_out_dir(out, args.overwrite, shakespeare.FILES)
     except BaseException:

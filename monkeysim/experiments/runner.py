@@ -41,10 +41,7 @@ def run_cells(cells: Sequence[Cell], work: Callable[[int, Cell], list], out: Pat
     man_path = out / "manifest.json"
     manifest = json.loads(json.dumps(manifest, default=str))
     if resume and man_path.exists():
-        old = json.loads(man_path.read_text())
-        if old != manifest:
-            raise InvalidInput(f"--resume: {str(out)!r} holds a run with a different config; "
-                               "use the same options or a new --out")
+        verify_manifest(out, manifest)
     cell_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(man_path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     done: dict[int, list] = {}
@@ -53,7 +50,8 @@ def run_cells(cells: Sequence[Cell], work: Callable[[int, Cell], list], out: Pat
             path = cell_dir / f"{i:05d}.json"
             if path.exists():
                 done[i] = json.loads(path.read_text())["rows"]
-    bar = _progress(sum(c.cost for c in cells), quiet, desc)
+    bar = progress_bar(sum(c.cost for c in cells), quiet, desc,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
     bar.update(sum(cells[i].cost for i in done))
     try:
         for i, cell in enumerate(cells):
@@ -71,9 +69,20 @@ def run_cells(cells: Sequence[Cell], work: Callable[[int, Cell], list], out: Pat
     return [done[i] for i in range(len(cells))]
 
 
-def _progress(total: float, quiet: bool, desc: str):
+def verify_manifest(out: Path, manifest: dict) -> None:
+    """For ``--resume``: ``out`` must hold a run with exactly this (JSON-able) manifest."""
+    path = out / "manifest.json"
+    if not path.exists():
+        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+    if json.loads(path.read_text()) != json.loads(json.dumps(manifest, default=str)):
+        raise InvalidInput(f"--resume: {str(out)!r} holds a run with other options or "
+                           "inputs; use the same options or a new --out")
+
+
+def progress_bar(total: float, quiet: bool, desc: str, unit: str = "work", **kwargs):
+    """A tqdm bar on stderr, off when ``quiet``, when stderr is not a terminal or when
+    MONKEYSIM_QUIET=1."""
     from tqdm import tqdm
 
     disable = quiet or not sys.stderr.isatty() or os.environ.get("MONKEYSIM_QUIET") == "1"
-    return tqdm(total=total, disable=disable, desc=desc, unit="work", file=sys.stderr,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
+    return tqdm(total=total, disable=disable, desc=desc, unit=unit, file=sys.stderr, **kwargs)

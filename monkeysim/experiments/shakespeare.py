@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
 import os
 import sys
@@ -40,6 +39,7 @@ from ..corpus_learn import ChunkResult, ChunkTask, LearnSettings, decode, encode
 from ..errors import InvalidInput, positive_int
 from ..results import atomic_write_bytes, write_json
 from ..rng import check_seed, derived_seed, n_chunks
+from .runner import progress_bar, verify_manifest
 
 FILES = ["manifest.json", "chunks", "typed.txt", "summary.json", "run.json"]
 REWARDS = ("hamming",)
@@ -138,25 +138,14 @@ def clear(out: Path) -> None:
             (out / name).unlink()
 
 
-def manifest_for(lines, config: ShakespeareConfig, source: str) -> dict:
-    """What identifies a run: the config and the lines (a resume must match it)."""
-    from ..corpus import summarize
-
+def manifest_for(lines, alphabet: str, config: ShakespeareConfig, source: str) -> dict:
+    """What identifies a run: the config and the lines over their ``alphabet`` (a resume
+    must match it)."""
     texts = [x.text for x in lines]
     return {"command": "shakespeare", "config": config.to_dict(), "source": source,
             "plays": sorted({x.play for x in lines}), "lines": len(texts),
-            "alphabet": summarize(lines).alphabet, "corpus_sha256": corpus_sha256(texts),
+            "alphabet": alphabet, "corpus_sha256": corpus_sha256(texts),
             "chunks": n_chunks(len(texts), config.chunk_lines)}
-
-
-def verify_manifest(out: Path, manifest: dict) -> None:
-    """For ``--resume``: ``out`` must hold a run with exactly this manifest."""
-    path = out / "manifest.json"
-    if not path.exists():
-        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
-    if json.loads(path.read_text()) != json.loads(json.dumps(manifest)):
-        raise InvalidInput(f"--resume: {str(out)!r} holds a run with other options or "
-                           "lines; use the same options or a new --out")
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -195,7 +184,7 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     texts = [x.text for x in lines]
     alphabet = summary.alphabet
     tasks = tasks_for(texts, alphabet, config)
-    manifest = manifest_for(lines, config, source)
+    manifest = manifest_for(lines, alphabet, config, source)
     want = manifest["corpus_sha256"]
     if resume:
         verify_manifest(out, manifest)
@@ -206,7 +195,7 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     if resume:
         done = {t.chunk for t in tasks if load_chunk(out, t.chunk) is not None}
     pending = [t for t in tasks if t.chunk not in done]
-    bar = _progress(len(texts), quiet)
+    bar = progress_bar(len(texts), quiet, "shakespeare", unit="line")
     chars = [int(sum(len(t.codes) for t in tasks if t.chunk in done))]
     bar.update(sum(len(t.offsets) - 1 for t in tasks if t.chunk in done))
 
@@ -226,7 +215,8 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     result.update(source=source, plays=summary.plays, lines=summary.lines,
                   chars=summary.chars, alphabet_size=summary.alphabet_size,
                   reviewer_calls_per_char=result["reviewer_calls"] / summary.chars,
-                  random_log10_keystrokes=random_log10_keystrokes(texts, alphabet),
+                  random_log10_keystrokes=conway_log10(
+                      (kc.border_counts(t.codes, t.offsets) for t in tasks), len(alphabet)),
                   chunks=len(tasks), config=config.to_dict())
     write_json(out / "summary.json", result)
     machine = {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
@@ -263,20 +253,18 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str) -> dic
             "keys_dropped": int(totals[kc.ST_DROPPED])}
 
 
-def _progress(total: int, quiet: bool):
-    from tqdm import tqdm
-
-    disable = quiet or not sys.stderr.isatty() or os.environ.get("MONKEYSIM_QUIET") == "1"
-    return tqdm(total=total, disable=disable, desc="shakespeare", unit="line", file=sys.stderr)
-
-
 def random_log10_keystrokes(texts, alphabet: str) -> float:
     """log10 of Σ E[T] over ``texts``: exact mean keystrokes of one random monkey typing
     each line in turn (stream mode, Conway: E[T] = Σ over borders of length k of A^k)."""
     codes, offsets = encode(texts, alphabet)
-    counts = kc.border_counts(codes, offsets)
-    a = len(alphabet)
-    return math.log10(sum(int(c) * a ** k for k, c in enumerate(counts) if c))  # exact int
+    return conway_log10([kc.border_counts(codes, offsets)], len(alphabet))
+
+
+def conway_log10(border_counts: Iterable[np.ndarray], a: int) -> float:
+    """log10 of Σ_k count[k]·a^k over the :func:`~monkeysim._kernels_corpus.border_counts`
+    arrays given (one per chunk of lines), summed as an exact Python int."""
+    return math.log10(sum(int(c) * a ** k for counts in border_counts
+                          for k, c in enumerate(counts) if c))
 
 
 def peak_rss_mb() -> float:
