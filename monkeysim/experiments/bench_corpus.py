@@ -42,13 +42,9 @@ def shakespeare_row(fraction: float, *, threads: int | None = None, credit: str 
 def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
         thread_check: bool = True) -> dict:
     """Run the scaling ladder, the 1-thread repeat and the credit rows."""
-    from ..corpus import available
-    from ..errors import InvalidInput
+    from ..corpus import play_names
 
-    if not available():
-        from ..corpus import INSTALL_HINT
-
-        raise InvalidInput(f"bench corpus needs the optional extra 'corpus': {INSTALL_HINT}")
+    play_names()  # InvalidInput with the install hint when the 'corpus' extra is missing
     shakespeare_row(0.001)  # compile or load the kernels' cache before timing
     scaling = [shakespeare_row(f) for f in fractions]
     res = {"scaling": scaling}
