@@ -31,13 +31,18 @@ class Cell:
 
 def run_cells(cells: Sequence[Cell], work: Callable[[int, Cell], list], out: Path,
               manifest: dict, resume: bool, quiet: bool = False,
-              after_cell: Callable[[int], None] | None = None, desc: str = "cells") -> list:
-    """Run ``work(index, cell) -> rows`` for every cell not yet checkpointed in ``out``.
+              after_cell: Callable[[int], None] | None = None, desc: str = "cells",
+              subdir: str = "cells", backend=None) -> list:
+    """Run ``work(index, cell) -> rows`` for every cell not yet checkpointed in ``out/subdir``.
 
     Returns the list of per-cell row lists in cell order. ``after_cell(i)`` is called after
-    each cell is checkpointed (tests use it to simulate an interruption).
+    each cell is checkpointed (tests use it to simulate an interruption). ``backend``: None
+    runs the cells here, in order; else a callable ``backend(work, [(i, cell), ...],
+    on_result)`` that computes them elsewhere (a Dask cluster, :mod:`.dask_backend`) and calls
+    ``on_result(i, rows)`` for each as it finishes; ``work`` must then be picklable. The
+    result does not depend on the backend: each cell's seed comes from its index.
     """
-    cell_dir = out / "cells"
+    cell_dir = out / subdir
     man_path = out / "manifest.json"
     manifest = json.loads(json.dumps(manifest, default=str))
     if resume and man_path.exists():
@@ -53,17 +58,22 @@ def run_cells(cells: Sequence[Cell], work: Callable[[int, Cell], list], out: Pat
     bar = progress_bar(sum(c.cost for c in cells), quiet, desc,
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
     bar.update(sum(cells[i].cost for i in done))
+
+    def finished(i: int, rows: list) -> None:
+        atomic_write_text(cell_dir / f"{i:05d}.json",
+                          json.dumps({"key": list(cells[i].key), "rows": rows}) + "\n")
+        done[i] = json.loads(json.dumps(rows))  # same types as a resumed cell
+        bar.update(cells[i].cost)
+        if after_cell is not None:
+            after_cell(i)
+
+    pending = [(i, cell) for i, cell in enumerate(cells) if i not in done]
     try:
-        for i, cell in enumerate(cells):
-            if i in done:
-                continue
-            rows = work(i, cell)
-            atomic_write_text(cell_dir / f"{i:05d}.json",
-                              json.dumps({"key": list(cell.key), "rows": rows}) + "\n")
-            done[i] = json.loads(json.dumps(rows))  # same types as a resumed cell
-            bar.update(cell.cost)
-            if after_cell is not None:
-                after_cell(i)
+        if backend is None:
+            for i, cell in pending:
+                finished(i, work(i, cell))
+        elif pending:
+            backend(work, pending, finished)
     finally:
         bar.close()
     return [done[i] for i in range(len(cells))]
