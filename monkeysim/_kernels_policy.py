@@ -30,6 +30,18 @@ Training step (one implementation of each shared piece, used by every algorithm)
    KL / entropy gradients of a positional policy.
 4. :func:`adam_update` / :func:`sgd_update` — gradient *ascent* on θ.
 
+Gradient noise scale (McCandlish et al. 2018, App. A). In the first epoch of every step each
+group of ``n`` documents of a positional policy also yields ``S1 = Σ_j |g_j|²``, the squared
+norms of the per-document gradients ``g_j = Σ_tokens c_j,t (e_a − p[row])`` (the same
+coefficients ``c`` as the step: the advantage, plus the k3 term in k3 mode; without the exact
+KL / entropy regulariser), and ``S2 = |mean_j g_j|²``, the squared norm of the group's
+direction before the regulariser. :func:`noise_estimates` turns them into the unbiased
+estimates of ``|G|²`` and ``tr Σ`` (``B_small = 1``, ``B_big = n``) in ``pm``. A positional
+document's tokens sit in distinct rows, so ``|g_j|² = Σ_t c_t² (1 − 2 p_t[a_t] + Σ_b p_t[b]²)``
+costs O(L) per document with the per-row ``Σ_b p²`` computed once per step
+(:func:`row_sq_sums`). Context policies (rows may repeat within a document) and groups of one
+document get NaN.
+
 Two drivers run blocks of steps: :func:`train_independent` (each monkey owns its policy; one
 parallel loop over monkeys runs all their steps) and :func:`train_troop` (one shared policy;
 monkeys type in parallel, gradients are summed per fixed chunk of monkeys and the chunks are
@@ -72,8 +84,8 @@ N_FLOAT = 9
 MM_REWARD, MM_REWARD_SQ, MM_HITS, MM_K1, MM_K3, MM_CLIPPED = range(6)
 N_MM = 6
 # per policy and step metrics (pm[step, policy, :])
-PM_GREEDY, PM_KL, PM_ENTROPY, PM_ZERO_STD, PM_GRAD_NORM = range(5)
-N_PM = 5
+PM_GREEDY, PM_KL, PM_ENTROPY, PM_ZERO_STD, PM_GRAD_NORM, PM_GRAD_SQ, PM_TRACE_SIGMA = range(7)
+N_PM = 7
 
 
 # --- policy tables, rows, sampling ------------------------------------------------------
@@ -354,13 +366,75 @@ def exact_regulariser(logp, prob, logq, beta, alpha, grad):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def grad_norm(grad):
-    """Euclidean norm of the ascent direction ``grad[R, A]``."""
+def grad_sq_norm(grad):
+    """Squared Euclidean norm of ``grad[R, A]``, summed in order."""
     ss = 0.0
     for r in range(grad.shape[0]):
         for a in range(grad.shape[1]):
             ss += grad[r, a] * grad[r, a]
-    return math.sqrt(ss)
+    return ss
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def grad_norm(grad):
+    """Euclidean norm of the ascent direction ``grad[R, A]``."""
+    return math.sqrt(grad_sq_norm(grad))
+
+
+# --- gradient noise scale -----------------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def row_sq_sums(prob, out):
+    """``out[r] = Σ_a p[r, a]²`` for every row (once per step and policy)."""
+    for r in range(prob.shape[0]):
+        s = 0.0
+        for a in range(prob.shape[1]):
+            s += prob[r, a] * prob[r, a]
+        out[r] = s
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def score_sq_sum(logp, prob, psq, logq, ip, hp, docs, adv):
+    """``Σ_j |g_j|²`` over one monkey's documents of a *positional* policy (first epoch).
+
+    ``g_j = Σ_i c_j,i (e_{x_j,i} − p_i)`` with the coefficient of :func:`accumulate_gradient`
+    at ratio 1 (``adv_j``, plus ``β expm1(log π_ref − log π)`` in k3 mode), unscaled. Token
+    ``i`` lives in row ``i`` alone, so ``|g_j|² = Σ_i c_j,i² (1 − 2 p_i[x_j,i] + psq[i])``
+    with ``psq`` from :func:`row_sq_sums`.
+    """
+    beta_k3 = hp[F_BETA] if ip[I_KL] == KL_K3 else 0.0
+    n_docs, length = docs.shape
+    total = 0.0
+    for k in range(n_docs):
+        a_k = adv[k]
+        s = 0.0
+        if beta_k3 != 0.0:
+            for i in range(length):
+                a = docs[k, i]
+                c = a_k + beta_k3 * math.expm1(logq[i, a] - logp[i, a])
+                s += c * c * (1.0 - 2.0 * prob[i, a] + psq[i])
+        elif a_k != 0.0:
+            for i in range(length):
+                s += 1.0 - 2.0 * prob[i, docs[k, i]] + psq[i]
+            s *= a_k * a_k
+        total += s
+    return total
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def noise_estimates(s1, s2, n, pm):
+    """McCandlish's unbiased ``|G|²`` and ``tr Σ`` from one group of ``n`` documents.
+
+    ``s1 = Σ_j |g_j|²`` (batches of one), ``s2 = |mean_j g_j|²`` (the batch of n):
+    ``|G|² ≈ (n s2 − s1/n)/(n − 1)``, ``tr Σ ≈ (s1/n − s2)/(1 − 1/n)``; NaN if ``n < 2``.
+    """
+    if n < 2:
+        pm[PM_GRAD_SQ] = np.nan
+        pm[PM_TRACE_SIGMA] = np.nan
+        return
+    small = s1 / n
+    pm[PM_GRAD_SQ] = (n * s2 - small) / (n - 1)
+    pm[PM_TRACE_SIGMA] = (small - s2) / (1.0 - 1.0 / n)
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -468,6 +542,20 @@ def policy_metrics(logp, prob, logq, ip, target, greedy, pm):
     return correct == length
 
 
+@nb.njit(**KERNEL_OPTIONS)
+def ema_ratio(num, den, decay, out):
+    """``out[t] = EMA(num)[t] / EMA(den)[t]`` over steps ``0..t``, both EMAs (decay ``decay``)
+    bias-corrected by ``1 − decay**(t+1)``; NaN where the smoothed ``den`` is 0."""
+    en = 0.0
+    ed = 0.0
+    w = 0.0
+    for t in range(num.shape[0]):
+        en = decay * en + (1.0 - decay) * num[t]
+        ed = decay * ed + (1.0 - decay) * den[t]
+        w = decay * w + (1.0 - decay)
+        out[t] = (en / w) / (ed / w) if ed != 0.0 else np.nan
+
+
 # --- drivers ------------------------------------------------------------------------------
 
 @nb.njit(**PARALLEL_OPTIONS)
@@ -494,6 +582,7 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
     alpha_exact = hp[F_ENTROPY] if exact_reg else 0.0
     scale = 1.0 / n_docs
     for m in nb.prange(n_monkeys):
+        psq = np.empty(theta.shape[1])
         for s in range(steps):
             step = ip[I_STEP0] + s
             first_typed[m] = type_documents(
@@ -502,6 +591,7 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
                 first_typed[m])
             pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
             group_advantages(shaped[m], ip[I_ADV], baseline[m], hp[F_GROUP_EPS], adv[m])
+            s2 = 0.0
             for e in range(epochs):
                 if e > 0:
                     policy_tables(theta[m], logp[m], prob[m], cdf[m])
@@ -511,10 +601,20 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
                     logp[m], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0, grad[m],
                     rowsum[m])
                 finish_gradient(prob[m], grad[m], rowsum[m])
+                if e == 0:
+                    s2 = grad_sq_norm(grad[m])
+                    if exact_reg:
+                        row_sq_sums(prob[m], psq)
+                        s1 = score_sq_sum(logp[m], prob[m], psq, logq, ip, hp, docs[m], adv[m])
+                        noise_estimates(s1, s2, n_docs, pm[s, m])
+                    else:
+                        noise_estimates(0.0, 0.0, 0, pm[s, m])
                 if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
                     exact_regulariser(logp[m], prob[m], logq, beta_exact, alpha_exact, grad[m])
-                if e == 0:
-                    pm[s, m, PM_GRAD_NORM] = grad_norm(grad[m])
+                    if e == 0:
+                        pm[s, m, PM_GRAD_NORM] = grad_norm(grad[m])
+                elif e == 0:
+                    pm[s, m, PM_GRAD_NORM] = math.sqrt(s2)
                 if dry:
                     break
                 opt_t[m] += 1
@@ -555,6 +655,8 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
     flat_shaped = shaped.reshape(total_docs)
     flat_rewards = rewards.reshape(total_docs)
     flat_adv = adv.reshape(total_docs)
+    psq = np.empty(rows)
+    slot_s1 = np.zeros(n_slots)
     for s in range(steps):
         step = ip[I_STEP0] + s
         for m in nb.prange(n_monkeys):
@@ -564,25 +666,44 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
                 first_typed[m])
         pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
         group_advantages(flat_shaped, ip[I_ADV], baseline[0], hp[F_GROUP_EPS], flat_adv)
+        s2 = 0.0
         for e in range(epochs):
             if e > 0:
                 policy_tables(theta[0], logp[0], prob[0], cdf[0])
+            noise = e == 0 and exact_reg
+            if noise:
+                row_sq_sums(prob[0], psq)
             for sl in nb.prange(n_slots):
                 grad[sl, :, :] = 0.0
                 rowsum[sl, :] = 0.0
+                slot_s1[sl] = 0.0
                 for m in range(sl * chunk, min((sl + 1) * chunk, n_monkeys)):
                     mm[s, m, MM_CLIPPED] += accumulate_gradient(
                         logp[0], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0,
                         grad[sl], rowsum[sl])
+                    if noise:
+                        slot_s1[sl] += score_sq_sum(logp[0], prob[0], psq, logq, ip, hp, docs[m],
+                                                    adv[m])
                 finish_gradient(prob[0], grad[sl], rowsum[sl])
             for r in nb.prange(rows):
                 for sl in range(1, n_slots):
                     for a in range(grad.shape[2]):
                         grad[0, r, a] += grad[sl, r, a]
+            if e == 0:
+                s2 = grad_sq_norm(grad[0])
+                if noise:
+                    s1 = 0.0
+                    for sl in range(n_slots):
+                        s1 += slot_s1[sl]
+                    noise_estimates(s1, s2, total_docs, pm[s, 0])
+                else:
+                    noise_estimates(0.0, 0.0, 0, pm[s, 0])
             if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
                 exact_regulariser(logp[0], prob[0], logq, beta_exact, alpha_exact, grad[0])
-            if e == 0:
-                pm[s, 0, PM_GRAD_NORM] = grad_norm(grad[0])
+                if e == 0:
+                    pm[s, 0, PM_GRAD_NORM] = grad_norm(grad[0])
+            elif e == 0:
+                pm[s, 0, PM_GRAD_NORM] = math.sqrt(s2)
             if dry:
                 break
             opt_t[0] += 1

@@ -35,6 +35,25 @@ maximising ``E[r] − β KL(π‖π_ref) + α H(π)``:
 - ``k3``: the per-token ``β (π_ref/π − 1 − log(π_ref/π))`` is put in the loss as GRPO does;
   note its gradient is that of the *reverse* KL(π_ref‖π) per token.
 
+Gradient noise scale (McCandlish, Kaplan, Amodei et al. 2018, "An Empirical Model of
+Large-Batch Training", App. A). With ``g_j = A_j ∇ log π(x_j)`` the per-document
+score-function gradient of a group of n documents (first epoch, the algorithm's own advantage,
+plus the k3 term in k3 mode, without the exact KL / entropy gradients), ``S1 = Σ_j |g_j|²``
+and ``S2 = |mean_j g_j|²``, the kernels estimate per policy and step (``B_small = 1``,
+``B_big = n``)
+
+    |G|² ≈ (n S2 − S1/n) / (n − 1),        tr Σ ≈ (S1/n − S2) / (1 − 1/n),
+
+unbiased when the g_j are independent (REINFORCE). With leave-one-out advantages (RLOO, PPO)
+the g_j of a group are correlated, ``E[g_i · g_j] = (1 + 1/(n−1)²) |G|²``, so the first
+estimates ``(1 + 1/(n−1)²) |G|²`` instead (see :func:`monkeysim.theory.noise_scale_uniform`).
+The columns ``grad_sq`` and ``trace_sigma`` are their means over policies, and ``b_simple``
+is ``EMA(trace_sigma) / EMA(grad_sq)`` (bias-corrected EMAs, decay
+:data:`NOISE_SCALE_DECAY`, smoothed before the ratio): the batch size in documents beyond
+which larger batches stop paying off. ``|G|²`` estimates can be negative, so a single step's
+ratio can be too. Only positional policies (a document's tokens in distinct rows, O(L) per
+document); context policies log NaN. :func:`noise_scale` measures it at a fixed policy.
+
 Counting: one reviewer call per scored document; keystrokes = documents typed × L. All
 monkeys step in lockstep, so "total work" is ``monkeys ×`` the per-monkey ("wall") count.
 
@@ -102,7 +121,14 @@ METRICS: dict[str, str] = {
     "frac_reward_zero_std": "fraction of groups whose rewards are all equal (no signal)",
     "grad_norm": "Euclidean norm of the first-epoch ascent direction (mean over policies)",
     "clip_fraction": "fraction of token updates clipped by the PPO/GRPO ratio clip",
+    "grad_sq": "unbiased estimate of |G|², the squared norm of the true gradient of this "
+               "step's objective (mean over policies; NaN for context policies)",
+    "trace_sigma": "unbiased estimate of tr Σ, the per-document gradient variance "
+                   "(mean over policies; NaN for context policies)",
+    "b_simple": "gradient noise scale B_simple = EMA(trace_sigma) / EMA(grad_sq), documents "
+                "(bias-corrected EMAs over steps, decay NOISE_SCALE_DECAY)",
 }
+NOISE_SCALE_DECAY = 0.9  # decay of the EMAs over steps whose ratio is the b_simple column
 
 
 @dataclass(frozen=True)
@@ -494,7 +520,23 @@ def _step_metrics(mm: np.ndarray, pm: np.ndarray, step0: int, config: TrainConfi
         "frac_reward_zero_std": pm[:, :, KP.PM_ZERO_STD].mean(axis=1),
         "grad_norm": pm[:, :, KP.PM_GRAD_NORM].mean(axis=1),
         "clip_fraction": tot[:, KP.MM_CLIPPED] / (docs * length * config.n_epochs),
+        "grad_sq": pm[:, :, KP.PM_GRAD_SQ].mean(axis=1),
+        "trace_sigma": pm[:, :, KP.PM_TRACE_SIGMA].mean(axis=1),
     }
+
+
+def smoothed_noise_scale(grad_sq, trace_sigma, decay: float = NOISE_SCALE_DECAY) -> np.ndarray:
+    """``B_simple`` per step: ``EMA(trace_sigma) / EMA(grad_sq)`` over the steps so far.
+
+    Both exponential moving averages (decay ``decay``) are bias-corrected by ``1 − decay**t``
+    (the factors cancel in the ratio). NaN where an estimate is NaN (context policies) and
+    where the smoothed ``|G|²`` is exactly 0 (no learning signal yet).
+    """
+    g = np.ascontiguousarray(grad_sq, dtype=np.float64)
+    t = np.ascontiguousarray(trace_sigma, dtype=np.float64)
+    out = np.empty(len(g))
+    KP.ema_ratio(t, g, float(decay), out)
+    return out
 
 
 def _stop_step(config: TrainConfig, st: _State) -> int | None:
@@ -596,7 +638,9 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
                 progress(done, max_steps, done * calls_per_step)
         greedy = st.greedy_documents()
     metrics = {name: (np.concatenate([c[name] for c in columns]) if columns
-                      else np.zeros(0)) for name in METRICS}
+                      else np.zeros(0)) for name in METRICS if name != "b_simple"}
+    metrics["b_simple"] = smoothed_noise_scale(metrics["grad_sq"], metrics["trace_sigma"])
+    metrics = {name: metrics[name] for name in METRICS}
 
     solved_steps = st.first_solved[st.first_solved >= 0]
     solved_step = int(solved_steps.min()) if solved_steps.size else None
@@ -618,6 +662,40 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
         seconds=seconds, threads=used)
 
 
+def _dry_step(config: TrainConfig, target: str, policy: CharPolicy | None, samples: int,
+              alphabet, reference: CharPolicy | None, reviewer, baseline: float | None,
+              first: int = 0, batch: int | None = None,
+              caller: str = "policy_gradient_samples") -> tuple[_State, np.ndarray]:
+    """One dry training step of ``samples`` independent monkeys that all hold ``policy``.
+
+    Monkey ``i`` types ``batch`` (default ``config.batch``) documents from stream
+    ``chunk_state(seed, first + i, 5)``. Returns the state (``grad`` holds every monkey's
+    first-epoch direction) and the per-policy metrics ``pm[1, samples, N_PM]``.
+    """
+    samples = positive_int(samples, "samples")
+    batch = config.batch if batch is None else batch
+    config = TrainConfig(**{**config.as_dict(), "adam_betas": config.adam_betas,
+                            "monkeys": samples, "troop": False, "batch": batch,
+                            "max_reviewer_calls": max(config.max_reviewer_calls,
+                                                      samples * batch)})
+    alpha, codes = _target_codes(target, alphabet, None)
+    reviewer = _reviewer_for(config, target, alpha, codes, reviewer)
+    spec = PolicySpec(config.policy, len(codes), alpha.size, config.order)
+    if policy is not None and (not isinstance(policy, CharPolicy) or policy.policies != 1):
+        raise InvalidInput(f"{caller} needs a single policy")
+    theta, reference = _policies(config, spec, policy, reference, samples)
+    st = _State(config, spec, codes, reviewer, theta, reference, samples, False)
+    if first:
+        st.states[...] = chunk_states(config.seed, first, samples, TRAIN_STREAM)
+    if baseline is not None:
+        st.baseline[:, 0] = float(baseline)
+        st.baseline[:, 1] = 1.0
+    ip, hp = _params(config, spec, reviewer, dry=True)
+    with numba_threads(config.threads):
+        _, pm = st.run(ip, hp, 1)
+    return st, pm
+
+
 def policy_gradient_samples(config: TrainConfig, target: str, policy: CharPolicy, samples: int,
                             alphabet: Alphabet | str | None = None, *,
                             reference: CharPolicy | None = None, reviewer=None,
@@ -631,22 +709,81 @@ def policy_gradient_samples(config: TrainConfig, target: str, policy: CharPolicy
     for REINFORCE, RLOO and PPO/GRPO's first epoch with unbiased advantages this is the
     gradient of ``E[r] − β KL + α H``. ``baseline`` sets REINFORCE's running baseline.
     """
-    samples = positive_int(samples, "samples")
-    config = TrainConfig(**{**config.as_dict(), "adam_betas": config.adam_betas,
-                            "monkeys": samples, "troop": False,
-                            "max_reviewer_calls": max(config.max_reviewer_calls,
-                                                      samples * config.batch)})
-    alpha, codes = _target_codes(target, alphabet, None)
-    reviewer = _reviewer_for(config, target, alpha, codes, reviewer)
-    spec = PolicySpec(config.policy, len(codes), alpha.size, config.order)
-    if policy.policies != 1:
-        raise InvalidInput("policy_gradient_samples needs a single policy")
-    theta, reference = _policies(config, spec, policy, reference, samples)
-    st = _State(config, spec, codes, reviewer, theta, reference, samples, False)
-    if baseline is not None:
-        st.baseline[:, 0] = float(baseline)
-        st.baseline[:, 1] = 1.0
-    ip, hp = _params(config, spec, reviewer, dry=True)
-    with numba_threads(config.threads):
-        st.run(ip, hp, 1)
+    if not isinstance(policy, CharPolicy):
+        raise InvalidInput(f"policy must be a CharPolicy, got {type(policy).__name__}")
+    st, _ = _dry_step(config, target, policy, samples, alphabet, reference, reviewer, baseline)
     return st.grad.copy()
+
+
+NOISE_CHUNK = 1024  # groups per kernel call of noise_scale (bounds its memory)
+
+
+@dataclass(frozen=True)
+class NoiseScale:
+    """The gradient noise scale of one algorithm at a fixed policy (:func:`noise_scale`).
+
+    Every field is a mean over ``groups`` independent groups of ``group_size`` documents;
+    ``*_se`` are standard errors of the means. ``b_simple = trace_sigma / grad_sq`` (a ratio
+    of means, in documents) with its delta-method standard error
+    ``se² = (var T − 2 B cov(T, G) + B² var G) / (groups · G²)`` and the 95 % interval
+    ``b_simple ± 1.96 se``.
+    """
+
+    grad_sq: float
+    """Mean per-group estimate of |G|² (for leave-one-out advantages: of (1 + 1/(n−1)²) |G|²)."""
+    grad_sq_se: float
+    trace_sigma: float
+    """Mean per-group estimate of tr Σ, the per-document gradient variance."""
+    trace_sigma_se: float
+    b_simple: float
+    """trace_sigma / grad_sq, documents."""
+    b_simple_se: float
+    b_simple_ci: tuple[float, float]
+    """95 % interval of b_simple (delta method)."""
+    groups: int
+    group_size: int
+
+
+def noise_scale(config: TrainConfig, target: str, alphabet: Alphabet | str | None = None, *,
+                policy: CharPolicy | None = None, samples: int = 4096, reviewer=None,
+                reference: CharPolicy | None = None,
+                baseline: float | None = None) -> NoiseScale:
+    """Measure ``B_simple`` of ``config``'s algorithm at a fixed positional ``policy``.
+
+    Runs one dry step (as :func:`policy_gradient_samples`) for ``samples`` independent groups
+    of ``config.group_size`` documents (``batch``, or ``monkeys × batch`` for a troop), all
+    typed from ``policy`` (default uniform, θ = 0), and averages the kernels' per-group
+    estimates of ``|G|²`` and ``tr Σ`` (see the module docstring). Groups run in chunks of
+    :data:`NOISE_CHUNK` with streams ``chunk_state(seed, i, 5)`` for group i, so the result
+    depends only on ``config.seed`` (not on threads). ``reference`` and ``baseline`` as in
+    :func:`policy_gradient_samples` (REINFORCE's baseline defaults to 0, its first step).
+    """
+    samples = positive_int(samples, "samples")
+    if not isinstance(config, TrainConfig):
+        raise InvalidInput(f"config must be a TrainConfig, got {type(config).__name__}")
+    if config.policy != "positional":
+        raise InvalidInput("noise_scale needs a positional policy (a context policy's "
+                           "per-document gradient norms are not computed)")
+    n = config.group_size
+    if n < 2:
+        raise InvalidInput(f"noise_scale needs at least 2 documents per group, got {n}")
+    if samples < 2:
+        raise InvalidInput(f"noise_scale needs at least 2 samples (groups), got {samples}")
+    g = np.empty(samples)
+    t = np.empty(samples)
+    for first in range(0, samples, NOISE_CHUNK):
+        count = min(NOISE_CHUNK, samples - first)
+        _, pm = _dry_step(config, target, policy, count, alphabet, reference, reviewer,
+                          baseline, first=first, batch=n, caller="noise_scale")
+        g[first:first + count] = pm[0, :, KP.PM_GRAD_SQ]
+        t[first:first + count] = pm[0, :, KP.PM_TRACE_SIGMA]
+    gm, tm = float(g.mean()), float(t.mean())
+    cov = np.cov(np.stack([t, g]), ddof=1)
+    b = tm / gm
+    var_b = (cov[0, 0] - 2 * b * cov[0, 1] + b * b * cov[1, 1]) / (samples * gm * gm)
+    se_b = float(np.sqrt(max(var_b, 0.0)))
+    return NoiseScale(grad_sq=gm, grad_sq_se=float(np.sqrt(cov[1, 1] / samples)),
+                      trace_sigma=tm, trace_sigma_se=float(np.sqrt(cov[0, 0] / samples)),
+                      b_simple=b, b_simple_se=se_b,
+                      b_simple_ci=(b - 1.959963984540054 * se_b, b + 1.959963984540054 * se_b),
+                      groups=samples, group_size=n)

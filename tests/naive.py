@@ -229,6 +229,52 @@ def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, e
     return grad
 
 
+def group_advantages(rs, kind: str, baseline: float = 0.0, eps: float = 1e-4) -> list[float]:
+    """Advantages of one group's rewards: ``r − b`` (baseline), leave-one-out (loo) or
+    ``(r − mean)/(std + eps)`` with the sample std (group)."""
+    n = len(rs)
+    if kind == "baseline":
+        return [x - baseline for x in rs]
+    if kind == "loo":
+        return [x - (sum(rs) - x) / (n - 1) for x in rs]
+    mean = sum(rs) / n
+    std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (n - 1))
+    return [(x - mean) / (std + eps) for x in rs]
+
+
+def noise_estimates(per_doc_grads) -> tuple[float, float]:
+    """McCandlish's (|G|², tr Σ) estimates from the n per-document gradients of one group
+    (nested lists [R][A]): S1 = Σ_j |g_j|², S2 = |mean_j g_j|²."""
+    n = len(per_doc_grads)
+    rows, a = len(per_doc_grads[0]), len(per_doc_grads[0][0])
+    s1 = sum(g[r][b] ** 2 for g in per_doc_grads for r in range(rows) for b in range(a))
+    s2 = sum((sum(g[r][b] for g in per_doc_grads) / n) ** 2
+             for r in range(rows) for b in range(a))
+    return (n * s2 - s1 / n) / (n - 1), (s1 / n - s2) / (1 - 1 / n)
+
+
+def expected_noise_estimates(theta, kind, order, a, length, reward, group: int, advantage: str,
+                             baseline: float = 0.0, eps: float = 1e-4) -> tuple[float, float]:
+    """Exact E[(|G|² estimate, tr Σ estimate)] of one group of ``group`` documents with
+    ``g_j = A_j ∇ log π(x_j)``, enumerating every group of documents."""
+    logp = log_softmax_rows(theta)
+    docs = all_documents(length, a)
+    probs = {d: math.exp(doc_log_prob(logp, kind, order, a, d)) for d in docs}
+    scores = {d: doc_score(logp, kind, order, a, d) for d in docs}
+    e_g = e_t = 0.0
+    for tup in itertools.product(docs, repeat=group):
+        w = 1.0
+        for d in tup:
+            w *= probs[d]
+        adv = group_advantages([reward[d] for d in tup], advantage, baseline, eps)
+        grads = [[[c * x for x in row] for row in scores[d]] for d, c in zip(tup, adv,
+                                                                              strict=True)]
+        g, t = noise_estimates(grads)
+        e_g += w * g
+        e_t += w * t
+    return e_g, e_t
+
+
 # --- a whole training step, one token at a time (reference for the trainer kernels) --------
 
 def naive_tables(theta):
