@@ -45,6 +45,20 @@ def _int(text: str) -> int:
         return int(value)
 
 
+def _floats(text: str) -> tuple[float, ...]:
+    """A comma-separated list of numbers (argparse type)."""
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}") from None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A comma-separated list of names (argparse type)."""
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
 def _emit_json(obj) -> None:
     print(json.dumps(obj, default=_json_default))
 
@@ -308,10 +322,13 @@ def _add_compare(sub) -> None:
         description="Race random monkeys (no bananas; exact theory everywhere, simulation "
                     "where affordable) and learning monkeys (exact, prefix, hamming bananas; "
                     "independent and as a troop) to prefixes of a Shakespeare line and the "
-                    "weasel sentence, across monkey counts. Writes compare.csv (+ JSON "
-                    "sidecar), convergence.csv, summary.json and four figures, and prints a "
-                    "table and a short answer. Checkpoints every finished cell; --resume "
-                    "continues an interrupted run with byte-identical results.")
+                    "weasel sentence, across monkey counts, each setting at its own step size "
+                    "(tuned on tuning seeds disjoint from the reported ones). Writes "
+                    "compare.csv, frontier.csv (steps vs documents, the critical troop size), "
+                    "convergence.csv (each + JSON sidecar), summary.json and six figures, and "
+                    "prints a table and a short answer. Checkpoints every finished cell; "
+                    "--resume continues an interrupted run with byte-identical results, on "
+                    "either backend.")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="a seconds-long version (for tests)")
     size.add_argument("--full", action="store_true",
@@ -320,9 +337,26 @@ def _add_compare(sub) -> None:
                    help="set any CompareConfig field (unknown keys are errors)")
     p.add_argument("--line", metavar="TEXT|NAME", help="the line whose prefixes are typed "
                    "(built-in name or text; default hamlet)")
-    p.add_argument("--seeds", type=_int, help="seeds per measured cell")
+    p.add_argument("--seeds", type=_int, help="reported seeds per measured cell "
+                   "(default 5; --quick 2, --full 10)")
+    p.add_argument("--tune-seeds", type=_int, help="tuning seeds per step size "
+                   "(default 3; --quick 2, --full 5); disjoint from the reported seeds")
+    p.add_argument("--lr-grid", metavar="LR,LR,...", type=_floats,
+                   help="increasing log grid of step sizes searched per setting "
+                   "(default 1,2,4,...,65536; --full 0.25 ... 262144)")
+    p.add_argument("--regimes", metavar="R,R", type=_words,
+                   help="regimes of the monkey ladder: independent,troop (default both)")
     p.add_argument("--threads", type=_int, default=None,
-                   help="numba threads (default: all cores); results do not depend on it")
+                   help="numba threads (default: all cores; with --backend dask: per worker, "
+                   "default cores ÷ workers); results do not depend on it")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the cells run: here, or as tasks on a Dask cluster (extra "
+                   "'distributed'); the bytes written are the same (default local)")
+    p.add_argument("--workers", type=_int, default=None,
+                   help="--backend dask: start a local cluster of W worker processes "
+                   "(default 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="--backend dask: join a running cluster, e.g. tcp://HOST:8786")
     p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="output directory (default: a new runs/compare-YYYYmmdd-HHMMSS)")
@@ -337,30 +371,53 @@ def _add_compare(sub) -> None:
 
 def _cmd_compare(args) -> int:
 
-    from .experiments import compare, compare_report
+    from .experiments import compare
     from .experiments.compare_config import load_toml, make_config
-    from .results import prepare_out_dir, run_out_dir
     from .rng import check_seed
 
     preset = "quick" if args.quick else "full" if args.full else None
     toml = load_toml(args.config) if args.config is not None else None
-    cfg = make_config(preset, toml, line=args.line, seeds=args.seeds)
+    cfg = make_config(preset, toml, line=args.line, seeds=args.seeds,
+                      tune_seeds=args.tune_seeds, lr_grid=args.lr_grid, regimes=args.regimes)
     check_seed(args.seed)
     compare.targets(cfg)  # validate lengths against the line before touching the disk
+    if args.backend == "local" and (args.workers is not None or args.scheduler is not None):
+        raise InvalidInput("--workers and --scheduler go with --backend dask")
+    backend = None
+    if args.backend == "dask":  # connects to a scheduler now: fails before any write
+        from .experiments.dask_backend import dask_backend
+
+        backend = dask_backend(workers=args.workers, scheduler=args.scheduler,
+                               threads=args.threads)
+    try:
+        return _run_compare(args, cfg, backend)
+    finally:
+        if backend is not None:
+            backend.close()
+
+
+def _run_compare(args, cfg, backend) -> int:
+    from .experiments import compare, compare_report
+    from .results import prepare_out_dir, run_out_dir
+
     out = run_out_dir(args.out, "compare", args.resume)
     if args.resume:
         if not (out / "manifest.json").exists():
             raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
         out.mkdir(parents=True, exist_ok=True)
     else:
-        prepare_out_dir(out, args.overwrite, compare_report.FILES + ["manifest.json", "cells"])
-        if args.overwrite and (out / "cells").exists():
-            import shutil
+        prepare_out_dir(out, args.overwrite,
+                        compare_report.FILES + ["manifest.json", "cells", "tuning"])
+        for sub in ("cells", "tuning"):
+            if args.overwrite and (out / sub).exists():
+                import shutil
 
-            shutil.rmtree(out / "cells")
+                shutil.rmtree(out / sub)
     print(f"writing into {out}", file=sys.stderr)
-    result = compare.run(cfg, out, seed=args.seed, resume=args.resume, threads=args.threads,
-                         quiet=args.quiet or args.json)
+    result = compare.run(cfg, out, seed=args.seed, resume=args.resume,
+                         threads=args.threads if backend is None else None,
+                         quiet=args.quiet or args.json,
+                         backend=None if backend is None else backend.cells)
     summary = compare_report.summarize(result)
     if args.json:
         _emit_json({"out": str(out), **summary})

@@ -2,8 +2,10 @@
 
 - :func:`time_to_target` — keystrokes per monkey vs target length: theory lines for random
   typing, measured points (median, bars min–max over seeds; hollow = censored lower bound).
-- :func:`monkey_counts` — wall time vs total work across monkey counts: the "fewer monkeys or
-  less time" frontier.
+- :func:`monkey_counts` — wall time vs N, every N at its own tuned step size (the dashed
+  troop shares the smallest N's step size).
+- :func:`frontier` — steps vs documents of the troop ladder with the fitted hyperbola.
+- :func:`b_simple` — the gradient noise scale along training.
 - :func:`convergence` — correct characters of the greedy document vs reviewer calls per
   algorithm, median and min–max band over seeds.
 - :func:`reward_shaping` — reviewer calls until the greedy document is the target, per reward.
@@ -101,44 +103,121 @@ def time_to_target(run) -> Figure:
 
 
 def monkey_counts(run) -> Figure:
-    cfg = run.config
+    """Wall time vs N per ladder target and graded reward: random typing (exact theory),
+    independent monkeys and troops each at their own tuned step size, and the troop at the
+    step size tuned for the smallest N (dashed: the old shared-step answer)."""
     rows = run.rows
-    tg = sorted({(r[0], r[1]) for r in rows if r[3] == "learn_troop"},
-                key=lambda x: (x[0] != "line", x[1]))
-    fig = Figure(figsize=(6 * max(1, len(tg)), 5.2))
-    for p, (target, length) in enumerate(tg):
-        ax = fig.add_subplot(1, max(1, len(tg)), p + 1)
-        for mode, style in (("stream", "--"), ("document", "-")):
-            th = [(r[5], _f(r[_idx("wall_time_keystrokes")])) for r in rows
-                  if r[0] == target and r[1] == length and r[3] == f"theory_{mode}"]
-            if th:
-                ns = np.array([a for a, _ in th], dtype=float)
-                w = np.array([b for _, b in th])
-                ax.plot(ns * w, w, style, color=COL[mode], label=f"random {mode}: theory")
-            meas = _by_n(rows, target, length, f"random_{mode}", "none")
-            if meas:
-                ax.scatter([v[1] for v in meas.values()], [v[0] for v in meas.values()],
-                           marker="s", color=COL[mode], label=f"random {mode}: measured")
-        for reward in cfg.rewards:
-            for layout, mk in (("independent", "o"), ("troop", "^")):
-                meas = _by_n(rows, target, length, f"learn_{layout}", reward)
-                if not meas:
-                    continue
-                ns = sorted(meas)
-                ax.plot([meas[k][1] for k in ns], [meas[k][0] for k in ns], marker=mk,
-                        color=COL[reward], ls="-" if layout == "troop" else ":",
-                        label=f"{reward} bananas, {layout}")
-                for k in (ns[0], ns[-1]):
-                    ax.annotate(f"N={k}", (meas[k][1], meas[k][0]), fontsize=6,
-                                textcoords="offset points", xytext=(3, 3))
-        ax.set_xscale("log")
+    panels = sorted({(r[0], r[1], r[4]) for r in rows if r[3] == "learn_troop"
+                     and r[4] != "exact"}, key=lambda x: (x[0] != "line", x[1], x[2]))
+    cols = max(1, len(panels))
+    fig = Figure(figsize=(4.6 * cols, 4.6))
+    for p, (target, length, reward) in enumerate(panels):
+        ax = fig.add_subplot(1, cols, p + 1)
+        th = sorted((r[5], _f(r[_idx("wall_time_keystrokes")])) for r in rows
+                    if r[0] == target and r[1] == length and r[3] == "theory_document")
+        if th:
+            ax.plot([a for a, _ in th], [b for _, b in th], "-", color=COL["document"],
+                    label="random documents: theory")
+        for method, style, mk, label in (
+                ("learn_independent", ":", "o", "independent, own step size"),
+                ("learn_troop", "-", "^", "troop, own step size"),
+                ("learn_troop_fixed", "--", "v", "troop, step size of the smallest N")):
+            meas = _by_n(rows, target, length, method, reward)
+            if method == "learn_troop_fixed":
+                first = _by_n(rows, target, length, "learn_troop", reward)
+                if first and meas:
+                    n0 = min(first)
+                    meas = {n0: first[n0], **meas}
+            if not meas:
+                continue
+            ns = sorted(meas)
+            ax.plot(ns, [meas[k][0] for k in ns], marker=mk, ls=style, color=COL[reward]
+                    if method != "learn_independent" else "tab:gray", label=label)
+        ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         name = "weasel" if target == "weasel" else f"line prefix L={length}"
-        ax.set_title(f"Fewer monkeys or less time? ({name})", fontsize=10)
-        ax.set_xlabel("total work (keystrokes summed over all monkeys)")
-        ax.set_ylabel("wall time (keystrokes per monkey until first success)")
-        ax.grid(True, alpha=0.3)
+        ax.set_title(f"{name}, {reward} bananas", fontsize=10)
+        ax.set_xlabel("monkeys N")
+        ax.set_ylabel("wall time (keystrokes per monkey until first typed; median)")
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    fig.suptitle("Fewer monkeys or less time? Each N at its own step size", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def frontier(rows, critical: list[dict], batch: int) -> Figure:
+    """Steps vs documents until solved for the troop ladder (median per documents-per-step
+    B, bars min–max over seeds), the fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1 and
+    B_crit marked."""
+    fits = [c for c in critical if "b_crit" in c]
+    cols = max(1, len(fits))
+    fig = Figure(figsize=(4.6 * cols, 4.4))
+    for p, c in enumerate(fits):
+        ax = fig.add_subplot(1, cols, p + 1)
+        sel = [r for r in rows if r.target == c["target"] and r.reward == c["reward"]
+               and r.regime == "troop" and r.goal == "solved"]
+        by_b = defaultdict(list)
+        for r in sel:
+            by_b[r.monkeys * r.batch].append(r.steps)
+        bs = np.array(sorted(by_b), dtype=float)
+        med = np.array([np.median(by_b[b]) for b in sorted(by_b)])
+        lo = np.array([min(by_b[b]) for b in sorted(by_b)])
+        hi = np.array([max(by_b[b]) for b in sorted(by_b)])
+        ax.errorbar(bs * med, med, yerr=[med - lo, hi - med], fmt="o", color="tab:blue",
+                    label="troop, own step size (median, min–max)")
+        for b, m in zip(bs, med, strict=True):
+            ax.annotate(f"N={int(b) // batch}", (b * m, m), fontsize=6,
+                        textcoords="offset points", xytext=(3, 3))
+        grid = np.geomspace(bs.min() / 4, bs.max() * 4, 200)
+        s_fit = c["s_min"] * (1 + c["b_crit"] / grid)
+        ax.plot(grid * s_fit, s_fit, "-", color="black",
+                label=f"(S/S_min − 1)(E/E_min − 1) = 1, rms {100 * c['fit_rms_log_error']:.0f} %")
+        s_c = 2 * c["s_min"]
+        ax.plot([c["b_crit"] * s_c], [s_c], "*", ms=12, color="tab:red",
+                label=f"B_crit = {c['b_crit']:.3g} documents/step")
+        ax.axhline(c["s_min"], color="gray", ls=":", lw=0.8)
+        ax.axvline(c["e_min"], color="gray", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        name = "weasel" if c["target"] == "weasel" else f"line prefix L={c['length']}"
+        ax.set_title(f"{name}, {c['reward']} bananas", fontsize=10)
+        ax.set_xlabel("documents E until solved (all monkeys)")
+        ax.set_ylabel("steps S until solved")
+        ax.grid(True, alpha=0.3, which="both")
         ax.legend(fontsize=6)
+    fig.suptitle("Steps vs documents: the critical troop size", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def b_simple(convergence: list[list], critical: list[dict]) -> Figure:
+    """The gradient noise scale B_simple (documents) along training of one monkey on the
+    weasel with hamming bananas, per algorithm (median over seeds), with the closed form at
+    uniform initialisation."""
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.add_subplot(1, 1, 1)
+    by_algo = defaultdict(lambda: defaultdict(list))
+    for algo, seed, _step, calls, _correct, _length, _reward, bs in convergence:
+        if bs not in ("", None):
+            by_algo[algo][seed].append((calls, float(bs)))
+    for k, (algo, seeds) in enumerate(by_algo.items()):
+        top = min(max(c for c, _ in v) for v in seeds.values())
+        grid = np.linspace(0, top, 100)
+        curves = np.array([np.interp(grid, [c for c, _ in v], [b for _, b in v])
+                           for v in seeds.values()])
+        ax.plot(grid, np.median(curves, axis=0), color=f"C{k}", label=algo)
+    for c in critical:
+        if c["target"] == "weasel" and "b_simple_init_theory" in c:
+            ax.axhline(c["b_simple_init_theory"], color="black", ls=":", lw=0.8,
+                       label="closed form at uniform θ (this run's algorithm)")
+    ax.set_yscale("log")
+    ax.set_xlabel("reviewer calls (documents scored)")
+    ax.set_ylabel("B_simple = tr Σ / |G|² (documents)")
+    ax.set_title("Gradient noise scale along training (weasel, hamming bananas, one monkey)",
+                 fontsize=9)
+    ax.grid(True, alpha=0.3, which="both")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -159,7 +238,7 @@ def convergence(run) -> Figure:
     ax = fig.add_subplot(1, 1, 1)
     by_algo = defaultdict(lambda: defaultdict(list))
     length = run.convergence[-1][5] if run.convergence else None
-    for algo, seed, _step, calls, correct, _length, _reward in run.convergence:
+    for algo, seed, _step, calls, correct, *_ in run.convergence:
         by_algo[algo][seed].append((calls, correct))
     for k, (algo, seeds) in enumerate(by_algo.items()):
         grid_max = max(c for v in seeds.values() for c, _ in v)

@@ -34,29 +34,33 @@ from ..errors import InvalidInput
 from ..rng import derived_seed
 from ..typewriter import numba_threads, type_race
 from .compare_config import CompareConfig
+from .compare_learn import Setting
+from .frontier import FrontierRow
 from .runner import Cell, run_cells
 
 COLUMNS = [
     "target", "length", "alphabet_size", "method", "reward", "monkeys", "seed",
     "wall_time_keystrokes", "total_work_keystrokes", "reviewer_calls", "censored",
     "greedy_wall_time_keystrokes", "greedy_total_work_keystrokes", "greedy_reviewer_calls",
-    "greedy_censored", "budget_keystrokes",
+    "greedy_censored", "budget_keystrokes", "lr",
 ]
 """Columns of compare.csv. Times in keystrokes (per monkey for wall time, summed over monkeys
 for total work); reviewer calls = documents scored; censored = 1 when no monkey succeeded
 within the budget (times are then the budget: a lower bound). ``greedy_*`` columns: until the
 greedy (argmax) document of a learning policy equals the target (empty for random typing).
-``seed`` is empty for theory rows, whose times are exact means."""
+``seed`` is empty for theory rows, whose times are exact means. ``lr``: the step size of a
+learning row (tuned for its setting on the tuning seeds; empty for random typing)."""
 
 CONVERGENCE_COLUMNS = ["algo", "seed", "step", "reviewer_calls", "greedy_correct_chars",
-                       "length", "reward_mean"]
+                       "length", "reward_mean", "b_simple"]
 
 WEASEL = "weasel"
 MIN_SUCCESS_PROBABILITY = 0.01
 """Random typing is simulated only where the largest troop types the target within the budget
 with at least this probability (elsewhere every run would be censored: theory only)."""
 METHODS_RANDOM = ("random_stream", "random_document")
-LAYOUTS = ("independent", "troop")
+NOISE_STREAM = 7_002
+"""Spawn-key prefix of the B_simple cells' seeds (phase 1)."""
 
 
 @dataclass(frozen=True)
@@ -86,16 +90,64 @@ def targets(cfg: CompareConfig) -> list[Target]:
     return out
 
 
-# --- cells ----------------------------------------------------------------------------------
+# --- cells ---------------------------------------------------------------------------------
+
+def _graded(cfg: CompareConfig) -> list[str]:
+    """The rewards whose step sizes are tuned (exact bananas give no gradient before the
+    first hit, so there the step size cannot matter)."""
+    return [r for r in cfg.rewards if r != "exact"]
+
+
+def _ladder(cfg: CompareConfig, tgt: Target) -> int:
+    """The prefix length of the monkey ladder for ``tgt``."""
+    return cfg.frontier_length if tgt.name == "line" else len(tgt.text)
+
+
+def _ladder_rewards(cfg: CompareConfig, tgt: Target, graded: bool = False) -> list[str]:
+    """The rewards of ``tgt``'s monkey ladder (only graded ones with ``graded``)."""
+    keep = cfg.weasel_ladder_rewards if tgt.name == WEASEL else cfg.rewards
+    return [r for r in cfg.rewards if r in keep and not (graded and r == "exact")]
+
+
+def _lengths(cfg: CompareConfig, tgt: Target) -> tuple[int, ...]:
+    return cfg.lengths if tgt.name == "line" else (len(tgt.text),)
+
+
+def settings(cfg: CompareConfig) -> list[Setting]:
+    """Every setting that gets its own step size, in a fixed order (no repeats): the length
+    sweep (independent, ``length_sweep_monkeys``) and the monkey ladder (every regime, N),
+    for each graded reward."""
+    out: list[Setting] = []
+    for tgt in targets(cfg):
+        for length in _lengths(cfg, tgt):
+            for reward in _graded(cfg):
+                out.append(Setting(tgt.name, length, reward, "independent",
+                                   cfg.length_sweep_monkeys))
+        for reward in _ladder_rewards(cfg, tgt, graded=True):
+            for regime in cfg.regimes:
+                for n in cfg.monkeys:
+                    out.append(Setting(tgt.name, _ladder(cfg, tgt), reward, regime, n))
+    return list(dict.fromkeys(out))
+
+
+def tuning_plan(cfg: CompareConfig) -> list[Cell]:
+    """Phase 1: a step-size search per setting, and B_simple at initialisation per ladder
+    target and graded reward."""
+    cells = [Cell(("tune", *st.key), cost=_tune_cost(cfg, st.length, st.monkeys))
+             for st in settings(cfg)]
+    for tgt in targets(cfg):
+        for reward in _ladder_rewards(cfg, tgt, graded=True):
+            cells.append(Cell(("noise", tgt.name, _ladder(cfg, tgt), reward), cost=1.0))
+    return cells
+
 
 def plan(cfg: CompareConfig) -> list[Cell]:
-    """All measured cells in a fixed order (their index seeds them)."""
+    """Phase 2: all reported cells in a fixed order (their index seeds them)."""
     cells: list[Cell] = []
     tgts = targets(cfg)
     nmax = max(cfg.monkeys)
     for tgt in tgts:
-        lengths = cfg.lengths if tgt.name == "line" else (len(tgt.text),)
-        for length in lengths:
+        for length in _lengths(cfg, tgt):
             for mode in ("stream", "document"):
                 expected = random_feasible(cfg, tgt, length, mode, nmax)
                 if expected is not None:
@@ -105,32 +157,58 @@ def plan(cfg: CompareConfig) -> list[Cell]:
     # learning: length sweep (line prefixes and the weasel) at length_sweep_monkeys
     n_len = cfg.length_sweep_monkeys
     for tgt in tgts:
-        lengths = cfg.lengths if tgt.name == "line" else (len(tgt.text),)
-        for length in lengths:
+        for length in _lengths(cfg, tgt):
             for reward in cfg.rewards:
                 if not _learning_feasible(cfg, tgt, length, reward, n_len):
                     continue
                 for s in range(cfg.seeds):
                     cells.append(Cell(("learn", tgt.name, length, reward, "independent", n_len,
                                        s), cost=_learn_cost(cfg, length, n_len, reward)))
-    # learning: monkey ladder at the frontier prefix and the weasel
+    # learning: monkey ladder at the frontier prefix and the weasel, each N at its own step
+    # size; the fixed-step troop at the step size of the smallest N
+    regimes = list(cfg.regimes)
+    if cfg.fixed_step_troop and "troop" in regimes:
+        regimes.append("troop_fixed")
     for tgt in tgts:
-        length = cfg.frontier_length if tgt.name == "line" else len(tgt.text)
-        for reward in cfg.rewards:
-            for layout in LAYOUTS:
+        length = _ladder(cfg, tgt)
+        for reward in _ladder_rewards(cfg, tgt):
+            for regime in regimes:
                 for n in cfg.monkeys:
-                    if layout == "independent" and n == n_len and (
-                            tgt.name == WEASEL or length in cfg.lengths):
+                    if regime == "independent" and n == n_len and length in _lengths(cfg, tgt):
                         continue  # already in the length sweep
+                    if regime == "troop_fixed" and (n == min(cfg.monkeys) or reward == "exact"):
+                        continue  # the same runs as the tuned troop
                     if not _learning_feasible(cfg, tgt, length, reward, n):
                         continue
                     for s in range(cfg.seeds):
-                        cells.append(Cell(("learn", tgt.name, length, reward, layout, n, s),
+                        cells.append(Cell(("learn", tgt.name, length, reward, regime, n, s),
                                           cost=_learn_cost(cfg, length, n, reward)))
     for algo in cfg.convergence_algos:
         for s in range(cfg.seeds):
             cells.append(Cell(("convergence", algo, s), cost=2.0))
     return cells
+
+
+def step_sizes(cfg: CompareConfig, tuned: dict[tuple, dict]) -> dict[tuple, float]:
+    """The step size of every learning setting of :func:`plan`, from the tuned settings:
+    graded rewards their own; ``troop_fixed`` the troop's at the smallest N; exact bananas
+    that of the first graded reward of the same setting (else ``cfg.lr``)."""
+    lrs = {key: float(t["lr"]) for key, t in tuned.items()}
+    out = dict(lrs)
+    for (name, length, reward, regime, n) in list(lrs):
+        if regime == "troop":
+            out[(name, length, reward, "troop_fixed", n)] = lrs[(name, length, reward, "troop",
+                                                                 min(cfg.monkeys))]
+    graded = _graded(cfg)
+    for key in list(out):
+        name, length, reward, regime, n = key
+        if graded and reward == graded[0]:
+            out.setdefault((name, length, "exact", regime, n), out[key])
+    return out
+
+
+def _tune_cost(cfg: CompareConfig, length: int, n: int) -> float:
+    return 1 + n * length / 20
 
 
 def random_feasible(cfg: CompareConfig, tgt: Target, length: int, mode: str,
@@ -183,7 +261,7 @@ def random_rows(cfg: CompareConfig, tgt: Target, length: int, mode: str, seed: i
         calls = total // length if mode == "document" else ""
         rows.append([tgt.name, length, tgt.alphabet.size, f"random_{mode}", "none", n,
                      seed_index, wall, total, calls, int(censored), "", "", "", "",
-                     cfg.budget])
+                     cfg.budget, ""])
     return rows
 
 
@@ -202,7 +280,7 @@ def theory_rows(cfg: CompareConfig) -> list[list]:
                     calls = f"{total / length:.6g}" if mode == "document" else ""
                     rows.append([tgt.name, length, tgt.alphabet.size, f"theory_{mode}", "none",
                                  n, "", f"{wall:.6g}", f"{total:.6g}", calls, 0, "", "", "",
-                                 "", ""])
+                                 "", "", ""])
     return rows
 
 
@@ -210,46 +288,89 @@ def theory_rows(cfg: CompareConfig) -> list[list]:
 
 @dataclass
 class CompareRun:
-    """Result of :func:`run`: the tidy rows, convergence rows and where they were written."""
+    """Result of :func:`run`: the tidy rows of compare.csv and convergence.csv, the
+    frontier rows, the tuned step sizes and B_simple at initialisation, and where they were
+    written."""
 
     config: CompareConfig
     rows: list[list]
     convergence: list[list]
+    frontier: list[FrontierRow]
+    tuned: dict[tuple, dict]
+    noise: list[dict]
     out: Path
     seconds: float
 
 
+def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, cell: Cell):
+    """The JSON-able result of one cell (module-level, so a Dask worker can run it): phase-1
+    cells (``tune``, ``noise``) need no step sizes; ``learn`` cells take theirs from ``lrs``."""
+    from . import compare_learn
+
+    by_name = {t.name: t for t in targets(cfg)}
+    kind = cell.key[0]
+    if kind == "tune":
+        _, name, length, reward, regime, n = cell.key
+        tgt = by_name[name]
+        return compare_learn.tune_cell(cfg, Setting(name, length, reward, regime, n),
+                                       tgt.prefix(length), tgt.alphabet, seed)
+    if kind == "noise":
+        _, name, length, reward = cell.key
+        return compare_learn.noise_cell(cfg, by_name[name], length, reward,
+                                        derived_seed(seed, NOISE_STREAM, index))
+    cell_seed = derived_seed(seed, index)
+    if kind == "random":
+        _, name, length, mode, s = cell.key
+        return random_rows(cfg, by_name[name], length, mode, cell_seed, s)
+    if kind == "learn":
+        _, name, length, reward, regime, n, s = cell.key
+        lr = lrs.get((name, length, reward, regime, n), cfg.lr)
+        return compare_learn.learn_cell(cfg, by_name[name], length, reward, regime, n, lr,
+                                        cell_seed, s).to_dict()
+    _, algo, s = cell.key
+    return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
+
+
 def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
-        threads: int | None = None, quiet: bool = False, after_cell=None) -> CompareRun:
-    """Run every cell (checkpointed in ``out/cells``), then write the tables and figures."""
+        threads: int | None = None, quiet: bool = False, after_cell=None,
+        backend=None) -> CompareRun:
+    """Tune a step size per setting (phase 1, checkpointed in ``out/tuning``), run every
+    reported cell at its setting's step size (phase 2, ``out/cells``), then write the tables
+    and figures. ``backend``: None (here) or a Dask backend (:mod:`.dask_backend`); the bytes
+    written do not depend on it."""
+    from functools import partial
+
     from . import compare_learn, compare_report
 
     start = time.perf_counter()
-    cells = plan(cfg)
-    by_name = {t.name: t for t in targets(cfg)}
-
-    def work(index: int, cell: Cell) -> list:
-        kind = cell.key[0]
-        cell_seed = derived_seed(seed, index)
-        if kind == "random":
-            _, name, length, mode, s = cell.key
-            return random_rows(cfg, by_name[name], length, mode, cell_seed, s)
-        if kind == "learn":
-            _, name, length, reward, layout, n, s = cell.key
-            return [compare_learn.learn_row(cfg, by_name[name], length, reward, layout, n,
-                                            cell_seed, s)]
-        _, algo, s = cell.key
-        return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
-
-    manifest = {"command": "compare", "config": cfg.to_dict(), "seed": seed,
-                "cells": len(cells)}
+    manifest = {"command": "compare", "config": cfg.to_dict(), "seed": seed}
+    phase1 = tuning_plan(cfg)
     with numba_threads(threads):
-        per_cell = run_cells(cells, work, out, manifest, resume, quiet, after_cell)
+        got = run_cells(phase1, partial(compute_cell, cfg, seed, None), out, manifest, resume,
+                        quiet, after_cell, desc="tuning", subdir="tuning", backend=backend)
+        tuned = {tuple(r["setting"]): r for c, r in zip(phase1, got, strict=True)
+                 if c.key[0] == "tune"}
+        noise = [r for c, r in zip(phase1, got, strict=True) if c.key[0] == "noise"]
+        cells = plan(cfg)
+        lrs = step_sizes(cfg, tuned)
+        per_cell = run_cells(cells, partial(compute_cell, cfg, seed, lrs), out, manifest,
+                             resume, quiet, after_cell, backend=backend)
     rows = theory_rows(cfg)
-    convergence = []
-    for cell, cell_rows in zip(cells, per_cell, strict=True):
-        (convergence if cell.key[0] == "convergence" else rows).extend(cell_rows)
-    result = CompareRun(cfg, rows, convergence, out, time.perf_counter() - start)
+    convergence: list[list] = []
+    frontier: list[FrontierRow] = []
+    ladder = {t.name: _ladder(cfg, t) for t in targets(cfg)}
+    for cell, got in zip(cells, per_cell, strict=True):
+        if cell.key[0] == "convergence":
+            convergence.extend(got)
+        elif cell.key[0] == "learn":
+            outcome = compare_learn.LearnOutcome(**got)
+            rows.append(outcome.compare_row())
+            if outcome.length == ladder[outcome.target]:
+                frontier.extend(outcome.frontier_rows())
+        else:
+            rows.extend(got)
+    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out,
+                        time.perf_counter() - start)
     compare_report.write(result, seed)
     return result
 

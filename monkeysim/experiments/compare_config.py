@@ -11,6 +11,7 @@ from ..errors import InvalidInput, positive_int
 
 REWARDS = ("exact", "prefix", "hamming", "levenshtein", "ngram", "words")
 ALGOS = ("reinforce", "rloo", "grpo", "ppo")
+REGIMES = ("independent", "troop")
 
 @dataclass(frozen=True)
 class CompareConfig:
@@ -45,17 +46,37 @@ class CompareConfig:
     """Exact (sparse) bananas are simulated only where the documents that N monkeys are
     expected to type before the first hit (or the budget) stay below this; elsewhere they
     type like random documents and the random-document theory is reported."""
-    batch: int = 4
-    """Documents per monkey per update of the learning monkeys."""
+    batch: int = 16
+    """Documents per monkey per update of the learning monkeys (a troop's update pools
+    monkeys × batch documents)."""
+    lr_grid: tuple[float, ...] = tuple(float(2**k) for k in range(0, 17))
+    """Log grid of step sizes (increasing, > 0) searched for every setting (target, length,
+    graded reward, regime, N) on the tuning seeds; see ``experiments.tuning``."""
+    tune_seeds: int = 3
+    """Tuning seeds per step size (their own stream, disjoint from the reported seeds)."""
+    regimes: tuple[str, ...] = ("independent", "troop")
+    """Regimes of the monkey ladder: independent (N policies, the first to type the target
+    ends the race) and troop (one policy, all N monkeys' documents in each update)."""
+    fixed_step_troop: bool = True
+    """Also run troops at the step size tuned for the smallest N (the old shared-step answer,
+    dashed in the figure)."""
+    weasel_ladder_rewards: tuple[str, ...] = ("hamming",)
+    """Rewards (among ``rewards``) of the weasel's monkey ladder. Prefix bananas type the
+    weasel in about 10^6 keystrokes per monkey, so their ladder belongs to ``--full``."""
+    noise_samples: int = 2048
+    """Groups of ``batch`` documents for B_simple at uniform initialisation."""
     lr: float = 10.0
-    """Learning rate of the learning monkeys."""
+    """Step size of the settings that are not tuned: exact bananas take the step size tuned
+    for a graded reward of the same setting (before their first hit the step size cannot
+    matter), and this one only when no graded reward is compared."""
     optimizer: str = "sgd"
     """Optimiser of the learning monkeys: sgd or adam. Plain SGD is the robust default here:
     Adam's per-parameter scaling lets noise push a position onto a wrong key, where the
     policy stops exploring and the run stalls (seen with lr ≥ 0.2 on the Hamlet line)."""
 
     def __post_init__(self) -> None:
-        for name in ("lengths", "monkeys", "rewards", "convergence_algos"):
+        for name in ("lengths", "monkeys", "rewards", "convergence_algos", "lr_grid", "regimes",
+                     "weasel_ladder_rewards"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -79,7 +100,7 @@ class CompareConfig:
         positive_int(self.batch, "batch")
         if self.batch < 2 and self.algo in ("rloo", "grpo"):
             raise InvalidInput(f"batch must be ≥ 2 for {self.algo}, got {self.batch}")
-        for r in self.rewards:
+        for r in (*self.rewards, *self.weasel_ladder_rewards):
             if r not in REWARDS:
                 raise InvalidInput(f"unknown reward {r!r}; choose from {', '.join(REWARDS)}")
         for a in (self.algo, *self.convergence_algos):
@@ -87,6 +108,25 @@ class CompareConfig:
                 raise InvalidInput(f"unknown algorithm {a!r}; choose from {', '.join(ALGOS)}")
         if not (isinstance(self.lr, int | float) and self.lr > 0 and self.lr == self.lr):
             raise InvalidInput(f"lr must be a positive number, got {self.lr!r}")
+        for v in self.lr_grid:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not (
+                    0 < v < float("inf")):
+                raise InvalidInput(f"lr_grid values must be positive numbers, got {v!r}")
+        if list(self.lr_grid) != sorted(set(self.lr_grid)):
+            raise InvalidInput(f"lr_grid must be strictly increasing, got {list(self.lr_grid)}")
+        object.__setattr__(self, "lr_grid", tuple(float(v) for v in self.lr_grid))
+        positive_int(self.tune_seeds, "tune_seeds")
+        positive_int(self.noise_samples, "noise_samples")
+        for r in self.regimes:
+            if r not in REGIMES:
+                raise InvalidInput(f"unknown regime {r!r}; choose from {', '.join(REGIMES)}")
+        if len(set(self.regimes)) != len(self.regimes):
+            raise InvalidInput(f"regimes repeat a value: {list(self.regimes)}")
+        if not isinstance(self.fixed_step_troop, bool):
+            raise InvalidInput(f"fixed_step_troop must be true or false, got "
+                               f"{self.fixed_step_troop!r}")
+        if not isinstance(self.weasel, bool):
+            raise InvalidInput(f"weasel must be true or false, got {self.weasel!r}")
         if self.optimizer not in ("sgd", "adam"):
             raise InvalidInput(f"unknown optimizer {self.optimizer!r}; choose sgd or adam")
         if not isinstance(self.line, str) or not self.line:
@@ -98,10 +138,12 @@ class CompareConfig:
 
 QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_length=3,
              seeds=2, budget=200_000, random_max_keystrokes=200_000_000,
-             convergence_algos=("reinforce", "rloo"))
+             convergence_algos=("reinforce", "rloo"), tune_seeds=2, noise_samples=256)
 FULL = dict(lengths=tuple(range(2, 42)), monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
                                                    2048, 4096),
-            seeds=10, budget=10_000_000, random_max_keystrokes=50_000_000_000)
+            seeds=10, budget=10_000_000, random_max_keystrokes=50_000_000_000,
+            tune_seeds=5, weasel_ladder_rewards=("prefix", "hamming"),
+            lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:
     """Read a TOML file of CompareConfig fields; unknown keys are errors."""

@@ -1,60 +1,164 @@
 """Learning cells of `monkeysim compare`: monkeys that learn from bananas.
 
-A cell trains N monkeys (independent policies, or a troop sharing one) with the configured
-algorithm until a monkey has typed the target *and* the greedy document is the target, or the
-budget of keystrokes per monkey runs out. Times are converted to the compare units:
-wall time = reviewer calls per monkey × L keystrokes, total work = N × wall time.
+A cell trains N monkeys (``independent``: N policies, the first to type the target ends the
+race; ``troop``: one policy fed by all N monkeys' documents) with the configured algorithm
+until a monkey has typed the target *and* the greedy document is the target, or the budget
+of keystrokes per monkey runs out. Each setting runs at its own step size, tuned on tuning
+seeds by :func:`tune_cell` (``troop_fixed``: a troop at the step size tuned for one monkey,
+the old shared-step answer). Times are converted to the compare units: wall time =
+documents per monkey × L keystrokes, total work = N × wall time.
 """
 
 from __future__ import annotations
 
-from ..train import TrainConfig, train
+from dataclasses import asdict, dataclass
+
+from ..train import TrainConfig, TrainResult, train
 from .compare_config import CompareConfig
+from .frontier import FrontierRow
+from .tuning import Tuned, line_search, tuning_seed
+
+REGIMES = ("independent", "troop")
+"""The regimes whose step sizes are tuned (``troop_fixed`` reuses the N = 1 step size)."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What gets its own step size: a target prefix, a reward, a regime and N."""
+
+    target: str
+    length: int
+    reward: str
+    regime: str
+    monkeys: int
+
+    @property
+    def key(self) -> tuple:
+        return (self.target, self.length, self.reward, self.regime, self.monkeys)
+
+
+@dataclass(frozen=True)
+class LearnOutcome:
+    """One learning run, in documents per monkey until each goal (the budget if censored)."""
+
+    target: str
+    length: int
+    alphabet_size: int
+    reward: str
+    regime: str
+    monkeys: int
+    batch: int
+    lr: float
+    seed: int
+    budget: int
+    typed: bool
+    typed_docs: int
+    solved: bool
+    solved_docs: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def compare_row(self) -> list:
+        """The row of compare.csv (see ``compare.COLUMNS``)."""
+        n, length = self.monkeys, self.length
+        wall, g_wall = self.typed_docs * length, self.solved_docs * length
+        return [self.target, length, self.alphabet_size, f"learn_{self.regime}", self.reward,
+                n, self.seed, wall, n * wall, n * self.typed_docs, int(not self.typed), g_wall,
+                n * g_wall, n * self.solved_docs, int(not self.solved), self.budget, self.lr]
+
+    def frontier_rows(self) -> list[FrontierRow]:
+        """Two rows of frontier.csv: until typed and until solved."""
+        n, length, k = self.monkeys, self.length, self.batch
+        out = []
+        for goal, done, docs in (("typed", self.typed, self.typed_docs),
+                                 ("solved", self.solved, self.solved_docs)):
+            out.append(FrontierRow(self.target, length, self.reward, self.regime, goal, n, k,
+                                   self.lr, self.seed, docs / k, docs * length,
+                                   n * docs * length, n * docs, int(not done)))
+        return out
 
 
 def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, length: int,
-                  seed: int) -> TrainConfig:
-    docs_per_monkey = max(cfg.batch, cfg.budget // length)
+                  lr: float, seed: int, budget: int, stop: str) -> TrainConfig:
+    docs_per_monkey = max(cfg.batch, budget // length)
     return TrainConfig(algo=cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
-                       batch=cfg.batch, lr=cfg.lr, optimizer=cfg.optimizer,
-                       max_reviewer_calls=monkeys * docs_per_monkey,
-                       stop="both", seed=seed, threads=None)
+                       batch=cfg.batch, lr=lr, optimizer=cfg.optimizer,
+                       max_reviewer_calls=monkeys * docs_per_monkey, stop=stop, seed=seed,
+                       threads=None)
 
 
-def learn_row(cfg: CompareConfig, tgt, length: int, reward: str, layout: str, monkeys: int,
-              seed: int, seed_index: int) -> list:
-    """One row of compare.csv for a learning cell (see ``compare.COLUMNS``)."""
+def _run(cfg: CompareConfig, text: str, alphabet, reward: str, regime: str, monkeys: int,
+         lr: float, seed: int, budget: int, stop: str) -> TrainResult:
+    tc = _train_config(cfg, reward, regime != "independent", monkeys, len(text), lr, seed,
+                       budget, stop)
+    return train(tc, text, alphabet)
+
+
+def tune_cell(cfg: CompareConfig, setting: Setting, text: str, alphabet, seed: int) -> dict:
+    """The step size of ``setting`` (a :class:`~.tuning.Tuned` as a dict), chosen on the
+    tuning seeds of root ``seed`` by wall time until typed."""
+
+    def run(lr: float, j: int, budget: int) -> tuple[float, bool]:
+        res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys, lr,
+                   tuning_seed(seed, j), budget, "typed")
+        if res.typed:
+            return res.typed_wall_reviewer_calls * len(text), False
+        return res.steps * cfg.batch * len(text), True
+
+    tuned: Tuned = line_search(run, cfg.lr_grid, cfg.tune_seeds, cfg.budget)
+    return {"setting": list(setting.key), **tuned.to_dict()}
+
+
+def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, monkeys: int,
+               lr: float, seed: int, seed_index: int) -> LearnOutcome:
+    """One reported learning run (a reported seed) at step size ``lr``."""
     text = tgt.prefix(length)
-    tc = _train_config(cfg, reward, layout == "troop", monkeys, length, seed)
-    res = train(tc, text, tgt.alphabet)
-    spent = (res.steps * tc.batch * length, res.steps * tc.batch * monkeys)
+    res = _run(cfg, text, tgt.alphabet, reward, regime, monkeys, lr, seed, cfg.budget, "both")
+    spent = res.steps * cfg.batch
+    return LearnOutcome(
+        target=tgt.name, length=length, alphabet_size=tgt.alphabet.size, reward=reward,
+        regime=regime, monkeys=monkeys, batch=cfg.batch, lr=float(lr), seed=seed_index,
+        budget=cfg.budget, typed=res.typed,
+        typed_docs=res.typed_wall_reviewer_calls if res.typed else spent,
+        solved=res.solved, solved_docs=res.wall_reviewer_calls if res.solved else spent)
 
-    def until(done: bool, wall_docs, calls) -> tuple[int, int]:
-        """(keystrokes per monkey, reviewer calls) until the event, or the budget spent."""
-        return (wall_docs * length, calls) if done else spent
 
-    wall, calls = until(res.typed, res.typed_wall_reviewer_calls, res.typed_reviewer_calls)
-    g_wall, g_calls = until(res.solved, res.wall_reviewer_calls, res.reviewer_calls)
-    return [tgt.name, length, tgt.alphabet.size, f"learn_{layout}", reward, monkeys,
-            seed_index, wall, monkeys * wall, calls, int(not res.typed), g_wall,
-            monkeys * g_wall, g_calls, int(not res.solved), cfg.budget]
+def noise_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int) -> dict:
+    """B_simple of the per-document gradient at uniform initialisation (documents), measured
+    on ``cfg.noise_samples`` groups of ``cfg.batch`` documents."""
+    from ..train import noise_scale
+
+    text = tgt.prefix(length)
+    tc = _train_config(cfg, reward, False, 1, length, cfg.lr_grid[0], seed, cfg.budget,
+                       "budget")
+    ns = noise_scale(tc, text, tgt.alphabet, samples=cfg.noise_samples)
+    return {"target": tgt.name, "length": length, "reward": reward,
+            "b_simple": float(ns.b_simple), "grad_sq": float(ns.grad_sq),
+            "trace_sigma": float(ns.trace_sigma),
+            "b_simple_ci": [float(x) for x in ns.b_simple_ci]}
 
 
 def convergence_rows(cfg: CompareConfig, algo: str, seed: int, seed_index: int) -> list[list]:
-    """Per-step greedy correctness of one monkey on the weasel with hamming bananas, each
-    algorithm with its tuned defaults (``train.DEFAULT_LR``, batch 16, SGD)."""
+    """Per-step greedy correctness and noise scale of one monkey on the weasel with hamming
+    bananas, each algorithm with its tuned defaults (``train.DEFAULT_LR``, batch 16, SGD)."""
     from .. import texts
     from ..alphabet import named
 
     text = texts.get("weasel")
-    # each algorithm with its own tuned defaults (batch, optimiser, learning rate)
     tc = TrainConfig(algo=algo, reward="hamming", monkeys=1,
                      max_reviewer_calls=max(cfg.budget // len(text), 1), stop="solved",
                      seed=seed)
     res = train(tc, text, named("upper27"))
     m = res.metrics
-    rows = [[algo, seed_index, 0, 0, res.greedy_correct_initial, len(text), ""]]
+    rows = [[algo, seed_index, 0, 0, res.greedy_correct_initial, len(text), "", ""]]
     for i in range(res.steps):
         rows.append([algo, seed_index, int(m["step"][i]), int(m["reviewer_calls"][i]),
-                     int(m["greedy_correct"][i]), len(text), float(m["reward_mean"][i])])
+                     int(m["greedy_correct"][i]), len(text), float(m["reward_mean"][i]),
+                     _finite(m["b_simple"][i])])
     return rows
+
+
+def _finite(x) -> float | str:
+    x = float(x)
+    return x if x == x and abs(x) != float("inf") else ""

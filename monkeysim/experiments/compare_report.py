@@ -11,9 +11,11 @@ import numpy as np
 
 from ..results import atomic_write_bytes, sidecar, write_table
 from .compare import COLUMNS, CONVERGENCE_COLUMNS, CompareRun
+from .frontier import COLUMNS as FRONTIER_COLUMNS
 
-FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "summary.json",
-         "time_to_target.png", "monkey_counts.png", "convergence.png", "reward_shaping.png"]
+FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "frontier.csv",
+         "frontier.json", "summary.json", "time_to_target.png", "monkey_counts.png",
+         "convergence.png", "reward_shaping.png", "frontier.png", "b_simple.png"]
 
 
 def _f(v) -> float:
@@ -92,16 +94,115 @@ def summarize(run: CompareRun) -> dict:
             if rand:
                 methods[f"random_{mode}"] = rand
         for reward in cfg.rewards:
-            for layout in ("independent", "troop"):
+            for layout in ("independent", "troop", "troop_fixed"):
                 got = {n: cell_stats(measured[(tgt, length, f"learn_{layout}", reward, n)])
                        for n in cfg.monkeys
                        if (tgt, length, f"learn_{layout}", reward, n) in measured}
                 if got:
                     methods[f"{layout}_{reward}"] = got
         ladder.append({"target": tgt, "length": length, "methods": methods})
+    tuning = tuning_summary(run)
+    critical = critical_summary(run)
     return {"lengths": lengths, "ladder": ladder, "seconds": run.seconds,
             "monkeys": list(cfg.monkeys), "length_sweep_monkeys": n_len,
-            "answer": answer_lines(lengths, ladder, cfg)}
+            "tuning": tuning, "critical": critical,
+            "answer": answer_lines(lengths, ladder, cfg) + critical_lines(critical, cfg)}
+
+
+def _noise(run, target: str, reward: str) -> dict | None:
+    return next((r for r in run.noise if r["target"] == target and r["reward"] == reward),
+                None)
+
+
+def tuning_summary(run) -> list[dict]:
+    """Every tuned setting: its step size, whether it lies at the grid's edge, and McCandlish
+    et al.'s rule ε(B) = ε_max / (1 + B_noise/B) beside it (B_noise: B_simple at
+    initialisation, measured in this run; ε_max fitted to the troop's tuned step sizes of the
+    same target and reward; B = documents per update of one policy)."""
+    from .tuning import rule_step_size
+
+    cfg = run.config
+    out = []
+    for key, t in run.tuned.items():
+        name, length, reward, regime, n = key
+        out.append({"target": name, "length": length, "reward": reward, "regime": regime,
+                    "monkeys": n, "documents_per_update": n * cfg.batch if regime == "troop"
+                    else cfg.batch, "lr": t["lr"], "median_wall_time_keystrokes": t["median"],
+                    "edge": t["edge"], "runs": len(t["trials"])})
+    for e in out:
+        noise = _noise(run, e["target"], e["reward"])
+        troop = [x for x in out if x["regime"] == "troop" and x["target"] == e["target"]
+                 and x["reward"] == e["reward"] and x["length"] == e["length"]]
+        if noise is None or len(troop) < 2:
+            continue
+        eps_max, _ = rule_step_size([x["documents_per_update"] for x in troop],
+                                    [x["lr"] for x in troop], noise["b_simple"])
+        rule = eps_max / (1 + noise["b_simple"] / e["documents_per_update"])
+        e.update(rule_lr=rule, rule_over_tuned=rule / e["lr"], rule_eps_max=eps_max)
+    return out
+
+
+def critical_summary(run) -> list[dict]:
+    """Per ladder target and graded reward: the hyperbola S = S_min (1 + B_crit/B) fitted to
+    the troop's median steps until solved (and, under ``typed``, until typed), with B_simple
+    at initialisation (measured; closed form for hamming bananas)."""
+    from .. import theory
+    from .frontier import fit_hyperbola, medians_by_batch
+
+    cfg = run.config
+    out = []
+    keys = list(dict.fromkeys((f.target, f.length, f.reward) for f in run.frontier
+                              if f.regime == "troop" and f.reward != "exact"))
+    for target, length, reward in keys:
+        entry = {"target": target, "length": length, "reward": reward}
+        for goal in ("solved", "typed"):
+            rows = [f for f in run.frontier if (f.target, f.length, f.reward, f.regime,
+                                                f.goal) == (target, length, reward, "troop",
+                                                            goal)]
+            b, med, cens = medians_by_batch(rows)
+            keep = cens * 2 < len(rows) / max(len(b), 1)  # median not censored
+            try:
+                fit = fit_hyperbola(b[keep], med[keep])
+            except ValueError:
+                continue
+            part = {"s_min": fit.s_min, "e_min": fit.e_min, "b_crit": fit.b_crit,
+                    "n_crit": fit.b_crit / cfg.batch, "fit_rms_log_error": fit.rms_log_error,
+                    "fit_points": fit.points,
+                    "points": [{"documents_per_step": float(x), "median_steps": float(y),
+                                "censored": int(c)} for x, y, c in zip(b, med, cens,
+                                                                        strict=True)]}
+            if goal == "solved":
+                entry.update(part)
+            else:
+                entry["typed"] = part
+        noise = _noise(run, target, reward)
+        if noise is not None:
+            entry["b_simple_init"] = noise["b_simple"]
+            entry["b_simple_init_ci"] = noise["b_simple_ci"]
+        if reward == "hamming":
+            size = next(r[2] for r in run.rows if r[0] == target)
+            entry["b_simple_init_theory"] = theory.noise_scale_uniform(
+                length, size, theory.ALGO_NOISE_BASELINE[cfg.algo], cfg.batch).b_simple
+        out.append(entry)
+    return out
+
+
+def critical_lines(critical: list[dict], cfg) -> list[str]:
+    """The critical troop size in words."""
+    out = []
+    for c in critical:
+        if "b_crit" not in c:
+            continue
+        name = "weasel" if c["target"] == "weasel" else f"L={c['length']} prefix"
+        noise = (f"; B_simple at initialisation {c['b_simple_init']:.3g} documents"
+                 if "b_simple_init" in c else "")
+        out.append(
+            f"Critical troop ({name}, {c['reward']} bananas): steps to solve follow "
+            f"S = {c['s_min']:.3g}·(1 + B_crit/B) with B_crit = {c['b_crit']:.3g} documents "
+            f"per step (≈ {c['n_crit']:.3g} monkeys × {cfg.batch}; fit error "
+            f"{100 * c['fit_rms_log_error']:.0f} % rms){noise}: below it more monkeys buy "
+            f"wall time almost for free, above it they only add work.")
+    return out
 
 
 def _fmt(x) -> str:
@@ -141,11 +242,15 @@ def answer_lines(lengths, ladder, cfg) -> list[str]:
             out.append(f"More monkeys without bananas ({name}): N={lo}→{hi} divides wall time "
                        f"by {td[lo]['wall'] / td[hi]['wall']:.3g} but total work changes "
                        f"×{td[hi]['total'] / td[lo]['total']:.3g} (theory).")
-        for layout in ("independent", "troop"):
-            g = m.get(f"{layout}_{best}", {})
+        for layout, how in (("independent", "independent monkeys, each N at its own step size"),
+                            ("troop", "a troop, each N at its own step size"),
+                            ("troop_fixed", f"a troop at the step size tuned for N={lo}")):
+            g = dict(m.get(f"{layout}_{best}", {}))
+            if layout == "troop_fixed" and lo in m.get(f"troop_{best}", {}):
+                g[lo] = m[f"troop_{best}"][lo]
             if lo in g and hi in g:
                 out.append(
-                    f"More monkeys with {best} bananas, {layout} ({name}): N={lo}→{hi} wall time "
+                    f"More monkeys with {best} bananas, {how} ({name}): N={lo}→{hi} wall time "
                     f"×{g[hi]['median'] / g[lo]['median']:.3g}, total work "
                     f"×{g[hi]['total_work_median'] / g[lo]['total_work_median']:.3g} (medians).")
     return out
@@ -190,13 +295,17 @@ def write(run: CompareRun, seed: int) -> None:
     write_table(out / "compare.csv", COLUMNS, run.rows, meta)
     write_table(out / "convergence.csv", CONVERGENCE_COLUMNS, run.convergence,
                 sidecar(cfg, seed, columns=CONVERGENCE_COLUMNS))
+    write_table(out / "frontier.csv", FRONTIER_COLUMNS, [f.as_list() for f in run.frontier],
+                sidecar(cfg, seed, columns=FRONTIER_COLUMNS))
     summary = summarize(run)
     atomic_write_bytes(out / "summary.json",
                        (json.dumps(summary, indent=2, default=str) + "\n").encode())
     figs = {"time_to_target.png": pc.time_to_target(run),
             "monkey_counts.png": pc.monkey_counts(run),
             "convergence.png": pc.convergence(run),
-            "reward_shaping.png": pc.reward_shaping(run)}
+            "reward_shaping.png": pc.reward_shaping(run),
+            "frontier.png": pc.frontier(run.frontier, summary["critical"], run.config.batch),
+            "b_simple.png": pc.b_simple(run.convergence, summary["critical"])}
     for name, fig in figs.items():
         pc.save(fig, out / name)
 

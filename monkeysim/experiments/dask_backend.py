@@ -1,4 +1,5 @@
-"""The Dask backend of `monkeysim shakespeare`: chunks become tasks on a Dask cluster.
+"""The Dask backend of `monkeysim shakespeare` (chunks) and `monkeysim compare` (cells): tasks
+on a Dask cluster.
 
 Optional extra ``distributed`` (``pip install -e '.[distributed]'``); Dask is imported only
 when a backend is made, never at module import. Two ways to get workers:
@@ -50,6 +51,20 @@ def _run_task(task: ChunkTask, threads: int | None,
               per_host: dict[str, int] | None = None) -> tuple[ChunkResult, int]:
     """Run one chunk inside a worker with ``threads`` numba threads (None: this host's cores
     divided among the workers on it, per ``per_host``); returns ``(result, threads used)``."""
+    return _with_threads(type_chunk, (task,), threads, per_host)
+
+
+def _run_cell(work: Callable, index: int, cell, threads: int | None,
+              per_host: dict[str, int] | None = None) -> tuple[int, object, int]:
+    """Run one experiment cell ``work(index, cell)`` inside a worker (threads as
+    :func:`_run_task`); returns ``(index, rows, threads used)``."""
+    rows, used = _with_threads(work, (index, cell), threads, per_host)
+    return index, rows, used
+
+
+def _with_threads(fn: Callable, args: tuple, threads: int | None,
+                  per_host: dict[str, int] | None) -> tuple[object, int]:
+    """``(fn(*args), threads)`` with this worker's numba threads set for the call."""
     import numba
 
     if threads is None:
@@ -64,7 +79,7 @@ def _run_task(task: ChunkTask, threads: int | None,
         old = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
-            return type_chunk(task), threads
+            return fn(*args), threads
         finally:
             numba.set_num_threads(old)
 
@@ -150,59 +165,100 @@ class _Compute:
     def __init__(self, *, workers: int | None, client, threads: int | None) -> None:
         self.workers = workers
         self.client = client
+        self.cluster = None
         self.threads = threads
 
     def close(self) -> None:
-        """Close the client of a remote cluster without running anything."""
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        """Close the client (and a local cluster this backend started)."""
+        self.shutdown()
 
     def __call__(self, tasks: list[ChunkTask],
                  on_result: Callable[[ChunkResult], None]) -> dict:
-        cluster = None
-        client = self.client
-        try:
-            if not tasks:  # e.g. a resumed run with every chunk done: no cluster needed
+        """Shakespeare: type every chunk of ``tasks``, ``on_result(result)`` as each ends."""
+        if not tasks:  # e.g. a resumed run with every chunk done: no cluster needed
+            client, self.client = self.client, None
+            try:
                 return self._facts(client, set(), {})
-            if client is None:
-                from distributed import Client, LocalCluster
+            finally:
+                if client is not None:
+                    client.close()
+        used: set[int] = set()
+        start = time.perf_counter()
 
-                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                       processes=True, dashboard_address=None)
-                client = Client(cluster, set_as_default=False)
-            return self._run(client, tasks, on_result)
-        finally:
-            if client is not None:
-                client.close()
-            if cluster is not None:
-                cluster.close()
-            self.client = None
+        def submit(client, per_host, token):
+            return [client.submit(_run_task, task, self.threads, per_host, pure=False,
+                                  key=f"shakespeare-chunk-{task.chunk}-{token}")
+                    for task in tasks]
 
-    def _run(self, client, tasks, on_result) -> dict:
+        def done(got) -> None:
+            result, n = got
+            used.add(n)
+            on_result(result)
+
+        facts = self._session(submit, done, lambda client: self._facts(
+            client, used, client.run(_peak_rss_mb)))
+        return {**facts, "typing_seconds": time.perf_counter() - start}
+
+    def cells(self, work: Callable, pending: list, finished: Callable) -> None:
+        """Compare (``runner.run_cells``'s backend): compute ``work(i, cell)`` for every
+        ``(i, cell)`` of ``pending`` on the cluster, ``finished(i, rows)`` as each ends. The
+        cluster stays up for the next call (a run has two phases); :meth:`close` ends it."""
+
+        def submit(client, per_host, token):
+            return [client.submit(_run_cell, work, i, cell, self.threads, per_host,
+                                  pure=False, key=f"compare-cell-{i}-{token}")
+                    for i, cell in pending]
+
+        self._session(submit, lambda got: finished(got[0], got[1]), None, keep=True)
+
+    def _session(self, submit: Callable, done: Callable, facts: Callable | None,
+                 keep: bool = False):
+        """Run the futures ``submit(client, per_host, token)`` and hand each result to
+        ``done`` in completion order; returns ``facts(client)`` if given. The client (and a
+        local cluster) is closed at the end unless ``keep``; always on errors."""
         from distributed import as_completed
 
-        per_host: dict[str, int] = {}
-        for address in client.scheduler_info(n_workers=-1)["workers"]:
-            per_host[_host(address)] = per_host.get(_host(address), 0) + 1
-        token = uuid.uuid4().hex[:12]
-        start = time.perf_counter()
-        pending = {client.submit(_run_task, task, self.threads, per_host, pure=False,
-                                 key=f"shakespeare-chunk-{task.chunk}-{token}")
-                   for task in tasks}
-        used: set[int] = set()
+        ok = False
         try:
-            for future in as_completed(list(pending), loop=client.loop):
-                result, n = future.result()
-                pending.discard(future)  # no reference left: the worker drops the result
-                del future
-                used.add(n)
-                on_result(result)
+            client = self._client()
+            per_host: dict[str, int] = {}
+            for address in client.scheduler_info(n_workers=-1)["workers"]:
+                per_host[_host(address)] = per_host.get(_host(address), 0) + 1
+            pending = set(submit(client, per_host, uuid.uuid4().hex[:12]))
+            try:
+                for future in as_completed(list(pending), loop=client.loop):
+                    got = future.result()
+                    pending.discard(future)  # no reference left: the worker drops the result
+                    del future
+                    done(got)
+            finally:
+                if pending:
+                    client.cancel(list(pending))
+            result = facts(client) if facts is not None else None
+            ok = True
+            return result
         finally:
-            if pending:
-                client.cancel(list(pending))
-        facts = self._facts(client, used, client.run(_peak_rss_mb))
-        return {**facts, "typing_seconds": time.perf_counter() - start}
+            if not (ok and keep):
+                self.shutdown()
+
+    def _client(self):
+        """The client: of the remote scheduler, or of a local cluster started now."""
+        if self.client is None:
+            from distributed import Client, LocalCluster
+
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster, set_as_default=False)
+        return self.client
+
+    def shutdown(self) -> None:
+        """Close the client and the local cluster, if any."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if getattr(self, "cluster", None) is not None:
+            self.cluster.close()
+            self.cluster = None
 
     def _facts(self, client, used: set[int], peaks: dict) -> dict:
         threads = sorted(used) or [self.threads]

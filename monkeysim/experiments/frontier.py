@@ -1,0 +1,131 @@
+"""The large-batch trade-off of learning monkeys: steps vs documents, and the critical troop.
+
+McCandlish, Kaplan, Amodei et al. (2018, "An Empirical Model of Large-Batch Training"): with
+B documents per step (B = N monkeys × batch), the steps S and documents E = S·B needed to
+reach a goal obey
+
+    (S / S_min − 1)(E / E_min − 1) = 1,   i.e.   S(B) = S_min (1 + B_crit / B),
+
+with the critical batch B_crit = E_min / S_min (documents per step). Below B_crit more monkeys
+buy wall time almost for free; above it they only add work. It is predicted by the gradient
+noise scale B_simple = tr(Σ)/|G|² (:func:`monkeysim.train.noise_scale`).
+
+:func:`fit_hyperbola` fits S_min and B_crit to the median steps of each B by least squares
+in log S (S_min in closed form for each B_crit, B_crit by a golden-section search in log B).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+GOALS = ("typed", "solved")
+"""typed: a monkey sampled the target; solved: the greedy (argmax) document is the target."""
+
+
+@dataclass(frozen=True)
+class FrontierRow:
+    """One row of frontier.csv: one learning run, until one goal.
+
+    ``steps``: update steps until the goal (fractional for ``typed``: documents per monkey /
+    batch); ``wall_time_keystrokes``: keystrokes per monkey; ``total_work_keystrokes``: summed
+    over the monkeys; ``reviewer_calls``: documents scored, all monkeys; ``censored``: 1 if the
+    goal was not reached within the budget (the values are then the budget: lower bounds).
+    """
+
+    target: str
+    length: int
+    reward: str
+    regime: str
+    goal: str
+    monkeys: int
+    batch: int
+    lr: float
+    seed: int
+    steps: float
+    wall_time_keystrokes: int
+    total_work_keystrokes: int
+    reviewer_calls: int
+    censored: int
+
+    def as_list(self) -> list:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+COLUMNS = [f.name for f in fields(FrontierRow)]
+"""Columns of frontier.csv (see :class:`FrontierRow`)."""
+
+
+@dataclass(frozen=True)
+class HyperbolaFit:
+    """S(B) = s_min (1 + b_crit / B) fitted to median steps; e_min = s_min · b_crit.
+
+    ``rms_log_error``: root-mean-square of ln(S_measured / S_fit) over the fitted points
+    (0.1 ≈ 10 % typical deviation); ``points``: how many B were fitted."""
+
+    s_min: float
+    e_min: float
+    b_crit: float
+    rms_log_error: float
+    points: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def steps(self, batch) -> np.ndarray:
+        """Fitted steps at documents per step ``batch``."""
+        return self.s_min * (1.0 + self.b_crit / np.asarray(batch, dtype=float))
+
+
+def fit_hyperbola(batch, steps) -> HyperbolaFit:
+    """Least-squares fit of ln S = ln S_min + ln(1 + B_crit/B) to points (B, S), B > 0, S > 0.
+
+    B_crit is searched over [min(B)/1e3, max(B)·1e3] (golden section in log B_crit on the
+    residual, which is unimodal there in practice); for each B_crit the best ln S_min is the
+    mean residual. Needs ≥ 2 distinct B."""
+    b = np.asarray(batch, dtype=float)
+    s = np.asarray(steps, dtype=float)
+    ok = np.isfinite(s) & (s > 0) & (b > 0)
+    b, s = b[ok], s[ok]
+    if len(np.unique(b)) < 2:
+        raise ValueError("the hyperbola needs steps at two or more batch sizes")
+    ls = np.log(s)
+
+    def sse(log_bc: float) -> tuple[float, float]:
+        shape = np.log1p(math.exp(log_bc) / b)
+        log_smin = float(np.mean(ls - shape))
+        return float(np.sum((ls - log_smin - shape) ** 2)), log_smin
+
+    lo, hi = math.log(b.min() / 1e3), math.log(b.max() * 1e3)
+    # coarse scan, then golden section around the best scan point
+    scan = np.linspace(lo, hi, 241)
+    k = int(np.argmin([sse(x)[0] for x in scan]))
+    a, c = scan[max(k - 1, 0)], scan[min(k + 1, len(scan) - 1)]
+    g = (math.sqrt(5) - 1) / 2
+    x1, x2 = c - g * (c - a), a + g * (c - a)
+    for _ in range(80):
+        if sse(x1)[0] < sse(x2)[0]:
+            c, x2 = x2, x1
+            x1 = c - g * (c - a)
+        else:
+            a, x1 = x1, x2
+            x2 = a + g * (c - a)
+    log_bc = (a + c) / 2
+    err, log_smin = sse(log_bc)
+    s_min, b_crit = math.exp(log_smin), math.exp(log_bc)
+    return HyperbolaFit(s_min=s_min, e_min=s_min * b_crit, b_crit=b_crit,
+                        rms_log_error=math.sqrt(err / len(s)), points=int(len(s)))
+
+
+def medians_by_batch(rows: list[FrontierRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(B, median steps, censored count) per documents-per-step B, B increasing; censored
+    runs count their budget (the median is then a lower bound)."""
+    by_b: dict[int, list[FrontierRow]] = {}
+    for r in rows:
+        by_b.setdefault(r.monkeys * r.batch, []).append(r)
+    bs = sorted(by_b)
+    med = np.array([float(np.median([r.steps for r in by_b[x]])) for x in bs])
+    cens = np.array([sum(r.censored for r in by_b[x]) for x in bs])
+    return np.array(bs, dtype=float), med, cens

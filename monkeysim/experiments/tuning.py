@@ -1,0 +1,132 @@
+"""A step size for each setting: a line search on a log grid, on tuning seeds only.
+
+A *setting* (target, length, reward, regime, monkey count) gets the learning rate that
+minimises the median over the tuning seeds of the wall time until a monkey first types the
+target (keystrokes per monkey). The search walks the configured log grid from its middle,
+uphill and downhill, and stops in a direction after ``PATIENCE`` consecutive points worse
+than the best so far (the time-to-target is unimodal in log lr up to seed noise). Once a
+best is known, each further run gets a budget of ``CAP_FACTOR`` × the best median (a run
+censored there is worse than the best anyway), so diverging step sizes cost little.
+
+Tuning seeds come from their own stream (``rng.derived_seed(seed, TUNE_STREAM, j)``): they
+are disjoint from the reported seeds (``derived_seed(seed, cell_index)``) and do not depend on
+how many seeds are reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+TUNE_STREAM = 7_001
+"""Spawn-key prefix of the tuning seeds (reported cells use ``(cell_index,)``)."""
+PATIENCE = 2
+"""Consecutive points worse than the best after which the search stops in that direction."""
+CAP_FACTOR = 4.0
+"""Budget of a tuning run once a best is known: this many times the best median."""
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One tuning run: step size, tuning seed index, wall time until typed (keystrokes per
+    monkey; the run's budget if censored), censored flag."""
+
+    lr: float
+    seed: int
+    wall: float
+    censored: bool
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """The chosen step size of one setting.
+
+    ``lr``: the best grid value; ``median``: its median wall time (keystrokes per monkey);
+    ``edge``: ``""`` if the best is inside the grid, ``"low"``/``"high"`` if it is the
+    grid's first/last value (the optimum may lie beyond); ``trials``: every run made.
+    """
+
+    lr: float
+    median: float
+    edge: str
+    trials: tuple[Trial, ...]
+
+    def to_dict(self) -> dict:
+        return {"lr": self.lr, "median": self.median, "edge": self.edge,
+                "trials": [asdict(t) for t in self.trials]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Tuned:
+        return cls(float(d["lr"]), float(d["median"]), str(d["edge"]),
+                   tuple(Trial(float(t["lr"]), int(t["seed"]), float(t["wall"]),
+                               bool(t["censored"])) for t in d["trials"]))
+
+
+def line_search(run: Callable[[float, int, int], tuple[float, bool]], grid: Sequence[float],
+                seeds: int, budget: int) -> Tuned:
+    """Best step size of ``grid`` (increasing) for ``run(lr, seed_index, budget) -> (wall,
+    censored)``, which trains with step size ``lr`` on tuning seed ``seed_index`` and a budget
+    of ``budget`` keystrokes per monkey, and returns the wall time until typed (the budget if
+    censored). See the module docstring for the search."""
+    grid = [float(g) for g in grid]
+    trials: list[Trial] = []
+    medians: dict[int, float] = {}
+    best: list[int] = []  # index of the best grid point so far (a list: set in evaluate)
+
+    def evaluate(i: int) -> float:
+        cap = budget
+        if best and math.isfinite(medians[best[0]]):
+            cap = min(budget, max(1, math.ceil(CAP_FACTOR * medians[best[0]])))
+        walls = []
+        for s in range(seeds):
+            wall, censored = run(grid[i], s, cap)
+            trials.append(Trial(grid[i], s, float(wall), bool(censored)))
+            walls.append(float(wall) if not censored else math.inf)
+        medians[i] = float(np.median(walls))
+        if not best or _better(i, best[0], medians):
+            best[:] = [i]
+        return medians[i]
+
+    start = (len(grid) - 1) // 2
+    evaluate(start)
+    for step in (1, -1):  # uphill from the start, then downhill
+        i, worse = start + step, 0
+        while 0 <= i < len(grid) and worse < PATIENCE:
+            before = best[0]
+            evaluate(i)
+            worse = worse + 1 if best[0] == before else 0
+            i += step
+    b = best[0]
+    edge = "low" if b == 0 else "high" if b == len(grid) - 1 else ""
+    median = medians[b]
+    if math.isinf(median):  # every run censored: the budget is a lower bound
+        median = float(budget)
+    return Tuned(grid[b], median, edge, tuple(trials))
+
+
+def _better(i: int, j: int, medians: dict[int, float]) -> bool:
+    """Grid point i beats j: a smaller median; finite ties go to the smaller step size."""
+    mi, mj = medians[i], medians[j]
+    return mi < mj or (mi == mj and math.isfinite(mi) and i < j)
+
+
+def tuning_seed(seed: int, j: int) -> int:
+    """The ``j``-th tuning seed of root ``seed`` (disjoint from the reported cells' seeds)."""
+    from ..rng import derived_seed
+
+    return derived_seed(seed, TUNE_STREAM, j)
+
+
+def rule_step_size(batch: np.ndarray, tuned_lr: np.ndarray, b_noise: float
+                   ) -> tuple[float, np.ndarray]:
+    """McCandlish et al.'s rule ε(B) = ε_max / (1 + B_noise / B) with ``b_noise`` measured:
+    ε_max fitted to the tuned step sizes by least squares in log space. Returns
+    ``(ε_max, ε(B) for each B)``."""
+    batch = np.asarray(batch, dtype=float)
+    tuned_lr = np.asarray(tuned_lr, dtype=float)
+    shape = 1.0 / (1.0 + b_noise / batch)
+    eps_max = float(np.exp(np.mean(np.log(tuned_lr) - np.log(shape))))
+    return eps_max, eps_max * shape
