@@ -38,9 +38,11 @@ KL / entropy regulariser), and ``S2 = |mean_j g_j|²``, the squared norm of the 
 direction before the regulariser. :func:`noise_estimates` turns them into the unbiased
 estimates of ``|G|²`` and ``tr Σ`` (``B_small = 1``, ``B_big = n``) in ``pm``. A positional
 document's tokens sit in distinct rows, so ``|g_j|² = Σ_t c_t² (1 − 2 p_t[a_t] + Σ_b p_t[b]²)``
-costs O(L) per document with the per-row ``Σ_b p²`` computed once per step
-(:func:`row_sq_sums`). Context policies (rows may repeat within a document) and groups of one
-document get NaN.
+with the per-row ``Σ_b p²`` computed once per step (:func:`row_sq_sums`); without k3 the
+coefficient is the document's advantage and ``|g_j|² = A_j² (L + Σ_rows Σ_b p² − 2 Σ_t
+p_t[a_t])``, O(1) per document given ``Σ_t p_t[a_t]``, which :func:`type_documents` sums while
+typing. Context policies (rows may repeat within a document) and groups of one document get
+NaN.
 
 Two drivers run blocks of steps: :func:`train_independent` (each monkey owns its policy; one
 parallel loop over monkeys runs all their steps) and :func:`train_troop` (one shared policy;
@@ -173,7 +175,7 @@ def document_log_prob(logp, kind, rows, base, doc):
 
 @nb.njit(**KERNEL_OPTIONS)
 def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_start, word_end,
-                   docs, rewards, shaped, oldlp, mm, docs_before, first_typed):
+                   docs, rewards, shaped, oldlp, mm, docs_before, first_typed, psum):
     """One monkey types ``K`` documents, the reviewer scores each; returns ``first_typed``.
 
     Writes ``docs[K, L]``, ``rewards[K]`` (the reviewer's bananas), ``shaped[K]`` (bananas
@@ -183,6 +185,7 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
     ``k1 = log π/π_ref`` and ``k3 = π_ref/π − 1 − log(π_ref/π)``, the ratio taken from the
     probability tables ``qprob`` / ``prob``). ``first_typed`` is the
     monkey's 1-based document count when it first typed the target exactly (−1: not yet).
+    ``psum[K]`` gets ``Σ_tokens π(a | row)`` of each document (for the noise scale).
     """
     kind = ip[I_KIND]
     rows = ip[I_ROWS]
@@ -197,6 +200,7 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
         lp_sum = 0.0
         k1 = 0.0
         k3 = 0.0
+        p_sum = 0.0
         same = True
         for i in range(length):
             a = doc[i]
@@ -205,13 +209,16 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
             d = logq[row, a] - lp
             lp_sum += lp
             k1 -= d
-            k3 += qprob[row, a] / prob[row, a] - 1.0 - d
+            pa = prob[row, a]
+            p_sum += pa
+            k3 += qprob[row, a] / pa - 1.0 - d
             if a != target[i]:
                 same = False
             row = next_row(kind, row, a, base, rows)
         r = score_one(ip[I_REWARD], doc, target, word_start, word_end, ip[I_NGRAM])
         rewards[k] = r
         shaped[k] = r - beta_k1 * k1 - ent_est * lp_sum
+        psum[k] = p_sum
         mm[MM_REWARD] += r
         mm[MM_REWARD_SQ] += r * r
         mm[MM_K1] += k1
@@ -385,39 +392,42 @@ def grad_norm(grad):
 
 @nb.njit(**KERNEL_OPTIONS)
 def row_sq_sums(prob, out):
-    """``out[r] = Σ_a p[r, a]²`` for every row (once per step and policy)."""
+    """``out[r] = Σ_a p[r, a]²`` for every row (once per step and policy); returns their sum."""
+    total = 0.0
     for r in range(prob.shape[0]):
         s = 0.0
         for a in range(prob.shape[1]):
             s += prob[r, a] * prob[r, a]
         out[r] = s
+        total += s
+    return total
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def score_sq_sum(logp, prob, psq, logq, ip, hp, docs, adv):
+def score_sq_sum(logp, prob, psq, q_total, logq, ip, hp, docs, adv, psum):
     """``Σ_j |g_j|²`` over one monkey's documents of a *positional* policy (first epoch).
 
     ``g_j = Σ_i c_j,i (e_{x_j,i} − p_i)`` with the coefficient of :func:`accumulate_gradient`
     at ratio 1 (``adv_j``, plus ``β expm1(log π_ref − log π)`` in k3 mode), unscaled. Token
     ``i`` lives in row ``i`` alone, so ``|g_j|² = Σ_i c_j,i² (1 − 2 p_i[x_j,i] + psq[i])``
-    with ``psq`` from :func:`row_sq_sums`.
+    with ``psq`` and ``q_total = Σ_i psq[i]`` from :func:`row_sq_sums`; without k3
+    ``c_j,i = adv_j`` and this is ``adv_j² (L + q_total − 2 psum[j])`` with ``psum`` from
+    :func:`type_documents`.
     """
     beta_k3 = hp[F_BETA] if ip[I_KL] == KL_K3 else 0.0
     n_docs, length = docs.shape
     total = 0.0
-    for k in range(n_docs):
-        a_k = adv[k]
-        s = 0.0
-        if beta_k3 != 0.0:
+    if beta_k3 != 0.0:
+        for k in range(n_docs):
+            a_k = adv[k]
             for i in range(length):
                 a = docs[k, i]
                 c = a_k + beta_k3 * math.expm1(logq[i, a] - logp[i, a])
-                s += c * c * (1.0 - 2.0 * prob[i, a] + psq[i])
-        elif a_k != 0.0:
-            for i in range(length):
-                s += 1.0 - 2.0 * prob[i, docs[k, i]] + psq[i]
-            s *= a_k * a_k
-        total += s
+                total += c * c * (1.0 - 2.0 * prob[i, a] + psq[i])
+        return total
+    base = length + q_total
+    for k in range(n_docs):
+        total += adv[k] * adv[k] * (base - 2.0 * psum[k])
     return total
 
 
@@ -583,12 +593,13 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
     scale = 1.0 / n_docs
     for m in nb.prange(n_monkeys):
         psq = np.empty(theta.shape[1])
+        psum = np.empty(n_docs)
         for s in range(steps):
             step = ip[I_STEP0] + s
             first_typed[m] = type_documents(
                 states[m], logp[m], prob[m], cdf[m], logq, qprob, ip, hp, target, word_start,
                 word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
-                first_typed[m])
+                first_typed[m], psum)
             pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
             group_advantages(shaped[m], ip[I_ADV], baseline[m], hp[F_GROUP_EPS], adv[m])
             s2 = 0.0
@@ -604,8 +615,9 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
                 if e == 0:
                     s2 = grad_sq_norm(grad[m])
                     if exact_reg:
-                        row_sq_sums(prob[m], psq)
-                        s1 = score_sq_sum(logp[m], prob[m], psq, logq, ip, hp, docs[m], adv[m])
+                        q = row_sq_sums(prob[m], psq)
+                        s1 = score_sq_sum(logp[m], prob[m], psq, q, logq, ip, hp, docs[m],
+                                          adv[m], psum)
                         noise_estimates(s1, s2, n_docs, pm[s, m])
                     else:
                         noise_estimates(0.0, 0.0, 0, pm[s, m])
@@ -656,14 +668,16 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
     flat_rewards = rewards.reshape(total_docs)
     flat_adv = adv.reshape(total_docs)
     psq = np.empty(rows)
+    psum = np.empty((n_monkeys, n_docs))
     slot_s1 = np.zeros(n_slots)
+    q = 0.0
     for s in range(steps):
         step = ip[I_STEP0] + s
         for m in nb.prange(n_monkeys):
             first_typed[m] = type_documents(
                 states[m], logp[0], prob[0], cdf[0], logq, qprob, ip, hp, target, word_start,
                 word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
-                first_typed[m])
+                first_typed[m], psum[m])
         pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
         group_advantages(flat_shaped, ip[I_ADV], baseline[0], hp[F_GROUP_EPS], flat_adv)
         s2 = 0.0
@@ -672,7 +686,7 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
                 policy_tables(theta[0], logp[0], prob[0], cdf[0])
             noise = e == 0 and exact_reg
             if noise:
-                row_sq_sums(prob[0], psq)
+                q = row_sq_sums(prob[0], psq)
             for sl in nb.prange(n_slots):
                 grad[sl, :, :] = 0.0
                 rowsum[sl, :] = 0.0
@@ -682,8 +696,8 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
                         logp[0], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0,
                         grad[sl], rowsum[sl])
                     if noise:
-                        slot_s1[sl] += score_sq_sum(logp[0], prob[0], psq, logq, ip, hp, docs[m],
-                                                    adv[m])
+                        slot_s1[sl] += score_sq_sum(logp[0], prob[0], psq, q, logq, ip, hp,
+                                                    docs[m], adv[m], psum[m])
                 finish_gradient(prob[0], grad[sl], rowsum[sl])
             for r in nb.prange(rows):
                 for sl in range(1, n_slots):
