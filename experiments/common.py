@@ -1,7 +1,7 @@
 """Shared by the figure scripts: run (or reuse) the default `monkeysim compare` run.
 
 The run is checkpointed in ``runs/results-cache`` (ignored by git), so the four scripts
-compute it once; each script then writes its own figure, and the tables, into ``results/``.
+compute it once; each script then writes its own figure(s), and the tables, into ``results/``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def default_run() -> compare.CompareRun:
     run = compare.run(cfg, CACHE, seed=SEED, resume=True)
     RESULTS.mkdir(exist_ok=True)
     for name in ("compare.csv", "compare.json", "convergence.csv", "convergence.json",
-                 "summary.json"):
+                 "frontier.csv", "frontier.json", "summary.json"):
         shutil.copyfile(CACHE / name, RESULTS / name)
     return run
 

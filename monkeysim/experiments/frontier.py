@@ -79,12 +79,20 @@ class HyperbolaFit:
         return self.s_min * (1.0 + self.b_crit / np.asarray(batch, dtype=float))
 
 
-def fit_hyperbola(batch, steps) -> HyperbolaFit:
-    """Least-squares fit of ln S = ln S_min + ln(1 + B_crit/B) to points (B, S), B > 0, S > 0.
+S_MIN_FLOOR = 1.0
+"""No learner reaches a goal in fewer than one update: at θ = 0 every monkey types at random
+(an exact gradient step of unbounded size is the best case, one step). Fits of S_min are held
+at or above this floor; without it, data that still scale perfectly at the largest B push
+S_min towards 0 and B_crit past the ladder."""
 
-    B_crit is searched over [min(B)/1e3, max(B)·1e3] (golden section in log B_crit on the
-    residual, which is unimodal there in practice); for each B_crit the best ln S_min is the
-    mean residual. Needs ≥ 2 distinct B."""
+
+def fit_hyperbola(batch, steps, s_min_floor: float = S_MIN_FLOOR) -> HyperbolaFit:
+    """Least-squares fit of ln S = ln S_min + ln(1 + B_crit/B) to points (B, S), B > 0, S > 0,
+    with S_min ≥ ``s_min_floor``.
+
+    B_crit is searched over [min(B)/1e3, max(B)·1e3] (a scan, then golden section in
+    log B_crit on the residual); for each B_crit the best ln S_min is the mean residual,
+    raised to the floor if below it. Needs ≥ 2 distinct B."""
     b = np.asarray(batch, dtype=float)
     s = np.asarray(steps, dtype=float)
     ok = np.isfinite(s) & (s > 0) & (b > 0)
@@ -95,7 +103,7 @@ def fit_hyperbola(batch, steps) -> HyperbolaFit:
 
     def sse(log_bc: float) -> tuple[float, float]:
         shape = np.log1p(math.exp(log_bc) / b)
-        log_smin = float(np.mean(ls - shape))
+        log_smin = max(float(np.mean(ls - shape)), math.log(s_min_floor))
         return float(np.sum((ls - log_smin - shape) ** 2)), log_smin
 
     lo, hi = math.log(b.min() / 1e3), math.log(b.max() * 1e3)
