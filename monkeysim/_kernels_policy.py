@@ -38,11 +38,11 @@ KL / entropy regulariser), and ``S2 = |mean_j g_j|²``, the squared norm of the 
 direction before the regulariser. :func:`noise_estimates` turns them into the unbiased
 estimates of ``|G|²`` and ``tr Σ`` (``B_small = 1``, ``B_big = n``) in ``pm``. A positional
 document's tokens sit in distinct rows, so ``|g_j|² = Σ_t c_t² (1 − 2 p_t[a_t] + Σ_b p_t[b]²)``
-with the per-row ``Σ_b p²`` computed once per step (:func:`row_sq_sums`); without k3 the
+with the per-row ``Σ_b p²`` (:func:`row_sq_sums`, k3 mode only); without k3 the
 coefficient is the document's advantage and ``|g_j|² = A_j² (L + Σ_rows Σ_b p² − 2 Σ_t
 p_t[a_t])``, O(1) per document given ``Σ_t p_t[a_t]``, which :func:`type_documents` sums while
-typing. Context policies (rows may repeat within a document) and groups of one document get
-NaN.
+typing, and ``Σ_rows Σ_b p²``, which :func:`policy_tables` returns. Context policies (rows
+may repeat within a document) and groups of one document get NaN.
 
 Two drivers run blocks of steps: :func:`train_independent` (each monkey owns its policy; one
 parallel loop over monkeys runs all their steps) and :func:`train_troop` (one shared policy;
@@ -95,8 +95,10 @@ N_PM = 7
 @nb.njit(**KERNEL_OPTIONS)
 def policy_tables(theta, logp, prob, cdf):
     """Fill ``logp`` (log-softmax of each row of ``theta[R, A]``), ``prob`` (softmax) and
-    ``cdf`` (running sums of ``prob``); one ``exp`` per logit."""
+    ``cdf`` (running sums of ``prob``); one ``exp`` per logit. Returns ``Σ_rows Σ_a p²``
+    (summed as :func:`row_sq_sums` does, for the noise scale; free beside the running sum)."""
     rows, a_size = theta.shape
+    total = 0.0
     for r in range(rows):
         mx = theta[r, 0]
         for a in range(1, a_size):
@@ -110,12 +112,16 @@ def policy_tables(theta, logp, prob, cdf):
         inv = 1.0 / s
         lse = mx + math.log(s)
         c = 0.0
+        sq = 0.0
         for a in range(a_size):
             pa = prob[r, a] * inv
             prob[r, a] = pa
             logp[r, a] = theta[r, a] - lse
             c += pa
             cdf[r, a] = c
+            sq += pa * pa
+        total += sq
+    return total
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -590,10 +596,13 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
     exact_reg = ip[I_KIND] == POSITIONAL
     beta_exact = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
     alpha_exact = hp[F_ENTROPY] if exact_reg else 0.0
+    k3_mode = ip[I_KL] == KL_K3 and hp[F_BETA] != 0.0
     scale = 1.0 / n_docs
     for m in nb.prange(n_monkeys):
-        psq = np.empty(theta.shape[1])
+        psq = np.empty(theta.shape[1] if exact_reg else 0)
         psum = np.empty(n_docs)
+        # Σ p² of the tables on entry; policy_tables renews it
+        q = row_sq_sums(prob[m], psq) if exact_reg else 0.0
         for s in range(steps):
             step = ip[I_STEP0] + s
             first_typed[m] = type_documents(
@@ -605,7 +614,7 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
             s2 = 0.0
             for e in range(epochs):
                 if e > 0:
-                    policy_tables(theta[m], logp[m], prob[m], cdf[m])
+                    q = policy_tables(theta[m], logp[m], prob[m], cdf[m])
                 grad[m, :, :] = 0.0
                 rowsum[m, :] = 0.0
                 mm[s, m, MM_CLIPPED] += accumulate_gradient(
@@ -615,7 +624,8 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
                 if e == 0:
                     s2 = grad_sq_norm(grad[m])
                     if exact_reg:
-                        q = row_sq_sums(prob[m], psq)
+                        if k3_mode:
+                            row_sq_sums(prob[m], psq)
                         s1 = score_sq_sum(logp[m], prob[m], psq, q, logq, ip, hp, docs[m],
                                           adv[m], psum)
                         noise_estimates(s1, s2, n_docs, pm[s, m])
@@ -634,7 +644,7 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
             if dry:
                 break
             baseline_update(baseline[m], shaped[m], hp[F_DECAY])
-            policy_tables(theta[m], logp[m], prob[m], cdf[m])
+            q = policy_tables(theta[m], logp[m], prob[m], cdf[m])
             if policy_metrics(logp[m], prob[m], logq, ip, target, greedy[m], pm[s, m]):
                 if first_solved[m] < 0:
                     first_solved[m] = step + 1
@@ -667,10 +677,12 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
     flat_shaped = shaped.reshape(total_docs)
     flat_rewards = rewards.reshape(total_docs)
     flat_adv = adv.reshape(total_docs)
-    psq = np.empty(rows)
+    k3_mode = ip[I_KL] == KL_K3 and hp[F_BETA] != 0.0
+    psq = np.empty(rows if exact_reg else 0)
     psum = np.empty((n_monkeys, n_docs))
     slot_s1 = np.zeros(n_slots)
-    q = 0.0
+    # Σ p² of the tables on entry; policy_tables renews it
+    q = row_sq_sums(prob[0], psq) if exact_reg else 0.0
     for s in range(steps):
         step = ip[I_STEP0] + s
         for m in nb.prange(n_monkeys):
@@ -683,10 +695,10 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
         s2 = 0.0
         for e in range(epochs):
             if e > 0:
-                policy_tables(theta[0], logp[0], prob[0], cdf[0])
+                q = policy_tables(theta[0], logp[0], prob[0], cdf[0])
             noise = e == 0 and exact_reg
-            if noise:
-                q = row_sq_sums(prob[0], psq)
+            if noise and k3_mode:
+                row_sq_sums(prob[0], psq)
             for sl in nb.prange(n_slots):
                 grad[sl, :, :] = 0.0
                 rowsum[sl, :] = 0.0
@@ -725,7 +737,7 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
         if dry:
             break
         baseline_update(baseline[0], flat_shaped, hp[F_DECAY])
-        policy_tables(theta[0], logp[0], prob[0], cdf[0])
+        q = policy_tables(theta[0], logp[0], prob[0], cdf[0])
         if policy_metrics(logp[0], prob[0], logq, ip, target, greedy[0], pm[s, 0]):
             if first_solved[0] < 0:
                 first_solved[0] = step + 1

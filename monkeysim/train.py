@@ -51,8 +51,9 @@ The columns ``grad_sq`` and ``trace_sigma`` are their means over policies, and `
 is ``EMA(trace_sigma) / EMA(grad_sq)`` (bias-corrected EMAs, decay
 :data:`NOISE_SCALE_DECAY`, smoothed before the ratio): the batch size in documents beyond
 which larger batches stop paying off. ``|G|²`` estimates can be negative, so a single step's
-ratio can be too. Only positional policies (a document's tokens in distinct rows, O(L) per
-document); context policies log NaN. :func:`noise_scale` measures it at a fixed policy.
+ratio can be too. Only positional policies (a document's tokens in distinct rows: O(1) per
+document without k3, O(L) with it); context policies log NaN. :func:`noise_scale` measures
+it at a fixed policy.
 
 Counting: one reviewer call per scored document; keystrokes = documents typed × L. All
 monkeys step in lockstep, so "total work" is ``monkeys ×`` the per-monkey ("wall") count.
