@@ -1,7 +1,8 @@
 """Figures of `monkeysim train` (Agg backend, ``matplotlib.figure.Figure`` objects).
 
 - :func:`convergence` — one training run: correct characters of the greedy (argmax) document
-  and the mean reward of each step's documents, both against cumulative reviewer calls.
+  and the mean reward of each step's documents, both against cumulative reviewer calls, and
+  (positional policies) the gradient noise scale B_simple along the run.
 """
 
 from __future__ import annotations
@@ -20,14 +21,21 @@ def convergence(metrics: dict, length: int, title: str, greedy_initial: int = 0,
 
     Top: correct keys of the greedy document (best policy; the mean over policies too when
     they differ) against reviewer calls, starting from the initial policy at 0 calls.
-    Bottom: mean reward per document of each step, with a ±1 std band.
+    Middle: mean reward per document of each step, with a ±1 std band.
+    Bottom (when the run logged a positive ``b_simple``, i.e. positional policies): the
+    gradient noise scale B_simple in documents, log scale.
     """
     calls = np.concatenate([[0], np.asarray(metrics["reviewer_calls"], dtype=float)])
     best = np.concatenate([[greedy_initial], np.asarray(metrics["greedy_correct"], dtype=float)])
     mean = np.concatenate([[greedy_initial],
                            np.asarray(metrics["greedy_correct_mean"], dtype=float)])
-    fig = Figure(figsize=(7, 6))
-    ax, bx = fig.subplots(2, 1, sharex=True)
+    b = np.asarray(metrics.get("b_simple", []), dtype=float)
+    noise = bool(len(b)) and bool(np.any(np.isfinite(b) & (b > 0)))
+    fig = Figure(figsize=(7, 8 if noise else 6))
+    if noise:
+        ax, bx, nx = fig.subplots(3, 1, sharex=True, height_ratios=(3, 3, 2))
+    else:
+        ax, bx = fig.subplots(2, 1, sharex=True)
     ax.step(calls, best, where="post", color="tab:blue", label="greedy document (best policy)")
     if not np.array_equal(best, mean):
         ax.step(calls, mean, where="post", color="tab:blue", ls=":", alpha=0.7,
@@ -48,9 +56,19 @@ def convergence(metrics: dict, length: int, title: str, greedy_initial: int = 0,
     if len(x):
         bx.plot(x, r, color="tab:orange", label="reward mean (bananas per document)")
         bx.fill_between(x, r - sd, r + sd, color="tab:orange", alpha=0.2, label="± 1 std")
-    bx.set_xlabel("reviewer calls (documents scored, all monkeys)")
     bx.set_ylabel("reward per document (bananas)")
     bx.legend(fontsize=7, loc="lower right")
     bx.grid(True, alpha=0.3)
+    last = bx
+    if noise:
+        ok = np.isfinite(b) & (b > 0)
+        nx.plot(x[ok], b[ok], "-o", ms=2, lw=0.8, color="tab:purple",
+                label="B_simple = EMA(tr Σ) / EMA(|G|²)")
+        nx.set_yscale("log")
+        nx.set_ylabel("noise scale (documents)")
+        nx.legend(fontsize=7, loc="upper right")
+        nx.grid(True, alpha=0.3, which="both")
+        last = nx
+    last.set_xlabel("reviewer calls (documents scored, all monkeys)")
     fig.tight_layout()
     return fig
