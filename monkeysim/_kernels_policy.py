@@ -58,7 +58,7 @@ import numba as nb
 import numpy as np
 
 from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double
-from ._kernels_reward import score_one
+from ._kernels_reward import EXACT, score_one
 
 # policy kinds
 POSITIONAL = 0
@@ -77,11 +77,20 @@ OPT_ADAM = 1
 
 # integer parameters (ip)
 I_KIND, I_ROWS, I_BASE, I_REWARD, I_NGRAM, I_ADV, I_EPOCHS, I_KL, I_OPT, I_DRY, I_STEP0, \
-    I_CHUNK = range(12)
-N_INT = 12
+    I_CHUNK, I_PREF = range(13)
+N_INT = 13
 # float parameters (hp)
-F_LR, F_CLIP, F_GROUP_EPS, F_BETA, F_ENTROPY, F_B1, F_B2, F_ADAM_EPS, F_DECAY = range(9)
-N_FLOAT = 9
+F_LR, F_CLIP, F_GROUP_EPS, F_BETA, F_ENTROPY, F_B1, F_B2, F_ADAM_EPS, F_DECAY, F_NOISE, \
+    F_FLIP = range(11)
+N_FLOAT = 11
+# learning signal (ip[I_PREF]): scores, or pairwise preferences with a naive advantage, the
+# advantage de-biased by a known flip rate, or by a flip rate estimated from repeats
+PREF_NONE, PREF_NAIVE, PREF_DEBIASED, PREF_ESTIMATED = range(4)
+# running state per policy (baseline[P, N_BASE]): REINFORCE's EMA and its weight, and the
+# repeated comparisons and their disagreements of PREF_ESTIMATED
+B_EMA, B_WEIGHT, B_REPEATS, B_DISAGREE = range(4)
+N_BASE = 4
+MAX_FLIP_ESTIMATE = 0.45  # the estimated flip rate is capped here (de-biasing scale ≤ 10)
 # per monkey and step metrics (mm[step, monkey, :])
 MM_REWARD, MM_REWARD_SQ, MM_HITS, MM_K1, MM_K3, MM_CLIPPED = range(6)
 N_MM = 6
@@ -192,6 +201,10 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
     probability tables ``qprob`` / ``prob``). ``first_typed`` is the
     monkey's 1-based document count when it first typed the target exactly (−1: not yet).
     ``psum[K]`` gets ``Σ_tokens π(a | row)`` of each document (for the noise scale).
+    A noisy reviewer (:func:`noisy_score`) draws its noise from the monkey's stream after the
+    document (no draws when noiseless, so the noiseless stream is unchanged); with
+    preferences ``rewards`` holds the hidden true scores and the verdicts come later
+    (:func:`preference_advantages`).
     """
     kind = ip[I_KIND]
     rows = ip[I_ROWS]
@@ -222,6 +235,8 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
                 same = False
             row = next_row(kind, row, a, base, rows)
         r = score_one(ip[I_REWARD], doc, target, word_start, word_end, ip[I_NGRAM])
+        if ip[I_PREF] == PREF_NONE:
+            r = noisy_score(state, r, ip[I_REWARD] == EXACT, hp[F_FLIP], hp[F_NOISE])
         rewards[k] = r
         shaped[k] = r - beta_k1 * k1 - ent_est * lp_sum
         psum[k] = p_sum
@@ -234,6 +249,96 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
             if first_typed < 0:
                 first_typed = docs_before + k + 1
     return first_typed
+
+
+# --- noisy reviewers ----------------------------------------------------------------------
+
+@nb.njit(**KERNEL_OPTIONS)
+def normal(state):
+    """A standard normal draw (Box–Muller on two uniforms; 1 − u avoids log 0)."""
+    u = 1.0 - next_double(state)
+    v = next_double(state)
+    return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def noisy_score(state, r, binary, flip, sd):
+    """The reviewer's reported score of a document whose true score is ``r``: a binary
+    (exact-bananas) verdict is wrong (``1 − r``) with probability ``flip``; then Gaussian
+    noise of standard deviation ``sd`` (reward units) is added. Draws nothing when both are 0."""
+    if binary and flip > 0.0:
+        if next_double(state) < flip:
+            r = 1.0 - r
+    if sd > 0.0:
+        r += sd * normal(state)
+    return r
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def preference_verdict(state, ra, rb, flip):
+    """One comparison by the preference reviewer: +1 if it names document a better, −1 if b;
+    0 for a tie (equal true scores: reported as a tie, never flipped). A strict preference is
+    wrong with probability ``flip``."""
+    if ra == rb:
+        return 0.0
+    s = 1.0 if ra > rb else -1.0
+    if flip > 0.0 and next_double(state) < flip:
+        s = -s
+    return s
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def flip_estimate(base):
+    """Flip rate ε̂ from repeated comparisons: two verdicts on one pair disagree with
+    probability d = 2ε(1 − ε), so ε̂ = (1 − √(1 − 2d))/2 (0 before any repeat; capped at
+    :data:`MAX_FLIP_ESTIMATE`)."""
+    if base[B_REPEATS] <= 0.0:
+        return 0.0
+    d = base[B_DISAGREE] / base[B_REPEATS]
+    eps = 0.5 * (1.0 - math.sqrt(max(1.0 - 2.0 * d, 0.0)))
+    return min(eps, MAX_FLIP_ESTIMATE)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def preference_advantages(state, rewards, mode, flip, base, out):
+    """Advantages of one group from pairwise preferences (``rewards[n]``, n even, the hidden
+    true scores): documents ``2i`` and ``2i+1`` are compared once (one reviewer call), the
+    winner gets +1 and the loser −1 (ties 0). Documents are exchangeable, so adjacent pairs
+    are a random pairing. ``mode``: PREF_NAIVE uses the verdicts as they are (expected
+    advantage (1 − 2ε)·sign); PREF_DEBIASED divides by (1 − 2ε) with the known ε (unbiased,
+    Chowdhury, Kini & Natarajan 2024); PREF_ESTIMATED compares the first pair a second time
+    (one more call), accumulates the disagreements in ``base`` and divides by (1 − 2ε̂)."""
+    n = rewards.shape[0]
+    first = 0.0
+    for i in range(0, n - 1, 2):
+        s = preference_verdict(state, rewards[i], rewards[i + 1], flip)
+        if i == 0:
+            first = s
+        out[i] = s
+        out[i + 1] = -s
+    scale = 1.0
+    if mode == PREF_DEBIASED:
+        scale = 1.0 / (1.0 - 2.0 * flip)
+    elif mode == PREF_ESTIMATED:
+        again = preference_verdict(state, rewards[0], rewards[1], flip)
+        if first != 0.0:  # a tie's repeat says nothing about ε
+            base[B_REPEATS] += 1.0
+            if again != first:
+                base[B_DISAGREE] += 1.0
+        scale = 1.0 / (1.0 - 2.0 * flip_estimate(base))
+    if scale != 1.0:
+        for j in range(n):
+            out[j] *= scale
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def advantages(state, rewards, shaped, ip, hp, base, out):
+    """The group's advantages: from preferences when ``ip[I_PREF]`` asks for them, else from
+    the (shaped) scores by the algorithm's baseline (:func:`group_advantages`)."""
+    if ip[I_PREF] != PREF_NONE:
+        preference_advantages(state, rewards, ip[I_PREF], hp[F_FLIP], base, out)
+    else:
+        group_advantages(shaped, ip[I_ADV], base, hp[F_GROUP_EPS], out)
 
 
 # --- advantages ---------------------------------------------------------------------------
@@ -581,7 +686,7 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
     """``steps`` training steps of ``M`` independent monkeys, monkey ``m`` owning policy ``m``.
 
     Shapes: ``theta, opt_m, opt_v, logp, prob, cdf, grad: [M, R, A]``, ``rowsum: [M, R]``,
-    ``opt_t: int64[M]``, ``states: uint64[M, 4]``, ``baseline: [M, 2]``,
+    ``opt_t: int64[M]``, ``states: uint64[M, 4]``, ``baseline: [M, N_BASE]``,
     ``docs: uint8[M, K, L]``, ``rewards, shaped, adv: [M, K]``, ``oldlp: [M, K, L]``,
     ``greedy: uint8[M, L]``, ``mm: [steps, M, N_MM]``, ``pm: [steps, M, N_PM]``,
     ``first_typed: int64[M]`` (1-based document count, −1 none), ``first_solved: int64[M]``
@@ -610,7 +715,7 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
                 word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
                 first_typed[m], psum)
             pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
-            group_advantages(shaped[m], ip[I_ADV], baseline[m], hp[F_GROUP_EPS], adv[m])
+            advantages(states[m], rewards[m], shaped[m], ip, hp, baseline[m], adv[m])
             s2 = 0.0
             for e in range(epochs):
                 if e > 0:
@@ -691,7 +796,7 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
                 word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
                 first_typed[m], psum[m])
         pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
-        group_advantages(flat_shaped, ip[I_ADV], baseline[0], hp[F_GROUP_EPS], flat_adv)
+        advantages(states[0], flat_rewards, flat_shaped, ip, hp, baseline[0], flat_adv)
         s2 = 0.0
         for e in range(epochs):
             if e > 0:

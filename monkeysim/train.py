@@ -87,6 +87,7 @@ ALGOS = ("reinforce", "rloo", "grpo", "ppo")
 OPTIMIZERS = ("sgd", "adam")
 KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
 STOPS = ("solved", "typed", "both", "budget")
+PREFERENCES = ("naive", "debiased", "estimated")
 TRAIN_STREAM = 5  # RNG stream of the training monkeys: monkey m types from chunk_state(seed, m, 5)
 TROOP_CHUNK = 16  # monkeys per gradient chunk of a troop (fixed: independent of threads)
 BLOCK_DOCS = 1 << 16  # documents per kernel call (steps are run in blocks of about this size)
@@ -107,7 +108,8 @@ DEFAULT_LR: dict[tuple[str, str], float] = {
 # per-step metric columns (name, unit/meaning) -- documented in docs/metrics.md
 METRICS: dict[str, str] = {
     "step": "update step (1-based)",
-    "reviewer_calls": "cumulative reviewer calls, all monkeys (documents scored)",
+    "reviewer_calls": "cumulative reviewer calls, all monkeys (documents scored, or pairs "
+                      "compared with preferences)",
     "keystrokes": "cumulative keystrokes, all monkeys (documents × L)",
     "reward_mean": "mean reviewer reward (bananas per document) of this step's documents",
     "reward_std": "standard deviation of this step's rewards (over all documents)",
@@ -185,6 +187,17 @@ class TrainConfig:
     """Root seed; monkey m types from ``chunk_state(seed, m, stream=5)``."""
     threads: int | None = None
     """numba threads (None: numba's default); results do not depend on it."""
+    reviewer_noise: float = 0.0
+    """σ of Gaussian noise on every score the reviewer reports, in characters (one character
+    = 1/L of a hamming score; the noise is σ/L in reward units for every reward kind)."""
+    flip_rate: float = 0.0
+    """ε in [0, 0.5): the probability that a binary verdict is wrong: exact bananas' verdict
+    (1 − score), or, with ``preferences``, which of two documents is better."""
+    preferences: str | None = None
+    """None: learn from scores. naive | debiased | estimated: learn from pairwise preferences
+    within each group (documents 2i and 2i+1 compared, one reviewer call each; winner +1,
+    loser −1, ties 0), used as they are, divided by (1 − 2ε) with the known flip rate, or by
+    (1 − 2ε̂) with ε̂ estimated from one repeated comparison per group and step."""
 
     def __post_init__(self) -> None:
         choice(self.algo, ALGOS, "algorithm")
@@ -229,11 +242,12 @@ class TrainConfig:
         if self.kl_estimator == "exact" and self.policy != "positional":
             raise InvalidInput("the exact KL gradient needs a positional policy; use "
                                "kl_estimator k1 or k3 for context policies")
+        self._check_reviewer()
         calls = positive_int(self.max_reviewer_calls, "max reviewer calls")
-        if calls < monkeys * batch:
+        if calls < self.calls_per_step:
             raise InvalidInput(
                 f"max reviewer calls {calls} is below one step of {monkeys} monkeys × batch "
-                f"{batch} = {monkeys * batch} calls")
+                f"{batch} = {self.calls_per_step} calls")
         if self.threads is not None:
             import numba
 
@@ -242,7 +256,43 @@ class TrainConfig:
                 raise InvalidInput(f"threads must be between 1 and "
                                    f"{numba.config.NUMBA_NUM_THREADS}, got {t}")
 
+    def _check_reviewer(self) -> None:
+        """The noisy reviewer and the preference settings."""
+        nonneg_float(self.reviewer_noise, "reviewer noise σ (characters)")
+        if not (is_real(self.flip_rate) and 0 <= self.flip_rate < 0.5):
+            raise InvalidInput(f"flip rate ε must be in [0, 0.5), got {self.flip_rate!r}")
+        if self.preferences is None:
+            if self.flip_rate > 0 and self.reward != "exact":
+                raise InvalidInput(f"a flip rate needs binary verdicts: exact bananas or "
+                                   f"--preferences; {self.reward} bananas are graded (use "
+                                   f"reviewer noise σ)")
+            return
+        choice(self.preferences, PREFERENCES, "preferences")
+        if self.reward == "exact":
+            raise InvalidInput("preferences need graded bananas: two documents that both miss "
+                               "the target are always a tie under exact bananas; choose "
+                               "prefix, hamming, levenshtein, ngram or words")
+        if self.reviewer_noise > 0:
+            raise InvalidInput("reviewer noise σ applies to scores; a preference reviewer errs "
+                               "by its flip rate ε")
+        if self.group_size % 2:
+            raise InvalidInput(f"preferences compare the documents of a group in pairs; the "
+                               f"group has {self.group_size} (make batch even)")
+        if self.kl_mode == "k1":
+            raise InvalidInput("preferences cannot carry the k1 KL term in the reward; use "
+                               "kl_estimator exact (positional) or k3")
+
     # --- derived ------------------------------------------------------------------------
+
+    @property
+    def calls_per_step(self) -> int:
+        """Reviewer calls of one step, all monkeys: one per document, or with preferences
+        one per pair (plus one repeat per group when ε is estimated)."""
+        docs = self.monkeys * self.batch
+        if self.preferences is None:
+            return docs
+        groups = 1 if self.troop else self.monkeys
+        return docs // 2 + (groups if self.preferences == "estimated" else 0)
 
     @property
     def group_size(self) -> int:
@@ -326,7 +376,7 @@ class TrainResult:
     @property
     def total_reviewer_calls(self) -> int:
         """Reviewer calls of the whole run (all steps, all monkeys)."""
-        return self.steps * self.config.monkeys * self.config.batch
+        return self.steps * self.config.calls_per_step
 
     @property
     def reviewer_calls_per_second(self) -> float:
@@ -422,6 +472,10 @@ def _params(config: TrainConfig, spec: PolicySpec, reviewer, dry: bool):
     hp[KP.F_B1], hp[KP.F_B2] = config.adam_betas
     hp[KP.F_ADAM_EPS] = config.adam_eps
     hp[KP.F_DECAY] = config.baseline_decay
+    hp[KP.F_NOISE] = config.reviewer_noise / spec.length
+    hp[KP.F_FLIP] = config.flip_rate
+    ip[KP.I_PREF] = {None: KP.PREF_NONE, "naive": KP.PREF_NAIVE, "debiased": KP.PREF_DEBIASED,
+                     "estimated": KP.PREF_ESTIMATED}[config.preferences]
     return ip, hp
 
 
@@ -454,7 +508,7 @@ class _State:
         self.target = np.ascontiguousarray(codes, dtype=np.uint8)
         self.word_start = np.ascontiguousarray(reviewer.word_start, dtype=np.int64)
         self.word_end = np.ascontiguousarray(reviewer.word_end, dtype=np.int64)
-        self.baseline = np.zeros((p, 2))
+        self.baseline = np.zeros((p, KP.N_BASE))
         self.docs = np.zeros((m, k, length), dtype=np.uint8)
         self.rewards = np.zeros((m, k))
         self.shaped = np.zeros((m, k))
@@ -506,7 +560,7 @@ def _step_metrics(mm: np.ndarray, pm: np.ndarray, step0: int, config: TrainConfi
     var = np.maximum(tot[:, KP.MM_REWARD_SQ] / docs - mean**2, 0.0)
     return {
         "step": steps,
-        "reviewer_calls": steps * docs,
+        "reviewer_calls": steps * config.calls_per_step,
         "keystrokes": steps * docs * length,
         "reward_mean": mean,
         "reward_std": np.sqrt(var),
@@ -605,11 +659,11 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
     """
     alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
     m, k, length = config.monkeys, config.batch, len(codes)
-    calls_per_step = m * k
+    calls_per_step = config.calls_per_step
     max_steps = config.max_reviewer_calls // calls_per_step
     theta, reference = _policies(config, spec, init, reference, 1 if config.troop else m)
     ip, hp = _params(config, spec, reviewer, dry=False)
-    block = max(1, min(MAX_BLOCK_STEPS, BLOCK_DOCS // calls_per_step))
+    block = max(1, min(MAX_BLOCK_STEPS, BLOCK_DOCS // (m * k)))
     columns: list[dict[str, np.ndarray]] = []
     done = 0
     seconds = 0.0
@@ -656,7 +710,8 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
         reviewer_calls=calls_until, keystrokes=calls_until * length,
         wall_reviewer_calls=(solved_step if solved_step is not None else done) * k,
         typed=typed_wall is not None,
-        typed_reviewer_calls=None if typed_wall is None else typed_wall * m,
+        typed_reviewer_calls=None if typed_wall is None else -(
+            -typed_wall * m * calls_per_step // (m * k)),  # documents, or pairs compared
         typed_keystrokes=None if typed_wall is None else typed_wall * m * length,
         typed_wall_reviewer_calls=typed_wall,
         greedy=alpha.decode(greedy[best]), greedy_correct_initial=greedy_correct_initial,
