@@ -110,22 +110,22 @@ def accepted_draw(state, limit):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def kmp_step(state, delta, first_key, alphabet_size, keys_per, limit, target_len, budget):
-    """Type keys into the automaton ``delta`` until it reaches ``target_len`` or ``budget``.
+def kmp_resume(state, delta, first_key, alphabet_size, keys_per, limit, target_len, s, t, stop):
+    """Type keys into the automaton ``delta`` from state ``s`` after ``t`` keystrokes, until
+    it reaches ``target_len`` or ``t == stop``; returns ``(t, s, found)``.
 
-    Returns the keystrokes typed (the completing keystroke included) and whether the target
-    was found. ``delta`` is the int32[L + 1, A] transition table from ``kmp_automaton``;
+    Starts on a fresh draw, so a monkey typed in pieces whose boundaries ``stop`` are
+    multiples of ``keys_per`` keystrokes (or its budget) draws exactly the keys it would draw
+    in one piece. ``delta`` is the int32[L + 1, A] transition table from ``kmp_automaton``;
     ``first_key`` is the target's first code (state 0 only moves on that key).
     """
     a = nb.uint64(alphabet_size)
     k0 = nb.uint64(first_key)
-    s = 0
-    t = 0
-    while t < budget:
+    while t < stop:
         u = accepted_draw(state, limit)
         n = keys_per
-        if budget - t < n:
-            n = budget - t
+        if stop - t < n:
+            n = stop - t
         for _ in range(n):
             key = u % a
             u = u // a
@@ -134,24 +134,31 @@ def kmp_step(state, delta, first_key, alphabet_size, keys_per, limit, target_len
                 continue
             s = delta[s, key]
             if s == target_len:
-                return t, True
-    return t, False
+                return t, s, True
+    return t, s, False
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def document_step(state, target, alphabet_size, keys_per, limit, budget):
-    """Type whole documents of ``len(target)`` keys until one equals ``target`` exactly.
+def kmp_step(state, delta, first_key, alphabet_size, keys_per, limit, target_len, budget):
+    """Type keys into the automaton ``delta`` until it reaches ``target_len`` or ``budget``.
 
-    Every key of every document is drawn. Returns (keystrokes, found); ``budget`` is in
-    keystrokes and only whole documents are typed.
+    Returns the keystrokes typed (the completing keystroke included) and whether the target
+    was found (:func:`kmp_resume` from the start).
     """
+    t, _, found = kmp_resume(state, delta, first_key, alphabet_size, keys_per, limit,
+                             target_len, 0, 0, budget)
+    return t, found
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def document_resume(state, target, alphabet_size, keys_per, limit, t, u, left, stop):
+    """Type whole documents of ``len(target)`` keys, from ``t`` keystrokes with the current
+    draw ``u`` holding ``left`` unused keys, until one equals ``target`` or no whole document
+    fits before ``stop``; returns ``(t, found, u, left)``. Every key of every document is
+    drawn."""
     a = nb.uint64(alphabet_size)
     length = target.shape[0]
-    docs = budget // length
-    t = 0
-    u = nb.uint64(0)
-    left = 0
-    for _ in range(docs):
+    while t + length <= stop:
         ok = True
         for i in range(length):
             if left == 0:
@@ -164,8 +171,20 @@ def document_step(state, target, alphabet_size, keys_per, limit, budget):
                 ok = False
         t += length
         if ok:
-            return t, True
-    return t, False
+            return t, True, u, left
+    return t, False, u, left
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def document_step(state, target, alphabet_size, keys_per, limit, budget):
+    """Type whole documents of ``len(target)`` keys until one equals ``target`` exactly.
+
+    Returns (keystrokes, found); ``budget`` is in keystrokes and only whole documents are
+    typed (:func:`document_resume` from the start, on a fresh draw).
+    """
+    t, found, _, _ = document_resume(state, target, alphabet_size, keys_per, limit, 0,
+                                     nb.uint64(0), 0, budget)
+    return t, found
 
 
 @nb.njit(**PARALLEL_OPTIONS)
@@ -192,6 +211,60 @@ def race_chunks(states, chunk_size, monkeys, delta, target, alphabet_size, keys_
                                 budget)
             keystrokes_out[m] = t
             found_out[m] = f
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def race_chunks_block(states, chunk_size, monkeys, delta, target, alphabet_size, keys_per,
+                      limit, budget, document_mode, keystrokes_out, found_out, pos, draws,
+                      work, spent_out):
+    """:func:`race_chunks` in pieces: advance every chunk by about ``work`` keystrokes.
+
+    ``pos[c]`` = (next monkey of chunk ``c``, its keystrokes so far, its automaton state,
+    unused keys in its current draw), ``draws[c]`` = that draw (document mode; uint64); both
+    are updated, so repeated calls until every chunk's monkey index reaches its end give
+    exactly the results of one :func:`race_chunks` call (stream-mode pieces end on multiples
+    of ``keys_per`` keystrokes, document-mode pieces on whole documents). ``spent_out[c]``
+    receives the keystrokes chunk ``c`` typed. Call through :func:`call_specialized` with
+    arguments 5 and 6 as literals.
+    """
+    n_chunk = states.shape[0]
+    length = target.shape[0]
+    for c in nb.prange(n_chunk):
+        st = states[c]
+        hi = min((c + 1) * chunk_size, monkeys)
+        m = pos[c, 0]
+        t = pos[c, 1]
+        s = pos[c, 2]
+        left = pos[c, 3]
+        u = draws[c]
+        spent = 0
+        while m < hi and spent < work:
+            t0 = t
+            if document_mode:
+                room = max(length, (work - spent) // length * length)
+                t, f, u, left = document_resume(st, target, alphabet_size, keys_per, limit,
+                                                t, u, left, min(budget, t + room))
+                done = f or t + length > budget
+            else:
+                room = max(keys_per, (work - spent) // keys_per * keys_per)
+                t, s, f = kmp_resume(st, delta, target[0], alphabet_size, keys_per, limit,
+                                     length, s, t, min(budget, t + room))
+                done = f or t >= budget
+            spent += t - t0
+            if done:
+                keystrokes_out[m] = t
+                found_out[m] = f
+                m += 1
+                t = 0
+                s = 0
+                u = nb.uint64(0)
+                left = 0
+        pos[c, 0] = m
+        pos[c, 1] = t
+        pos[c, 2] = s
+        pos[c, 3] = left
+        draws[c] = u
+        spent_out[c] = spent
 
 
 @nb.njit(**KERNEL_OPTIONS)

@@ -2,7 +2,9 @@
 
 Parses arguments, calls the library, formats tables. No science here. Bad input raised as
 :class:`~monkeysim.errors.InvalidInput` is printed as one line ``monkeysim: error: ...`` on
-stderr with exit status 2 (argparse usage errors too); never a traceback.
+stderr with exit status 2 (argparse usage errors too); a run that fails once started
+(:class:`~monkeysim.errors.RunFailed`, an OS error such as a full disk, out of memory) is one
+line with exit status 1; never a traceback.
 
 Each command has an ``_add_NAME(sub)`` function that registers its parser (with
 ``func=_cmd_NAME``) and a ``_cmd_NAME(args) -> int`` that runs it.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,8 +27,25 @@ from .errors import InvalidInput
 PROG = "monkeysim"
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that shows every default: ``(default: X)`` is appended to an option's help unless
+    the help already names its default (or the option has none)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.default in (None, False, argparse.SUPPRESS)
+                or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line and exit status 2."""
+    """ArgumentParser whose errors are one line and exit status 2, whose help shows every
+    default."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D102
         raise InvalidInput(message)
@@ -106,6 +126,13 @@ def _add_target_args(p: argparse.ArgumentParser) -> None:
                    help="custom alphabet: these characters, in this order")
 
 
+def check_resume_overwrite(args) -> None:
+    """``--resume`` continues the run in ``--out``; ``--overwrite`` replaces it: not both."""
+    if getattr(args, "resume", False) and getattr(args, "overwrite", False):
+        raise InvalidInput("--resume continues the run in --out and --overwrite replaces it; "
+                           "give one of them")
+
+
 def _add_common_out(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--seed", type=_int, default=0, help="root seed (default 0)")
     p.add_argument("--json", action="store_true",
@@ -137,19 +164,26 @@ def _add_type(sub) -> None:
 
 
 def _cmd_type(args) -> int:
+    from .alphabet import resolve
     from .experiments import typing_run
-    from .results import prepare_out_dir
+    from .results import RunDir, check_out_dir
 
     target = _target_text(args)
-    if args.out is not None:  # refuse before computing anything
-        prepare_out_dir(args.out, args.overwrite, ["race.csv", "race.json"])
-    race, summary = typing_run.run(target, alphabet=args.alphabet,
-                                   alphabet_chars=args.alphabet_chars, monkeys=args.monkeys,
-                                   budget=args.budget, mode=args.mode, seed=args.seed,
-                                   threads=args.threads)
-    if args.out is not None:
-        config = {k: v for k, v in vars(args).items() if k != "func"}
-        path = typing_run.write_outputs(race, summary, args.out, True, config)
+    alphabet = resolve(target, args.alphabet, args.alphabet_chars)
+    typing_run.check(target, alphabet, monkeys=args.monkeys, budget=args.budget,
+                     mode=args.mode, threads=args.threads, rows=args.out is not None)
+    if args.out is None:
+        race, summary = typing_run.run(target, alphabet=alphabet, monkeys=args.monkeys,
+                                       budget=args.budget, mode=args.mode, seed=args.seed,
+                                       threads=args.threads, quiet=args.json)
+    else:
+        check_out_dir(args.out, args.overwrite, typing_run.FILES)  # refuse before computing
+        with RunDir(args.out, typing_run.FILES, overwrite=args.overwrite):
+            race, summary = typing_run.run(target, alphabet=alphabet, monkeys=args.monkeys,
+                                           budget=args.budget, mode=args.mode, seed=args.seed,
+                                           threads=args.threads, quiet=args.json)
+            config = {k: v for k, v in vars(args).items() if k != "func"}
+            path = typing_run.write_outputs(race, summary, args.out, True, config)
     if args.json:
         _emit_json(summary.as_json())
     else:
@@ -229,7 +263,8 @@ def _add_bench(sub) -> None:
     k.add_argument("--monkeys", type=_int, default=1024, help="monkeys (default 1024)")
     k.add_argument("--budget", type=_int, default=1_000_000,
                    help="keystrokes per monkey (default 10^6)")
-    k.add_argument("--repeats", type=_int, default=3, help="timed repeats, best kept")
+    k.add_argument("--repeats", type=_int, default=3,
+                   help="timed repeats, best kept (default 3)")
     k.add_argument("--json", action="store_true", help="print the result as JSON")
     k.add_argument("--save", metavar="FILE", type=Path,
                    help="also write the JSON result to FILE (atomically)")
@@ -262,6 +297,15 @@ def _add_bench(sub) -> None:
     c.set_defaults(func=_cmd_bench_corpus)
 
 
+def _check_bench_files(args) -> None:
+    """``--save FILE`` (and ``--figure FILE``): writable file names, checked before the run."""
+    from .results import check_out_file
+
+    for flag in ("save", "figure"):
+        if getattr(args, flag, None) is not None:
+            check_out_file(getattr(args, flag), f"--{flag}")
+
+
 def _bench_output(args, res: dict, report: str) -> int:
     from .results import write_json
 
@@ -275,8 +319,19 @@ def _bench_output(args, res: dict, report: str) -> int:
 
 
 def _cmd_bench_keystrokes(args) -> int:
+    from .alphabet import resolve
+    from .errors import check_memory, positive_int
     from .experiments import bench_keystrokes as b
+    from .typewriter import check_budget
 
+    if not args.target:
+        raise InvalidInput("--target is empty; give at least one character")
+    resolve(args.target)
+    monkeys = positive_int(args.monkeys, "--monkeys")
+    check_budget(args.budget, monkeys, len(args.target), "stream")
+    positive_int(args.repeats, "--repeats")
+    check_memory(monkeys, 9, "--monkeys")
+    _check_bench_files(args)
     res = b.run(target=args.target, monkeys=args.monkeys, budget=args.budget,
                 repeats=args.repeats)
     return _bench_output(args, res, b.report(res))
@@ -298,6 +353,7 @@ def _cmd_bench_corpus(args) -> int:
     fractions = _fractions(args.fractions)
     if not 0 <= args.methods_fraction <= 1:
         raise InvalidInput(f"--methods-fraction must be in [0, 1], got {args.methods_fraction}")
+    _check_bench_files(args)
     res = b.run(fractions, args.methods_fraction, not args.no_thread_check)
     if args.figure is not None:
         from .plots_compare import save
@@ -308,8 +364,18 @@ def _cmd_bench_corpus(args) -> int:
 
 
 def _cmd_bench_monkeys(args) -> int:
+    from .alphabet import resolve
+    from .errors import check_memory, positive_int
     from .experiments import bench_monkeys as b
+    from .typewriter import check_budget
 
+    if not args.target:
+        raise InvalidInput("--target is empty; give at least one character")
+    resolve(args.target)
+    most = positive_int(args.max_monkeys, "--max-monkeys")
+    check_budget(args.budget, most, len(args.target), "stream")
+    check_memory(most, 9, "--max-monkeys")
+    _check_bench_files(args)
     res = b.run(target=args.target, max_monkeys=args.max_monkeys, budget=args.budget)
     return _bench_output(args, res, b.report(res))
 
@@ -372,17 +438,22 @@ def _add_compare(sub) -> None:
 def _cmd_compare(args) -> int:
 
     from .experiments import compare
-    from .experiments.compare_config import load_toml, make_config
+    from .experiments.compare_config import check_theory, load_toml, make_config
     from .rng import check_seed
+    from .typewriter import check_threads
 
+    check_resume_overwrite(args)
     preset = "quick" if args.quick else "full" if args.full else None
     toml = load_toml(args.config) if args.config is not None else None
     cfg = make_config(preset, toml, line=args.line, seeds=args.seeds,
                       tune_seeds=args.tune_seeds, lr_grid=args.lr_grid, regimes=args.regimes)
     check_seed(args.seed)
     compare.targets(cfg)  # validate lengths against the line before touching the disk
+    check_theory(cfg)
     if args.backend == "local" and (args.workers is not None or args.scheduler is not None):
         raise InvalidInput("--workers and --scheduler go with --backend dask")
+    if args.backend == "local":
+        check_threads(args.threads)
     backend = None
     if args.backend == "dask":  # connects to a scheduler now: fails before any write
         from .experiments.dask_backend import dask_backend
@@ -398,26 +469,20 @@ def _cmd_compare(args) -> int:
 
 def _run_compare(args, cfg, backend) -> int:
     from .experiments import compare, compare_report
-    from .results import prepare_out_dir, run_out_dir
+    from .results import RunDir, check_out_dir, run_out_dir
 
     out = run_out_dir(args.out, "compare", args.resume)
-    if args.resume:
-        if not (out / "manifest.json").exists():
-            raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
-        out.mkdir(parents=True, exist_ok=True)
-    else:
-        prepare_out_dir(out, args.overwrite,
-                        compare_report.FILES + ["manifest.json", "cells", "tuning"])
-        for sub in ("cells", "tuning"):
-            if args.overwrite and (out / sub).exists():
-                import shutil
-
-                shutil.rmtree(out / sub)
-    print(f"writing into {out}", file=sys.stderr)
-    result = compare.run(cfg, out, seed=args.seed, resume=args.resume,
-                         threads=args.threads if backend is None else None,
-                         quiet=args.quiet or args.json,
-                         backend=None if backend is None else backend.cells)
+    names = compare_report.FILES + ["manifest.json", "cells", "tuning"]
+    check_out_dir(out, args.overwrite, names, resume=args.resume)
+    if args.resume and not (out / "manifest.json").exists():
+        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+    with RunDir(out, names, overwrite=args.overwrite, resume=args.resume,
+                subdirs=["cells", "tuning"]):
+        print(f"writing into {out}", file=sys.stderr)
+        result = compare.run(cfg, out, seed=args.seed, resume=args.resume,
+                             threads=args.threads if backend is None else None,
+                             quiet=args.quiet or args.json,
+                             backend=None if backend is None else backend.cells)
     summary = compare_report.summarize(result)
     if args.json:
         _emit_json({"out": str(out), **summary})
@@ -435,11 +500,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Infinite monkeys, bananas and RLHF: exact "
                      "theory, fast simulation and policy-gradient learning.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add in _COMMANDS:
         add(sub)
+    parser.set_defaults(func=lambda args: _usage(parser))
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    """``monkeysim`` with no command: the usage and the command list on stderr, status 2."""
+    parser.print_help(sys.stderr)
+    return 2
 
 
 _COMMANDS = [_add_compare, add_train, _add_type, _add_texts, _add_bench, _add_walkthrough,
@@ -447,16 +518,34 @@ _COMMANDS = [_add_compare, add_train, _add_type, _add_texts, _add_bench, _add_wa
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 2 bad input)."""
+    """Entry point; returns the exit status: 0 ok, 2 refused before the run (bad input, an
+    unusable path), 1 failed during the run (:class:`RunFailed`, an OS error, out of memory),
+    130 interrupted. Every error is one line on stderr."""
+    from .errors import RunFailed, os_error_message
+
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except InvalidInput as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
+    except RunFailed as exc:
+        return _fail(str(exc), 1)
+    except BrokenPipeError:  # stdout closed early (e.g. piped into head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        return _fail(os_error_message(exc), 1)
+    except MemoryError:
+        return _fail("out of memory; try smaller sizes (see --help)", 1)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -63,17 +63,23 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    """Run for parsed ``args``; returns the exit status."""
+    """Run for parsed ``args``; returns the exit status.
+
+    Every option, the corpus selection, the memory a line's troop needs and ``--out`` are
+    checked before anything is written; the run then holds ``--out``'s lock (RunDir)."""
+    import os
     import sys
 
     from . import corpus
-    from .cli import _emit_json
+    from .cli import _emit_json, check_resume_overwrite
     from .corpus_learn import LearnSettings
-    from .errors import InvalidInput
+    from .errors import InvalidInput, check_memory
     from .experiments import shakespeare
     from .experiments.runner import verify_manifest
-    from .results import prepare_out_dir, run_out_dir
+    from .results import RunDir, check_out_dir, run_out_dir
+    from .typewriter import check_threads
 
+    check_resume_overwrite(args)
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
     learn = LearnSettings(monkeys=args.monkeys, lr=args.lr, credit=args.credit,
                           max_reviewer_calls=args.max_reviewer_calls)
@@ -86,9 +92,19 @@ def run(args) -> int:
                            "not both")
     if not 0 < args.fraction <= 1:
         raise InvalidInput(f"--fraction must be in (0, 1], got {args.fraction}")
+    if args.backend == "local":
+        check_threads(args.threads)
     lines = corpus.load(plays, source=source)
     lines = lines[:max(1, round(args.fraction * len(lines)))]
+    longest = max(len(x.text) for x in lines)
+    # each thread learns one line at a time: G documents and slots of the longest line
+    check_memory(args.monkeys, 9 * longest * (args.threads or os.cpu_count() or 1),
+                 "--monkeys")
     out = run_out_dir(args.out, "shakespeare", args.resume)
+    check_out_dir(out, args.overwrite, shakespeare.FILES, resume=args.resume)
+    if args.resume:
+        alphabet = corpus.summarize(lines).alphabet
+        verify_manifest(out, shakespeare.manifest_for(lines, alphabet, config, source))
     if args.backend == "dask":  # connects to a scheduler now: fails before any write
         from .experiments.dask_backend import dask_backend
 
@@ -97,19 +113,13 @@ def run(args) -> int:
     else:
         backend = shakespeare.local_backend(args.threads)
     try:
-        if args.resume:
-            alphabet = corpus.summarize(lines).alphabet
-            verify_manifest(out, shakespeare.manifest_for(lines, alphabet, config, source))
-        else:
-            prepare_out_dir(out, args.overwrite, shakespeare.FILES)
-    except BaseException:
+        with RunDir(out, shakespeare.FILES, overwrite=args.overwrite, resume=args.resume,
+                    subdirs=["chunks"]):
+            print(f"writing into {out}", file=sys.stderr)
+            summary = shakespeare.run(lines, config, out, source=source, resume=args.resume,
+                                      backend=backend, quiet=args.quiet or args.json)
+    finally:
         getattr(backend, "close", lambda: None)()  # a Dask client must not outlive the run
-        raise
-    if args.overwrite and not args.resume:
-        shakespeare.clear(out)
-    print(f"writing into {out}", file=sys.stderr)
-    summary = shakespeare.run(lines, config, out, source=source, resume=args.resume,
-                              backend=backend, quiet=args.quiet or args.json)
     if args.json:
         _emit_json(summary)
     else:

@@ -257,6 +257,22 @@ def _stream_head(codes: tuple[int, ...], size: int, tol: float, max_steps: int):
 
 
 _LOG_TINY = math.log(1e-300)
+MAX_STREAM_LENGTH = 500
+"""Longest target of the exact stream-mode distribution (its cost grows like L³)."""
+MAX_LOG10_KEYS = 299
+"""Largest log10(A^L) of the exact stream-mode distribution: beyond it the per-keystroke
+hazard A^-L underflows float64 and the chain's tail cannot converge."""
+
+
+def check_exact(length: int, size: int) -> None:
+    """InvalidInput unless the exact stream-mode distribution of a target of ``length`` keys
+    over ``size`` keys is computable in float64 within about a second."""
+    log10_keys = length * math.log10(size) if size > 1 else 0.0
+    if length > MAX_STREAM_LENGTH or log10_keys > MAX_LOG10_KEYS:
+        raise InvalidInput(
+            f"the exact waiting-time distribution (stream mode) needs L ≤ {MAX_STREAM_LENGTH} "
+            f"and A^L ≤ 10^{MAX_LOG10_KEYS}; this target has L = {length} over A = {size} "
+            f"keys (A^L = 10^{log10_keys:.1f}); use a shorter target or document mode")
 
 
 def waiting_time(target, alphabet, mode: str = "stream", tol: float = 1e-15,
@@ -273,6 +289,7 @@ def waiting_time(target, alphabet, mode: str = "stream", tol: float = 1e-15,
     mean = expected_keystrokes(codes, size, mode)
     length = len(codes)
     if mode == "stream":
+        check_exact(length, size)
         head, hazard = _stream_head(codes, size, tol, max_steps)
     else:
         hazard = math.exp(-length * math.log(size))  # A**-L, may underflow to 0 for huge L

@@ -13,6 +13,7 @@ Memory is O(monkeys): per monkey only its keystroke count (int64) and found flag
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -22,11 +23,15 @@ import numpy as np
 from . import _kernels as K
 from .alphabet import Alphabet, resolve
 from .automaton import kmp_automaton
-from .errors import InvalidInput, positive_int
+from .errors import InvalidInput, check_memory, positive_int
 from .rng import check_seed, chunk_states, n_chunks
 
 MODES = ("stream", "document")
 CHUNK_MONKEYS = 256  # monkeys per RNG chunk: fixed, independent of the thread count
+BLOCK_KEYSTROKES = 1 << 28
+"""Keystrokes per kernel call of a race (about 0.3 s); between calls Ctrl-C and progress."""
+BYTES_PER_MONKEY = 9
+"""Memory of a race per monkey: an int64 keystroke count and a found flag."""
 INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -82,17 +87,25 @@ class RaceResult:
         return int(self.keystrokes[self.found].min())
 
 
+def check_threads(threads: int | None) -> int | None:
+    """``threads`` if it is None or between 1 and numba's thread count, else InvalidInput."""
+    if threads is None:
+        return None
+    threads = positive_int(threads, "threads")
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        raise InvalidInput(
+            f"threads must be between 1 and {numba.config.NUMBA_NUM_THREADS}, got {threads}"
+        )
+    return threads
+
+
 @contextmanager
 def numba_threads(threads: int | None):
     """Run a block with ``threads`` numba threads (None: leave numba's setting alone)."""
     if threads is None:
         yield numba.get_num_threads()
         return
-    threads = positive_int(threads, "threads")
-    if threads > numba.config.NUMBA_NUM_THREADS:
-        raise InvalidInput(
-            f"threads must be between 1 and {numba.config.NUMBA_NUM_THREADS}, got {threads}"
-        )
+    threads = check_threads(threads)
     old = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
@@ -118,20 +131,25 @@ def check_budget(budget, monkeys: int, target_len: int, mode: str) -> int:
 
 def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int = 1000,
               budget: int = 10_000_000, mode: str = "stream", seed: int = 0,
-              threads: int | None = None, alphabet_chars: str | None = None) -> RaceResult:
+              threads: int | None = None, alphabet_chars: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> RaceResult:
     """Race ``monkeys`` random typists to ``target``.
 
     Args:
         target: the text to type (non-empty).
         alphabet: an :class:`Alphabet`, a named alphabet, or None for the smallest named one
             containing the target.
-        monkeys: number of monkeys (≥ 1).
+        monkeys: number of monkeys (≥ 1; their arrays must fit in memory).
         budget: keystrokes per monkey before it is censored (≥ 1; whole documents in
             document mode).
         mode: ``stream`` or ``document``.
         seed: root seed; the same seed gives identical results on any thread count.
         threads: numba threads (None: numba's default).
         alphabet_chars: custom alphabet symbols (instead of ``alphabet``).
+        progress: called after each block of about :data:`BLOCK_KEYSTROKES` keystrokes as
+            ``progress(monkeys_done, keystrokes_typed)``. The race runs in such blocks, so
+            Ctrl-C stops it within a block whatever the budget; the blocks do not change the
+            result.
     """
     if not isinstance(target, str) or len(target) == 0:
         raise InvalidInput("target is empty; give at least one character")
@@ -139,18 +157,36 @@ def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int 
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     alpha = resolve(target, alphabet, alphabet_chars)
     monkeys = positive_int(monkeys, "monkeys")
+    check_memory(monkeys, BYTES_PER_MONKEY, "monkeys")
     budget = check_budget(budget, monkeys, len(target), mode)
     seed = check_seed(seed)
+    check_threads(threads)
     codes = alpha.encode(target)
     delta = kmp_automaton(codes, alpha.size)
     keys_per, limit = K.keys_per_draw(alpha.size)
-    states = chunk_states(seed, 0, n_chunks(monkeys, CHUNK_MONKEYS))
+    n_chunk = n_chunks(monkeys, CHUNK_MONKEYS)
+    states = chunk_states(seed, 0, n_chunk)
     keystrokes = np.zeros(monkeys, dtype=np.int64)
     found = np.zeros(monkeys, dtype=np.bool_)
+    pos = np.zeros((n_chunk, 4), dtype=np.int64)  # monkey, its keystrokes, state, keys left
+    pos[:, 0] = np.arange(n_chunk, dtype=np.int64) * CHUNK_MONKEYS
+    ends = np.minimum(pos[:, 0] + CHUNK_MONKEYS, monkeys)
+    draws = np.zeros(n_chunk, dtype=np.uint64)
+    spent = np.zeros(n_chunk, dtype=np.int64)
+    unit = keys_per * len(target)  # pieces end on whole draws (stream) and documents
+    typed = 0
     with numba_threads(threads) as used:
         start = time.perf_counter()
-        K.call_specialized(K.race_chunks, (5, 6), states, CHUNK_MONKEYS, monkeys, delta, codes,
-                           alpha.size, keys_per, np.uint64(limit), budget, mode == "document",
-                           keystrokes, found)
+        while True:
+            active = int(np.count_nonzero(pos[:, 0] < ends))
+            if active == 0:
+                break
+            work = max(unit, BLOCK_KEYSTROKES // active // unit * unit)
+            K.call_specialized(K.race_chunks_block, (5, 6), states, CHUNK_MONKEYS, monkeys,
+                               delta, codes, alpha.size, keys_per, np.uint64(limit), budget,
+                               mode == "document", keystrokes, found, pos, draws, work, spent)
+            typed += int(spent.sum())
+            if progress is not None:
+                progress(int((pos[:, 0] - np.arange(n_chunk) * CHUNK_MONKEYS).sum()), typed)
         seconds = time.perf_counter() - start
     return RaceResult(target, alpha, mode, budget, seed, keystrokes, found, seconds, used)

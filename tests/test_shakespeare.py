@@ -89,7 +89,7 @@ def test_resume_after_injected_failure_is_byte_identical(tmp_path):
                         after_chunk=kill_after_third)
     assert not (tmp_path / "cut" / "summary.json").exists()
     assert len(list((tmp_path / "cut" / "chunks").iterdir())) == 3
-    (tmp_path / "cut" / "chunks" / "00001.npz").write_bytes(b"torn write")  # recomputed
+    (tmp_path / "cut" / "chunks" / "00001.ckpt").write_bytes(b"torn write")  # recomputed
     resumed = shakespeare.run(lines, config, tmp_path / "cut", quiet=True, resume=True)
     assert resumed["chunks_resumed"] == 2
     assert _bytes(tmp_path / "cut") == _bytes(tmp_path / "whole")

@@ -146,22 +146,116 @@ FULL = dict(lengths=tuple(range(2, 42)), monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 2
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:
-    """Read a TOML file of CompareConfig fields; unknown keys are errors."""
+    """Read a TOML file of CompareConfig fields; unknown keys and values of the wrong type
+    (a string for a boolean, ...) are errors, and so is a path that is not a readable text
+    file."""
+    from ..errors import os_error_message
+
+    where = f"--config {str(path)!r}"
     try:
-        data = tomllib.loads(Path(path).read_text())
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InvalidInput(f"--config {str(path)!r} does not exist") from None
+        raise InvalidInput(f"{where} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{where} is a directory; give a TOML file") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{where} is not a text file (not UTF-8); give a TOML "
+                           "file") from None
+    except OSError as exc:
+        raise InvalidInput(os_error_message(exc, "read", path)) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"--config {str(path)!r} is not valid TOML: {exc}") from None
+        raise InvalidInput(f"{where} is not valid TOML: {exc}") from None
     known = {f.name for f in dataclasses.fields(CompareConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InvalidInput(f"unknown key {unknown[0]!r} in {str(path)!r}; allowed keys: "
                            f"{', '.join(sorted(known))}")
+    check_types(data, f" in {str(path)!r}")
     return data
 
+
+def check_types(values: dict, where: str = "") -> None:
+    """InvalidInput naming the first value whose type does not fit its CompareConfig field
+    (``weasel = "no"`` is a string, not a boolean; an integer field takes no 2.5)."""
+    import typing
+
+    hints = typing.get_type_hints(CompareConfig)
+    for key, value in values.items():
+        if key in hints and not _fits(value, hints[key]):
+            raise InvalidInput(f"{key}{where} must be {_describe(hints[key])}, got {value!r}")
+
+
+def _fits(value, hint) -> bool:
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, h) for h in typing.get_args(hint))
+    if origin is tuple:
+        args = typing.get_args(hint)
+        return isinstance(value, list | tuple) and all(_fits(v, args[0]) for v in value)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is type(None):
+        return value is None
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+def _describe(hint) -> str:
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if origin is tuple:
+        return f"a list of {_describe(typing.get_args(hint)[0]).replace('a ', '', 1)}s"
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+            type(None): "nothing"}.get(hint, str(hint))
+
+
+def check_size(cfg: CompareConfig) -> None:
+    """Refuse a config whose rows, races or learners would not fit in memory (or overflow),
+    before anything runs: seeds × cells × rows, the largest race, the largest learner."""
+    from ..errors import check_memory
+    from ..train import MAX_ARRAY
+    from ..typewriter import check_budget
+
+    targets = len(cfg.lengths) + 1 + (1 if cfg.weasel else 0)
+    cells = (2 * targets + targets * len(cfg.rewards) + len(cfg.convergence_algos)
+             + 4 * (1 + cfg.weasel) * len(cfg.rewards) * len(cfg.monkeys))
+    convergence_rows = len(cfg.convergence_algos) * (cfg.budget // 28 // 16 + 2)
+    per_seed = cells * 2_000 + 2 * targets * len(cfg.monkeys) * 1_000 + convergence_rows * 600
+    check_memory(cfg.seeds, per_seed, "seeds")
+    check_memory(max(cfg.monkeys), 9, "monkeys (largest race)")
+    check_budget(cfg.budget, max(cfg.monkeys), 1, "stream")
+    longest = max(*cfg.lengths, cfg.frontier_length, 28 if cfg.weasel else 1)
+    docs = max(max(cfg.monkeys), cfg.length_sweep_monkeys) * cfg.batch * longest
+    if docs > MAX_ARRAY:
+        raise InvalidInput(f"monkeys {max(cfg.monkeys):,} × batch {cfg.batch} × L {longest} = "
+                           f"{docs:,} keystrokes per learning step; at most {MAX_ARRAY:,}")
+
+
+def check_theory(cfg: CompareConfig) -> None:
+    """The exact theory must handle the longest prefix of the line (a length limit)."""
+    from .. import texts, theory
+    from ..alphabet import default_for
+
+    text = texts.BUILTIN_TEXTS.get(cfg.line, cfg.line)
+    longest = min(len(text), max(*cfg.lengths, cfg.frontier_length))
+    theory.check_exact(longest, default_for(text).size)
+
+
 def make_config(preset: str | None = None, toml: dict | None = None, **overrides) -> CompareConfig:
-    """Defaults, then a preset (``quick``/``full``), then TOML values, then explicit overrides."""
+    """Defaults, then a preset (``quick``/``full``), then TOML values, then explicit overrides;
+    types and sizes are checked (:func:`check_types`, :func:`check_size`)."""
     values: dict = {}
     if preset == "quick":
         values.update(QUICK)
@@ -171,8 +265,10 @@ def make_config(preset: str | None = None, toml: dict | None = None, **overrides
         raise InvalidInput(f"unknown preset {preset!r}; choose quick or full")
     values.update(toml or {})
     values.update({k: v for k, v in overrides.items() if v is not None})
+    check_types(values)
     try:
-        return CompareConfig(**values)
+        cfg = CompareConfig(**values)
     except TypeError as exc:
         raise InvalidInput(f"bad config value: {exc}") from None
-
+    check_size(cfg)
+    return cfg

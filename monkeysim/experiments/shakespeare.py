@@ -9,8 +9,11 @@ seed and the line's index, so results depend on neither threads, chunking nor ba
 Files in the output directory:
 
 - ``manifest.json``: the config and the corpus (a resume with other options is refused);
-- ``chunks/NNNNN.npz``: each finished chunk (atomic), so ``--resume`` continues a killed run;
-- ``typed.txt``: the typed lines, one per line; ``summary.json``: the deterministic results
+- ``chunks/NNNNN.ckpt``: each finished chunk (atomic, self-checking: a header with the run's
+  id, the chunk's index and the sha256 of the ``.npz`` payload), so ``--resume`` continues a
+  killed run and recomputes any chunk that is missing, torn, corrupted or foreign;
+- ``typed.txt``: the typed lines, one per line (its sha256 is computed by reading the file
+  back from disk); ``summary.json``: the deterministic results
   (byte-identical for the same seed whatever the backend, threads or interruptions);
 - ``run.json``: what depends on the machine (seconds, peak memory, threads, backend).
 
@@ -27,7 +30,9 @@ import io
 import math
 import os
 import sys
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,10 +41,17 @@ import numpy as np
 
 from .. import _kernels_corpus as kc
 from ..corpus_learn import ChunkResult, ChunkTask, LearnSettings, decode, encode, type_chunk
-from ..errors import InvalidInput, positive_int
+from ..errors import InvalidInput, RunFailed, positive_int
 from ..results import atomic_write_bytes, write_json
 from ..rng import check_seed, derived_seed, n_chunks
-from .runner import progress_bar, verify_manifest
+from .runner import (
+    checkpoint_bytes,
+    progress_bar,
+    read_checkpoint,
+    report_resume,
+    run_id,
+    verify_manifest,
+)
 
 FILES = ["manifest.json", "chunks", "typed.txt", "summary.json", "run.json"]
 REWARDS = ("hamming",)
@@ -108,34 +120,35 @@ def warm_up() -> None:
 # --- checkpoints ------------------------------------------------------------------------
 
 def chunk_path(out: Path, chunk: int) -> Path:
-    return out / "chunks" / f"{chunk:05d}.npz"
+    return out / "chunks" / f"{chunk:05d}.ckpt"
 
 
-def save_chunk(out: Path, res: ChunkResult) -> None:
-    """Write one finished chunk atomically."""
+def save_chunk(out: Path, res: ChunkResult, run: str) -> None:
+    """Write one finished chunk atomically: a checkpoint header (run, chunk, sha256; see
+    :func:`~monkeysim.experiments.runner.checkpoint_bytes`), then the arrays as ``.npz``."""
     buf = io.BytesIO()
     np.savez(buf, typed=res.typed, stats=res.stats, bananas=res.bananas)
-    atomic_write_bytes(chunk_path(out, res.chunk), buf.getvalue())
+    atomic_write_bytes(chunk_path(out, res.chunk),
+                       checkpoint_bytes(buf.getvalue(), run, res.chunk, res.chunk))
 
 
-def load_chunk(out: Path, chunk: int) -> ChunkResult | None:
-    """A checkpointed chunk, or None if it is missing or unreadable (then it is recomputed)."""
-    path = chunk_path(out, chunk)
+def load_chunk(out: Path, task: ChunkTask, run: str) -> tuple[ChunkResult | None, str]:
+    """``(result, "")`` of a verified checkpoint of ``task``'s chunk, else ``(None, why)``:
+    missing, torn, corrupted, another run or another chunk (then it is recomputed)."""
+    payload, problem = read_checkpoint(chunk_path(out, task.chunk), run, task.chunk,
+                                       task.chunk)
+    if payload is None:
+        return None, problem
+    n = len(task.offsets) - 1
     try:
-        with np.load(path) as z:
-            return ChunkResult(chunk, z["typed"], z["stats"], z["bananas"])
-    except (OSError, ValueError, KeyError, EOFError):
-        return None
-
-
-def clear(out: Path) -> None:
-    """Remove the files of an earlier run from ``out`` (for ``--overwrite``)."""
-    import shutil
-
-    shutil.rmtree(out / "chunks", ignore_errors=True)
-    for name in FILES:
-        if (out / name).is_file():
-            (out / name).unlink()
+        with np.load(io.BytesIO(payload)) as z:
+            res = ChunkResult(task.chunk, z["typed"], z["stats"], z["bananas"])
+    except (OSError, ValueError, KeyError, EOFError):  # pragma: no cover - checksum matched
+        return None, "corrupted"
+    if res.typed.shape != task.codes.shape or res.stats.shape != (n, kc.N_ST) or (
+            res.bananas.shape != (n,)):
+        return None, "another chunk"
+    return res, ""
 
 
 def manifest_for(lines, alphabet: str, config: ShakespeareConfig, source: str) -> dict:
@@ -186,6 +199,7 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     tasks = tasks_for(texts, alphabet, config)
     manifest = manifest_for(lines, alphabet, config, source)
     want = manifest["corpus_sha256"]
+    run_key = run_id(manifest)
     if resume:
         verify_manifest(out, manifest)
     out.mkdir(parents=True, exist_ok=True)
@@ -193,14 +207,21 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     (out / "chunks").mkdir(exist_ok=True)
     done = set()
     if resume:
-        done = {t.chunk for t in tasks if load_chunk(out, t.chunk) is not None}
+        problems: Counter = Counter()
+        for t in tasks:
+            res, problem = load_chunk(out, t, run_key)
+            if res is None:
+                problems[problem] += 1
+            else:
+                done.add(t.chunk)
+        report_resume(len(tasks), problems, "chunks")
     pending = [t for t in tasks if t.chunk not in done]
     bar = progress_bar(len(texts), quiet, "shakespeare", unit="line")
     chars = [int(sum(len(t.codes) for t in tasks if t.chunk in done))]
     bar.update(sum(len(t.offsets) - 1 for t in tasks if t.chunk in done))
 
     def on_result(res: ChunkResult) -> None:
-        save_chunk(out, res)
+        save_chunk(out, res, run_key)
         chars[0] += len(res.typed)
         bar.set_postfix_str(f"{chars[0]:,} characters", refresh=False)
         bar.update(len(res.bananas))
@@ -211,7 +232,7 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
         facts = (backend or local_backend())(pending, on_result)
     finally:
         bar.close()
-    result = assemble(out, tasks, alphabet, want)
+    result = assemble(out, tasks, alphabet, want, run_key)
     result.update(source=source, plays=summary.plays, lines=summary.lines,
                   chars=summary.chars, alphabet_size=summary.alphabet_size,
                   reviewer_calls_per_char=result["reviewer_calls"] / summary.chars,
@@ -225,32 +246,48 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     return {**result, **machine, "out": str(out)}
 
 
-def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str) -> dict:
-    """Read the chunks in order: write ``typed.txt`` (atomically), check its sha256 against
-    ``want`` and add up the costs. Memory holds one chunk at a time."""
-    h = hashlib.sha256()
+def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: str) -> dict:
+    """Read the chunks in order: write ``typed.txt`` (atomically, synced), check the sha256 of
+    the file read back from disk against ``want`` and add up the costs. Memory holds one
+    chunk at a time."""
     totals = np.zeros(kc.N_ST, np.int64)
     bananas = 0.0
-    tmp = out / "typed.txt.part"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        for task in tasks:
-            res = load_chunk(out, task.chunk)
-            if res is None:
-                raise InvalidInput(f"chunk {task.chunk} is missing from {str(out)!r}")
-            for text in decode(res.typed, task.offsets, alphabet):
-                line = text + "\n"
-                f.write(line)
-                h.update(line.encode("utf-8"))
-            totals += res.stats.sum(axis=0)
-            bananas += float(res.bananas.sum())
-    os.replace(tmp, out / "typed.txt")
-    got = h.hexdigest()
+    fd, tmp = tempfile.mkstemp(prefix=f".typed.txt.{os.getpid()}.", suffix=".tmp", dir=out)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="\n") as f:
+            for task in tasks:
+                res, problem = load_chunk(out, task, run)
+                if res is None:
+                    raise RunFailed(f"chunk {task.chunk} of {str(out)!r} is {problem} after "
+                                    "the run; run again with --resume")
+                for text in decode(res.typed, task.offsets, alphabet):
+                    f.write(text + "\n")
+                totals += res.stats.sum(axis=0)
+                bananas += float(res.bananas.sum())
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out / "typed.txt")
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    got = file_sha256(out / "typed.txt")
     return {"sha256": want, "sha256_typed": got, "sha256_match": got == want,
             "lines_solved": int(totals[kc.ST_SOLVED]),
             "keystrokes": int(totals[kc.ST_KEYSTROKES]),
             "reviewer_calls": int(totals[kc.ST_CALLS]), "bananas": bananas,
             "steps": int(totals[kc.ST_STEPS]), "positions_settled": int(totals[kc.ST_SETTLED]),
             "keys_dropped": int(totals[kc.ST_DROPPED])}
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes as read from disk."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def random_log10_keystrokes(texts, alphabet: str) -> float:

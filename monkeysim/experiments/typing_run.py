@@ -9,9 +9,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import theory
+from ..errors import check_memory, positive_int
 from ..results import prepare_out_dir, sidecar, write_table
 from ..stats import mean_ci
-from ..typewriter import RaceResult, type_race
+from ..typewriter import MODES, RaceResult, check_budget, check_threads, type_race
+
+FILES = ["race.csv", "race.json"]
+BYTES_PER_MONKEY = 48
+"""Memory per monkey of a race and its summary (counts, flags, a sorted copy, statistics)."""
+BYTES_PER_ROW = 160
+"""Memory per monkey of its ``race.csv`` row while the file is written (``--out``)."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,7 @@ def report(s: TypingSummary) -> str:
 def write_outputs(race: RaceResult, summary: TypingSummary, out: Path, overwrite: bool,
                   config: dict) -> Path:
     """Per-monkey CSV (monkey, keystrokes, found) + JSON sidecar with the summary."""
-    prepare_out_dir(out, overwrite, ["race.csv", "race.json"])
+    prepare_out_dir(out, overwrite, FILES)
     rows = zip(range(race.monkeys), race.keystrokes.tolist(), race.found.astype(int).tolist(),
                strict=True)
     meta = sidecar(config, race.seed, summary=summary.as_json(),
@@ -132,6 +139,39 @@ def write_outputs(race: RaceResult, summary: TypingSummary, out: Path, overwrite
     return write_table(out / "race.csv", ["monkey", "keystrokes", "found"], rows, meta)
 
 
-def run(target: str, **kwargs) -> tuple[RaceResult, TypingSummary]:
-    race = type_race(target, **kwargs)
+def check(target: str, alphabet, *, monkeys: int, budget: int, mode: str,
+          threads: int | None, rows: bool) -> None:
+    """Every refusal of :func:`run` before anything runs: counts, budget, threads, the
+    memory of ``monkeys`` (with their CSV rows when ``rows``) and the exact theory's length
+    limit (stream mode)."""
+    from ..errors import InvalidInput
+
+    monkeys = positive_int(monkeys, "monkeys")
+    if mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    check_budget(budget, monkeys, len(target), mode)
+    check_threads(threads)
+    check_memory(monkeys, BYTES_PER_MONKEY + (BYTES_PER_ROW if rows else 0), "--monkeys")
+    if mode == "stream":
+        theory.check_exact(len(target), alphabet.size)
+
+
+def run(target: str, quiet: bool = False, **kwargs) -> tuple[RaceResult, TypingSummary]:
+    """The race (with a progress bar on stderr for long races unless ``quiet``) and its
+    summary."""
+    from .runner import progress_bar
+
+    monkeys = kwargs.get("monkeys", 1000)
+    bar = progress_bar(monkeys, quiet, "type", unit="monkey", delay=2.0)
+    done = [0]
+
+    def progress(finished: int, keystrokes: int) -> None:
+        bar.update(finished - done[0])
+        done[0] = finished
+        bar.set_postfix_str(f"{keystrokes:,} keystrokes", refresh=False)
+
+    try:
+        race = type_race(target, progress=progress, **kwargs)
+    finally:
+        bar.close()
     return race, summarize(race)
