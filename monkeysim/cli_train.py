@@ -79,6 +79,18 @@ def add_train(sub) -> None:
                         f"(default {d.stop})")
     p.add_argument("--threads", type=_int, default=None,
                    help="numba threads (default: all cores); results do not depend on it")
+    p.add_argument("--reviewer-noise", type=_float, default=d.reviewer_noise, metavar="SIGMA",
+                   help="Gaussian noise on every score the reviewer reports, σ in characters "
+                        "(1/L of a hamming score) (default 0: a reviewer who never errs)")
+    p.add_argument("--flip-rate", type=_float, default=d.flip_rate, metavar="EPS",
+                   help="probability in [0, 0.5) that a binary verdict is wrong: exact "
+                        "bananas' verdict, or a preference (default 0)")
+    p.add_argument("--preferences", nargs="?", const="debiased", default=None,
+                   choices=("naive", "debiased", "estimated"),
+                   help="learn from pairwise preferences within each group instead of scores "
+                        "(one reviewer call per pair): naive verdicts, debiased by the known "
+                        "flip rate (the default when given without a value), or by a flip "
+                        "rate estimated from repeated comparisons")
     _add_common_out(p, "train.csv, train.json and convergence.png (default: a new "
                        "runs/train-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=_cmd_train)
@@ -98,7 +110,9 @@ def _cmd_train(args) -> int:
                       optimizer=args.optimizer, kl_coef=args.kl_coef,
                       kl_estimator=args.kl_estimator, entropy_coef=args.entropy_coef,
                       epochs=args.epochs, max_reviewer_calls=args.max_reviewer_calls,
-                      stop=args.stop, seed=args.seed, threads=args.threads)
+                      stop=args.stop, seed=args.seed, threads=args.threads,
+                      reviewer_noise=args.reviewer_noise, flip_rate=args.flip_rate,
+                      preferences=args.preferences)
     check(cfg, target, alpha)  # every refusal before anything touches the disk
     out = new_run_dir("train") if args.out is None else args.out
     prepare_out_dir(out, args.overwrite, train_run.FILES)  # refuse before computing
