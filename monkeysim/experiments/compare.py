@@ -109,6 +109,14 @@ def _ladder_rewards(cfg: CompareConfig, tgt: Target, graded: bool = False) -> li
     return [r for r in cfg.rewards if r in keep and not (graded and r == "exact")]
 
 
+def _regime_monkeys(cfg: CompareConfig, regime: str) -> list[int]:
+    """The monkey ladder of ``regime`` (the independent one stops at
+    ``independent_max_monkeys``)."""
+    if regime == "independent":
+        return [n for n in cfg.monkeys if n <= cfg.independent_max_monkeys]
+    return list(cfg.monkeys)
+
+
 def _lengths(cfg: CompareConfig, tgt: Target) -> tuple[int, ...]:
     return cfg.lengths if tgt.name == "line" else (len(tgt.text),)
 
@@ -125,7 +133,7 @@ def settings(cfg: CompareConfig) -> list[Setting]:
                                    cfg.length_sweep_monkeys))
         for reward in _ladder_rewards(cfg, tgt, graded=True):
             for regime in cfg.regimes:
-                for n in cfg.monkeys:
+                for n in _regime_monkeys(cfg, regime):
                     out.append(Setting(tgt.name, _ladder(cfg, tgt), reward, regime, n))
     return list(dict.fromkeys(out))
 
@@ -173,7 +181,7 @@ def plan(cfg: CompareConfig) -> list[Cell]:
         length = _ladder(cfg, tgt)
         for reward in _ladder_rewards(cfg, tgt):
             for regime in regimes:
-                for n in cfg.monkeys:
+                for n in _regime_monkeys(cfg, regime):
                     if regime == "independent" and n == n_len and length in _lengths(cfg, tgt):
                         continue  # already in the length sweep
                     if regime == "troop_fixed" and (n == min(cfg.monkeys) or reward == "exact"):

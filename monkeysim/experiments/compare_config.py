@@ -57,6 +57,9 @@ class CompareConfig:
     regimes: tuple[str, ...] = ("independent", "troop")
     """Regimes of the monkey ladder: independent (N policies, the first to type the target
     ends the race) and troop (one policy, all N monkeys' documents in each update)."""
+    independent_max_monkeys: int = 4096
+    """Largest N of the independent regime's ladder (N racing monkeys cost N times the
+    keystrokes of one; the troop's ladder goes to the end)."""
     fixed_step_troop: bool = True
     """Also run troops at the step size tuned for the smallest N (the old shared-step answer,
     dashed in the figure)."""
@@ -116,6 +119,7 @@ class CompareConfig:
             raise InvalidInput(f"lr_grid must be strictly increasing, got {list(self.lr_grid)}")
         object.__setattr__(self, "lr_grid", tuple(float(v) for v in self.lr_grid))
         positive_int(self.tune_seeds, "tune_seeds")
+        positive_int(self.independent_max_monkeys, "independent_max_monkeys")
         positive_int(self.noise_samples, "noise_samples")
         for r in self.regimes:
             if r not in REGIMES:
@@ -142,7 +146,7 @@ QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_le
 FULL = dict(lengths=tuple(range(2, 42)), monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
                                                    2048, 4096),
             seeds=10, budget=10_000_000, random_max_keystrokes=50_000_000_000,
-            tune_seeds=5, weasel_ladder_rewards=("prefix", "hamming"),
+            tune_seeds=5, weasel_ladder_rewards=("prefix", "hamming"), independent_max_monkeys=256,
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:
