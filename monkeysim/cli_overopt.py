@@ -41,9 +41,9 @@ def run(args) -> int:
     import dataclasses
 
     from .cli import _emit_json
-    from .errors import InvalidInput
+    from .errors import InvalidInput, check_memory
     from .experiments import overopt
-    from .results import new_run_dir, prepare_out_dir
+    from .results import RunDir, check_out_dir, new_run_dir
     from .rng import check_seed
 
     check_seed(args.seed)
@@ -58,10 +58,13 @@ def run(args) -> int:
             raise InvalidInput(f"best-of-n needs n ≥ 1, got --n-max {args.n_max}")
         changes["bon_ns"] = tuple(1 << k for k in range(args.n_max.bit_length()))
     cfg = dataclasses.replace(cfg, **changes)
+    # best-of-n draws picks × n pool indices and their rewards for the largest n
+    check_memory(max(cfg.bon_ns), cfg.bon_picks * 24, "best-of-n n (--n-max)")
     out = new_run_dir("overopt") if args.out is None else args.out
-    prepare_out_dir(out, args.overwrite, overopt.FILES)  # refuse before computing
-    res = overopt.run(cfg, seed=args.seed)
-    path = overopt.write_outputs(res, out, overwrite=True)
+    check_out_dir(out, args.overwrite, overopt.FILES)  # refuse before computing
+    with RunDir(out, overopt.FILES, overwrite=args.overwrite):
+        res = overopt.run(cfg, seed=args.seed)
+        path = overopt.write_outputs(res, out, overwrite=True)
     if args.json:
         _emit_json({"out": str(out), **res.as_json()})
     else:

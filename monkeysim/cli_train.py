@@ -99,9 +99,10 @@ def add_train(sub) -> None:
 def _cmd_train(args) -> int:
     from .alphabet import resolve
     from .cli import _emit_json, _target_text
+    from .errors import check_memory
     from .experiments import train_run
-    from .results import new_run_dir, prepare_out_dir
-    from .train import TrainConfig, check, train
+    from .results import RunDir, check_out_dir, new_run_dir
+    from .train import METRICS, TrainConfig, check
 
     target = _target_text(args)
     alpha = resolve(target, args.alphabet, args.alphabet_chars)
@@ -110,16 +111,19 @@ def _cmd_train(args) -> int:
                       optimizer=args.optimizer, kl_coef=args.kl_coef,
                       kl_estimator=args.kl_estimator, entropy_coef=args.entropy_coef,
                       epochs=args.epochs, max_reviewer_calls=args.max_reviewer_calls,
-                      stop=args.stop, seed=args.seed, threads=args.threads,
-                      reviewer_noise=args.reviewer_noise, flip_rate=args.flip_rate,
-                      preferences=args.preferences)
+                      stop=args.stop, seed=args.seed, threads=args.threads)
     check(cfg, target, alpha)  # every refusal before anything touches the disk
+    max_steps = cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch)
+    # per step: the metric columns (8 bytes each) and the step's row of train.csv
+    check_memory(max_steps, 8 * len(METRICS) + 400,
+                 "steps (--max-reviewer-calls ÷ (monkeys × batch))")
     out = new_run_dir("train") if args.out is None else args.out
-    prepare_out_dir(out, args.overwrite, train_run.FILES)  # refuse before computing
-    result = train(cfg, target, alpha)
-    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-              if k != "func"}
-    path = train_run.write_outputs(result, out, config)
+    check_out_dir(out, args.overwrite, train_run.FILES)  # refuse before computing
+    with RunDir(out, train_run.FILES, overwrite=args.overwrite):
+        result = _train(cfg, target, alpha, quiet=args.json)
+        config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                  if k != "func"}
+        path = train_run.write_outputs(result, out, config)
     if args.json:
         _emit_json({**result.summary(), "out": str(out)})
     else:
@@ -127,6 +131,25 @@ def _cmd_train(args) -> int:
         print(f"\nwrote {path}, {path.with_suffix('.json').name} and convergence.png "
               f"in {out}")
     return 0
+
+
+def _train(cfg, target: str, alpha, quiet: bool):
+    """:func:`monkeysim.train.train` with a progress bar on stderr (reviewer calls; shown
+    when the run lasts more than 2 s, on a terminal, unless ``quiet``)."""
+    from .experiments.runner import progress_bar
+    from .train import train
+
+    bar = progress_bar(cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch), quiet, "train",
+                       unit="step", delay=2.0)
+
+    def progress(done: int, total: int, calls: int) -> None:
+        bar.update(done - bar.n)
+        bar.set_postfix_str(f"{calls:,} reviewer calls", refresh=False)
+
+    try:
+        return train(cfg, target, alpha, progress=progress)
+    finally:
+        bar.close()
 
 
 # --- bench learning -------------------------------------------------------------------------
@@ -162,10 +185,10 @@ def add_bench_learning(bsub) -> None:
 
 
 def _cmd_bench_learning(args) -> int:
-    from .cli import _bench_output
+    from .cli import _bench_output, _check_bench_files
     from .errors import positive_int
     from .experiments import bench_learning as b
-    from .results import prepare_out_dir
+    from .results import RunDir, check_out_dir
     from .rng import check_seed
 
     seeds = positive_int(args.seeds, "seeds")
@@ -174,12 +197,16 @@ def _cmd_bench_learning(args) -> int:
     repeats = positive_int(args.repeats, "repeats")
     if budget < 16:
         raise InvalidInput(f"max reviewer calls {budget} is below one step (16 documents)")
-    if args.out is not None:
-        prepare_out_dir(args.out, args.overwrite, b.FILES)
-    res = b.run(seeds=seeds, seed0=args.seed0, budget=budget, repeats=repeats,
-                with_speed=not args.no_speed)
-    if args.out is not None:
+    _check_bench_files(args)
+    if args.out is None:
+        res = b.run(seeds=seeds, seed0=args.seed0, budget=budget, repeats=repeats,
+                    with_speed=not args.no_speed)
+        return _bench_output(args, res, b.report(res))
+    check_out_dir(args.out, args.overwrite, b.FILES)
+    with RunDir(args.out, b.FILES, overwrite=args.overwrite):
+        res = b.run(seeds=seeds, seed0=args.seed0, budget=budget, repeats=repeats,
+                    with_speed=not args.no_speed)
         path = b.write_outputs(res, args.out, {k: (str(v) if isinstance(v, Path) else v)
                                                for k, v in vars(args).items() if k != "func"})
-        print(f"wrote {path} and {b.FILES[1]} in {args.out}", file=sys.stderr)
+    print(f"wrote {path} and {b.FILES[1]} in {args.out}", file=sys.stderr)
     return _bench_output(args, res, b.report(res))

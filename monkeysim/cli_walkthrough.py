@@ -40,21 +40,34 @@ def add_parser(sub) -> None:
 
 
 
+def check_sizes(cfg) -> None:
+    """Refuse counts whose arrays (and printed rollout) would not fit in memory."""
+    from .errors import check_memory
+
+    # the shown rollout: its draws, rewards and the text of every response in the report
+    check_memory(cfg.queries * cfg.responses, 300, "--queries × --responses")
+    # the convergence study: max(ladder) × repetitions rollouts of ladder_k responses
+    check_memory(cfg.repetitions, max(cfg.ladder) * cfg.ladder_k * 48, "--repetitions")
+    check_memory(cfg.updates, 2_000, "--updates")
+
+
 def run(args) -> int:
     """Run the walkthrough for parsed ``args``; returns the exit status."""
     from .cli import _emit_json
     from .experiments import walkthrough
-    from .results import new_run_dir, prepare_out_dir
+    from .results import RunDir, check_out_dir, new_run_dir
     from .rng import check_seed
 
     check_seed(args.seed)
     cfg = walkthrough.WalkthroughConfig(
         queries=args.queries, responses=args.responses, repetitions=args.repetitions,
         updates=args.updates, lr=args.lr, baseline=args.baseline)
+    check_sizes(cfg)
     out = new_run_dir("walkthrough") if args.out is None else args.out
-    prepare_out_dir(out, args.overwrite, walkthrough.FILES)  # refuse before computing
-    res = walkthrough.run(cfg, seed=args.seed)
-    path = walkthrough.write_outputs(res, out, overwrite=True)
+    check_out_dir(out, args.overwrite, walkthrough.FILES)  # refuse before computing
+    with RunDir(out, walkthrough.FILES, overwrite=args.overwrite):
+        res = walkthrough.run(cfg, seed=args.seed)
+        path = walkthrough.write_outputs(res, out, overwrite=True)
     for line in res.warnings:
         print(line, file=sys.stderr)
     if args.json:
