@@ -111,7 +111,9 @@ def _cmd_train(args) -> int:
                       optimizer=args.optimizer, kl_coef=args.kl_coef,
                       kl_estimator=args.kl_estimator, entropy_coef=args.entropy_coef,
                       epochs=args.epochs, max_reviewer_calls=args.max_reviewer_calls,
-                      stop=args.stop, seed=args.seed, threads=args.threads)
+                      stop=args.stop, seed=args.seed, threads=args.threads,
+                      reviewer_noise=args.reviewer_noise, flip_rate=args.flip_rate,
+                      preferences=args.preferences)
     check(cfg, target, alpha)  # every refusal before anything touches the disk
     max_steps = cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch)
     # per step: the metric columns (8 bytes each) and the step's row of train.csv
