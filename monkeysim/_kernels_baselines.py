@@ -11,6 +11,7 @@ import numba as nb
 import numpy as np
 
 from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double, next_u64
+from ._kernels_policy import normal
 from ._kernels_reward import score_one
 
 
@@ -41,14 +42,17 @@ def same(doc, target):
 
 @nb.njit(**KERNEL_OPTIONS)
 def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching, max_calls,
-               reward_kind, word_start, word_end, ngram_n, parent, child, best):
+               reward_kind, word_start, word_end, ngram_n, noise_sd, parent, child, best):
     """Dawkins' weasel: each generation ``offspring`` mutated copies of the parent are scored
     and the best (first on ties) becomes the next parent. Each key of a copy is replaced by a
     uniformly random key with probability ``mutation_rate``; with ``latching`` keys that
     already match the target are never mutated. The first parent is a random document (not
     scored). Stops when the parent is the target or the next generation would exceed
     ``max_calls``. Returns (reviewer calls, generations, solved); ``parent`` ends as the last
-    parent.
+    parent. A noisy reviewer adds Gaussian noise of standard deviation ``noise_sd`` (reward
+    units) to every reported score, drawn from ``state`` right after the offspring is scored
+    (no draws when ``noise_sd`` is 0, so the noiseless stream is unchanged); the best
+    offspring is the one with the best *reported* score.
     """
     length = target.shape[0]
     random_document(state, alphabet_size, parent)
@@ -57,7 +61,7 @@ def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching,
     calls = 0
     generations = 0
     while calls + offspring <= max_calls:
-        best_score = -1.0
+        best_score = -np.inf  # noisy scores can be negative
         for _ in range(offspring):
             for i in range(length):
                 child[i] = parent[i]
@@ -66,6 +70,8 @@ def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching,
                 if next_double(state) < mutation_rate:
                     child[i] = uniform_below(state, alphabet_size)
             sc = score_one(reward_kind, child, target, word_start, word_end, ngram_n)
+            if noise_sd > 0.0:
+                sc += noise_sd * normal(state)
             calls += 1
             if sc > best_score:
                 best_score = sc
@@ -79,8 +85,8 @@ def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching,
 
 @nb.njit(**PARALLEL_OPTIONS)
 def weasel_batch(states, target, alphabet_size, offspring, mutation_rate, latching, max_calls,
-                 reward_kind, word_start, word_end, ngram_n, calls_out, generations_out,
-                 solved_out, final_out):
+                 reward_kind, word_start, word_end, ngram_n, noise_sd, calls_out,
+                 generations_out, solved_out, final_out):
     """``states.shape[0]`` independent weasel runs (parallel); final parents to ``final_out``."""
     length = target.shape[0]
     for s in nb.prange(states.shape[0]):
@@ -88,7 +94,7 @@ def weasel_batch(states, target, alphabet_size, offspring, mutation_rate, latchi
         best = np.empty(length, dtype=np.uint8)
         c, g, ok = weasel_run(states[s], target, alphabet_size, offspring, mutation_rate,
                               latching, max_calls, reward_kind, word_start, word_end,
-                              ngram_n, final_out[s], child, best)
+                              ngram_n, noise_sd, final_out[s], child, best)
         calls_out[s] = c
         generations_out[s] = g
         solved_out[s] = ok

@@ -23,7 +23,7 @@ import numpy as np
 from . import _kernels_baselines as KB
 from . import theory
 from .alphabet import Alphabet, resolve
-from .errors import InvalidInput, positive_int
+from .errors import InvalidInput, nonneg_float, positive_int
 from .rng import check_seed, chunk_state
 from .typewriter import type_race
 
@@ -91,10 +91,13 @@ def _states(seeds, stream: int) -> np.ndarray:
 def weasel(target: str, alphabet: Alphabet | str | None = None, *, seeds=(0,),
            offspring: int = 100, mutation_rate: float = 0.05, latching: bool = False,
            reward: str = "hamming", max_reviewer_calls: int = 1_000_000,
-           alphabet_chars: str | None = None) -> BaselineRuns:
+           alphabet_chars: str | None = None, noise: float = 0.0) -> BaselineRuns:
     """Dawkins' weasel, one run per seed (see :func:`_kernels_baselines.weasel_run`).
 
-    Reviewer calls count every scored offspring: ``offspring × generations``.
+    Reviewer calls count every scored offspring: ``offspring × generations``. ``noise``: σ
+    of Gaussian noise on every reported score, in characters (σ/L in reward units, as
+    ``TrainConfig.reviewer_noise``); the noise is drawn from the run's own stream, and with
+    σ = 0 the runs are those of the noiseless weasel, byte for byte.
     """
     alpha, codes, rev = _setup(target, alphabet, alphabet_chars, reward)
     offspring = positive_int(offspring, "offspring")
@@ -102,6 +105,7 @@ def weasel(target: str, alphabet: Alphabet | str | None = None, *, seeds=(0,),
     if not (0 < mu <= 1):
         raise InvalidInput(f"mutation rate must be in (0, 1], got {mutation_rate!r}")
     budget = positive_int(max_reviewer_calls, "max reviewer calls")
+    sigma = nonneg_float(noise, "reviewer noise σ (characters)")
     seeds = _seeds(seeds)
     n = len(seeds)
     calls = np.zeros(n, dtype=np.int64)
@@ -110,11 +114,12 @@ def weasel(target: str, alphabet: Alphabet | str | None = None, *, seeds=(0,),
     final = np.zeros((n, len(codes)), dtype=np.uint8)
     KB.weasel_batch(_states(seeds, WEASEL_STREAM), codes, alpha.size, offspring, mu,
                     bool(latching), budget, rev.kind_code, rev.word_start, rev.word_end,
-                    rev.ngram_n, calls, gens, solved, final)
+                    rev.ngram_n, sigma / len(codes), calls, gens, solved, final)
     return BaselineRuns("weasel-latching" if latching else "weasel", target, alpha, seeds,
                         calls, solved, gens, tuple(alpha.decode(f) for f in final),
                         {"offspring": offspring, "mutation_rate": mu, "latching": bool(latching),
-                         "reward": reward, "max_reviewer_calls": budget})
+                         "reward": reward, "max_reviewer_calls": budget,
+                         **({"noise": sigma} if sigma > 0 else {})})
 
 
 def coordinate_search(target: str, alphabet: Alphabet | str | None = None, *, seeds=(0,),
