@@ -9,9 +9,9 @@ different config is refused.
 
 Checkpoints check themselves (:func:`checkpoint_bytes` / :func:`read_checkpoint`, also used
 by `monkeysim shakespeare`): a header line records the run (:func:`run_id`, the sha256 of the
-manifest), the cell's index and key and the sha256 of the payload that follows. A resume
-recomputes every cell whose file is missing, torn, corrupted, or belongs to another run or
-another index, and says how many on stderr.
+manifest), the cell's index and key, the payload's size and a sha256 over all of them and the
+payload that follows. A resume recomputes every cell whose file is missing, torn, corrupted,
+or belongs to another run or another index, and says how many on stderr.
 """
 
 from __future__ import annotations
@@ -103,18 +103,27 @@ def run_id(manifest: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _digest(header: dict, payload: bytes) -> str:
+    """sha256 over the header's fields (all but the digest itself) and the payload, so a
+    flipped byte anywhere in the file is caught."""
+    fields = {k: v for k, v in header.items() if k != "sha256"}
+    head = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(head + b"\n" + payload).hexdigest()
+
+
 def checkpoint_bytes(payload: bytes, run: str, index: int, key) -> bytes:
-    """A checkpoint file: one JSON header line (format, run, index, key, sha256 and size of
-    the payload), then the payload."""
-    header = {"format": CHECKPOINT_FORMAT, "run": run, "index": index, "key": key,
-              "sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload)}
+    """A checkpoint file: one JSON header line (format, run, index, key, payload size and the
+    sha256 of all of them and the payload), then the payload."""
+    header = {"format": CHECKPOINT_FORMAT, "run": run, "index": index,
+              "key": json.loads(json.dumps(key)), "bytes": len(payload)}
+    header["sha256"] = _digest(header, payload)
     return json.dumps(header, sort_keys=True).encode() + b"\n" + payload
 
 
 def read_checkpoint(path: Path, run: str, index: int, key) -> tuple[bytes | None, str]:
     """``(payload, "")`` if ``path`` is a whole checkpoint of cell ``index`` (with ``key``)
     of run ``run``; else ``(None, why)``: missing, torn, corrupted, another run, another
-    cell."""
+    index."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -128,15 +137,15 @@ def read_checkpoint(path: Path, run: str, index: int, key) -> tuple[bytes | None
         header = None
     if not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
         return None, "torn" if not sep else "corrupted"
-    if header.get("bytes") != len(payload):
-        return None, "torn" if isinstance(header.get("bytes"), int) and header["bytes"] > len(
-            payload) else "corrupted"
-    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+    size = header.get("bytes")
+    if isinstance(size, int) and size > len(payload):
+        return None, "torn"
+    if size != len(payload) or _digest(header, payload) != header.get("sha256"):
         return None, "corrupted"
     if header.get("run") != run:
         return None, "another run"
     if header.get("index") != index or header.get("key") != json.loads(json.dumps(key)):
-        return None, "another cell"
+        return None, "another index"
     return payload, ""
 
 

@@ -134,7 +134,7 @@ def save_chunk(out: Path, res: ChunkResult, run: str) -> None:
 
 def load_chunk(out: Path, task: ChunkTask, run: str) -> tuple[ChunkResult | None, str]:
     """``(result, "")`` of a verified checkpoint of ``task``'s chunk, else ``(None, why)``:
-    missing, torn, corrupted, another run or another chunk (then it is recomputed)."""
+    missing, torn, corrupted, another run or another index (then it is recomputed)."""
     payload, problem = read_checkpoint(chunk_path(out, task.chunk), run, task.chunk,
                                        task.chunk)
     if payload is None:
@@ -147,7 +147,7 @@ def load_chunk(out: Path, task: ChunkTask, run: str) -> tuple[ChunkResult | None
         return None, "corrupted"
     if res.typed.shape != task.codes.shape or res.stats.shape != (n, kc.N_ST) or (
             res.bananas.shape != (n,)):
-        return None, "another chunk"
+        return None, "another index"
     return res, ""
 
 
