@@ -106,7 +106,25 @@ def summarize(run: CompareRun) -> dict:
     return {"lengths": lengths, "ladder": ladder, "seconds": run.seconds,
             "monkeys": list(cfg.monkeys), "length_sweep_monkeys": n_len,
             "tuning": tuning, "critical": critical,
-            "answer": answer_lines(lengths, ladder, cfg) + critical_lines(critical, cfg)}
+            "answer": answer_lines(lengths, ladder, cfg) + critical_lines(critical, cfg)
+            + tuning_lines(tuning)}
+
+
+def tuning_lines(tuning: list[dict]) -> list[str]:
+    """How the step sizes were chosen, the rule beside them, and any at the grid's edge."""
+    out = [f"Step sizes: each of {len(tuning)} settings tuned on its own tuning seeds "
+           f"(disjoint from the reported ones) over the lr grid."]
+    ratios = [t["rule_over_tuned"] for t in tuning
+              if "rule_over_tuned" in t and t["regime"] == "troop"]
+    if ratios:
+        out.append(f"McCandlish et al.'s rule ε(B) = ε_max/(1 + B_simple/B) lands within "
+                   f"{min(ratios):.2g}–{max(ratios):.2g}× of the troops' tuned step sizes.")
+    edge = [t for t in tuning if t["edge"]]
+    for t in edge:
+        out.append(f"At the grid's {t['edge']} edge (the best step size may lie beyond): "
+                   f"{t['target']} L={t['length']} {t['reward']} {t['regime']} "
+                   f"N={t['monkeys']}, lr {t['lr']:g}.")
+    return out
 
 
 def _noise(run, target: str, reward: str) -> dict | None:
