@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from .cli_noise import add_parser as _add_noise
 from .cli_overopt import add_parser as _add_overopt
 from .cli_shakespeare import add_parser as _add_shakespeare
 from .cli_train import add_bench_learning, add_train
@@ -514,7 +515,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 _COMMANDS = [_add_compare, add_train, _add_type, _add_texts, _add_bench, _add_walkthrough,
-             _add_overopt, _add_shakespeare]
+             _add_overopt, _add_shakespeare, _add_noise]
 
 
 def main(argv: list[str] | None = None) -> int:
