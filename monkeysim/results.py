@@ -430,8 +430,7 @@ class RunDir:
             if self.backup is not None:
                 self._restore()
         finally:
-            self.lock.release()
-            _remove_created(self.out, self.created, everything=True)
+            self._release(clear=self.lock.fd is not None)
 
     def __exit__(self, etype, exc, tb) -> None:
         try:
@@ -445,9 +444,17 @@ class RunDir:
             else:
                 self._restore()
         finally:
-            self.lock.release()
             refused = etype is not None and issubclass(etype, InvalidInput)
-            _remove_created(self.out, self.created, everything=refused and not self.resume)
+            self._release(clear=refused and not self.resume)
+
+    def _release(self, clear: bool) -> None:
+        """Release the lock; remove the directories this run created when they are empty,
+        after clearing what the run wrote into ``out`` first with ``clear`` (done while the
+        lock is held, so no other run's files are touched)."""
+        if clear and self.created is not None and self.lock.fd is not None:
+            _clear_dir(self.out)
+        self.lock.release()
+        _remove_empty(self.out, self.created)
 
 
 def _make_dirs(out: Path) -> Path | None:
@@ -466,18 +473,29 @@ def _make_dirs(out: Path) -> Path | None:
                     raise
                 missing.remove(d)
     except OSError as exc:
-        _remove_created(out, missing[-1] if missing else None, everything=True)
+        _remove_empty(out, missing[-1] if missing else None)
         raise InvalidInput(os_error_message(exc, "create", out)) from None
     return missing[-1] if missing else None
 
 
-def _remove_created(out: Path, created: Path | None, everything: bool) -> None:
-    """Remove the directories from ``out`` up to ``created`` that this run made: all of
-    them with ``everything``, else only those left empty."""
+def _clear_dir(out: Path) -> None:
+    """Remove everything in ``out`` but its lock file."""
+    for e in os.scandir(out):
+        if e.name == LOCK_NAME:
+            continue
+        if e.is_dir(follow_symlinks=False):
+            shutil.rmtree(e.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(e.path)
+            except FileNotFoundError:
+                pass
+
+
+def _remove_empty(out: Path, created: Path | None) -> None:
+    """Remove ``out`` and its parents up to ``created`` (the directories a run made) while
+    they are empty."""
     if created is None:
-        return
-    if everything:
-        shutil.rmtree(created, ignore_errors=True)
         return
     p = out.absolute()
     while True:
@@ -485,7 +503,7 @@ def _remove_created(out: Path, created: Path | None, everything: bool) -> None:
             p.rmdir()
         except OSError:
             return
-        if p == created:
+        if p == created or p == p.parent:
             return
         p = p.parent
 
