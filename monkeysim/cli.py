@@ -539,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(os_error_message(exc), 1)
     except MemoryError:
         return _fail("out of memory; try smaller sizes (see --help)", 1)
+    except UnicodeError as exc:  # a text file that is not UTF-8
+        return _fail(f"cannot read text: {exc}", 1)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
