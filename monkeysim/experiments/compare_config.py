@@ -240,6 +240,9 @@ def check_size(cfg: CompareConfig) -> None:
     check_memory(cfg.seeds, per_seed, "seeds")
     check_memory(max(cfg.monkeys), 9, "monkeys (largest race)")
     check_budget(cfg.budget, max(cfg.monkeys), 1, "stream")
+    if cfg.convergence_algos and cfg.budget < 28 * 16:  # compare_learn.convergence_rows
+        raise InvalidInput(f"budget {cfg.budget:,} keystrokes is below one step of the "
+                           "convergence runs (16 documents of the weasel's 28 keys = 448)")
     longest = max(*cfg.lengths, cfg.frontier_length, 28 if cfg.weasel else 1)
     docs = max(max(cfg.monkeys), cfg.length_sweep_monkeys) * cfg.batch * longest
     if docs > MAX_ARRAY:
