@@ -402,7 +402,7 @@ def test_cell_checkpoints_torn_flipped_foreign_and_missing_are_recomputed(tmp_pa
     again = run_cells(cells, work, tmp_path / "a", {"run": "a"}, True, quiet=True)
     assert again == whole and redone == [0, 1, 2, 3, 4, 6]
     err = capsys.readouterr().err
-    assert "2 of 8 cells checkpointed; recomputing 6" in err
+    assert "2 of 8 checkpoints in cells/ verified; recomputing 6" in err
     for why in ("missing", "torn", "corrupted", "another index", "another run"):
         assert why in err
 

@@ -67,7 +67,7 @@ def run_cells(cells: Sequence[Cell], work: Callable[[int, Cell], list], out: Pat
                 done[i] = rows
             else:
                 damaged[problem] += 1
-        report_resume(len(cells), damaged, "cells")
+        report_resume(len(cells), damaged, subdir)
     bar = progress_bar(sum(c.cost for c in cells), quiet, desc,
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]")
     bar.update(sum(cells[i].cost for i in done))
@@ -171,12 +171,13 @@ def load_cell(cell_dir: Path, index: int, cell: Cell, run: str) -> tuple[list | 
         return None, "corrupted"
 
 
-def report_resume(total: int, problems: Counter, what: str) -> None:
-    """One stderr line: how many checkpoints a resume keeps and why it recomputes the rest."""
+def report_resume(total: int, problems: Counter, where: str) -> None:
+    """One stderr line: how many checkpoints in ``where/`` a resume keeps and why it
+    recomputes the rest."""
     redo = sum(problems.values())
     why = ", ".join(f"{n} {p}" for p, n in sorted(problems.items()))
-    print(f"resume: {total - redo} of {total} {what} checkpointed; recomputing {redo}"
-          + (f" ({why})" if why else ""), file=sys.stderr)
+    print(f"resume: {total - redo} of {total} checkpoints in {where}/ verified; recomputing "
+          f"{redo}" + (f" ({why})" if why else ""), file=sys.stderr)
 
 
 def verify_manifest(out: Path, manifest: dict) -> None:
