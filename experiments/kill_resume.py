@@ -200,7 +200,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--concurrent", type=int, default=8,
                     help="concurrent trials per command, compare gets a quarter (default 8)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--save", type=Path, default=RESULTS / "kill_resume.json")
+    ap.add_argument("--save", type=Path, default=RESULTS / "kill_resume.json",
+                    help="where to write every trial (- : nowhere)")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     out: dict = {"trials": []}
@@ -227,7 +228,7 @@ def main(argv=None) -> dict:
         "stray_tmp_files": sum(len(x["stray_tmp"]) for x in t),
     }
     print(json.dumps(out["summary"], indent=2))
-    if args.save:
+    if str(args.save) != "-":  # "-": print only
         args.save.parent.mkdir(parents=True, exist_ok=True)
         args.save.write_text(json.dumps(out, indent=2) + "\n")
         print(f"wrote {args.save}")

@@ -466,3 +466,17 @@ def test_sha256_match_is_read_back_from_disk(excerpt_run, tmp_path, monkeypatch)
     res = shakespeare.run(lines, shakespeare.ShakespeareConfig(chunk_lines=8), out,
                           resume=True, quiet=True)
     assert res["sha256_match"] is False
+
+
+@pytest.mark.slow
+def test_random_kills_damage_and_concurrent_runs_end_byte_identical():
+    """A short version of experiments/kill_resume.py (the full one: 22 kill trials and 10
+    concurrent trials, results/kill_resume.json)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+    import kill_resume
+
+    res = kill_resume.main(["--shakespeare", "6", "--compare", "1", "--concurrent", "4",
+                            "--seed", "7", "--save", "-"])
+    s = res["summary"]
+    assert s["trials"] == 12 and s["identical"] == s["trials"]
+    assert s["stray_tmp_files"] == 0
