@@ -7,7 +7,8 @@ q25, q75, median_censored, bound_calls, bound_calls_strict``), ``leash`` are
 fixed_kl``). Left: reviewer calls until solved vs Gaussian score noise σ; middle: vs the
 preference flip rate ε; both log y, medians with interquartile bars (hollow: more than half
 the runs censored, the median is a lower bound), the capacity bounds as lines. Right: the
-KL leash: each seed's final expected reward and KL, with the mean-field fixed points.
+KL leash: each seed's final KL per condition (median reward printed above), with the
+mean-field fixed point of the condition's effective β as a bar.
 Save with :func:`monkeysim.plots_compare.save`.
 """
 
@@ -28,7 +29,7 @@ MARKERS = {"reinforce": "o", "rloo": "s", "grpo": "^", "ppo": "v", "weasel": "D"
            "pref-naive": "o", "pref-debiased": "s", "pref-estimated": "^"}
 
 
-def _panel(ax, stats: Sequence, noise: str, xlabel: str) -> None:
+def _panel(ax, stats: Sequence, bounds: Sequence, noise: str, xlabel: str) -> None:
     stats = [s for s in stats if s.noise == noise]
     if not stats:
         ax.set_visible(False)
@@ -48,55 +49,67 @@ def _panel(ax, stats: Sequence, noise: str, xlabel: str) -> None:
             ax.plot([xi], [s.median], MARKERS.get(name, "o"), color=c, ms=5,
                     mfc="white" if s.median_censored else c)
         ax.plot([], [], "-" + MARKERS.get(name, "o"), color=c, label=name, ms=5)
-    grid = np.linspace(min(levels), max(levels), 200)
-    by_level = {s.level: s for s in stats}
-    for key, style, label in (("bound_calls", "-", "capacity bound"),
-                              ("bound_calls_strict", ":", "bound, any strategy")):
-        lv = np.array(levels)
-        b = np.array([getattr(by_level[v], key) for v in levels])
-        ok = np.isfinite(b)
-        if ok.sum() >= 2:  # interpolate in log space between the measured levels
-            yy = np.exp(np.interp(grid, lv[ok], np.log(b[ok])))
-            ax.plot(grid, yy, style, color="gray", lw=1.5, label=label)
-        elif ok.any():
-            ax.plot(lv[ok], b[ok], "_", color="gray", ms=14, label=label)
+    if any(s.median_censored for s in stats):
+        ax.plot([], [], "o", color="gray", mfc="white", ms=5,
+                label="hollow: most runs censored (median ≥)")
+    for b in bounds:
+        if b.noise != noise:
+            continue
+        lv, calls = np.asarray(b.levels, float), np.asarray(b.calls, float)
+        ok = np.isfinite(calls) & (lv >= min(levels)) & (lv <= max(levels))
+        ax.plot(lv[ok], calls[ok], ":" if b.strict else "-", color="gray", lw=1.5,
+                label="bound, any strategy" if b.strict else "capacity bound L·log2(A)/C")
     ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("reviewer calls until solved (median, IQR)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="center right" if noise == "sigma" else "upper left")
 
 
 def _leash_panel(ax, leash: Sequence) -> None:
     if not leash:
         ax.set_visible(False)
         return
-    for s in leash:
+    rng = np.random.default_rng(0)  # jitter only
+    for i, s in enumerate(leash):
         c = COLORS.get(s.name, None)
-        ax.plot(s.reward, s.kl, "o", color=c, ms=3, alpha=0.6,
-                label=f"{s.name} (β_eff {s.beta_eff:.3g})")
-        ax.plot([s.fixed_q], [s.fixed_kl], "*", color=c, ms=14, mec="black", mew=0.7)
-    ax.plot([], [], "*", color="white", mec="black", ms=12, label="mean-field fixed point")
-    ax.set_xlabel("final expected reward  mean_l p_l(target_l)  (bananas per document)")
-    ax.set_ylabel("final KL(π ‖ π_ref), nats (exact)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+        kl = np.asarray(s.kl, float)
+        ax.plot(i + rng.uniform(-0.15, 0.15, len(kl)), kl, "o", color=c, ms=3, alpha=0.6)
+        q = np.quantile(kl, [0.25, 0.5, 0.75])
+        ax.errorbar([i + 0.28], [q[1]], yerr=[[q[1] - q[0]], [q[2] - q[1]]], fmt="s",
+                    color=c, ms=4, capsize=2)
+        ax.plot([i - 0.35, i + 0.35], [s.fixed_kl] * 2, "-", color="black", lw=1)
+        ax.annotate(f"reward {np.median(s.reward):.3f}\n(fixed {s.fixed_q:.3f})",
+                    (i, max(kl.max(), s.fixed_kl)), textcoords="offset points",
+                    xytext=(0, 6), ha="center", fontsize=7)
+    ax.plot([], [], "-", color="black", lw=1, label="mean-field fixed point of β_eff")
+    ax.plot([], [], "s", color="gray", ms=4, label="median, IQR")
+    ax.set_xticks(range(len(leash)))
+    ax.set_xticklabels([f"{s.name}\nε={s.flip_rate:g}, β_eff={s.beta_eff:.3g}"
+                        for s in leash], fontsize=7)
+    ax.set_ylabel("final KL(π ‖ π_ref) per seed, nats (exact)")
+    top = max(max(max(s.kl), s.fixed_kl) for s in leash)
+    ax.set_ylim(0, top * 1.15)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="center right")
 
 
-def noise_figure(stats: Sequence, leash: Sequence, *, length: int, alphabet_size: int
-                 ) -> Figure:
-    """Three panels: calls vs σ, calls vs ε, and the KL leash."""
-    fig = Figure(figsize=(17, 5.2))
+def noise_figure(stats: Sequence, leash: Sequence, bounds: Sequence, *, length: int,
+                 alphabet_size: int) -> Figure:
+    """Three panels: calls vs σ, calls vs ε, and the KL leash. ``bounds`` are
+    :class:`~monkeysim.experiments.noise.BoundCurve` records (``noise, levels, calls,
+    strict``)."""
+    fig = Figure(figsize=(18, 5.4))
     axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
     bits = length * math.log2(alphabet_size)
-    _panel(axes[0], stats, "sigma", "Gaussian score noise σ (characters; σ/L in bananas)")
-    axes[0].set_title(f"Noisy scores (target: {bits:.0f} bits)", fontsize=10)
-    _panel(axes[1], stats, "flip", "preference flip rate ε")
+    _panel(axes[0], stats, bounds, "sigma",
+           "Gaussian score noise σ (characters; σ/L in bananas)")
+    axes[0].set_title(f"Noisy scores (target: L·log2 A = {bits:.0f} bits)", fontsize=10)
+    _panel(axes[1], stats, bounds, "flip", "preference flip rate ε")
     axes[1].set_title("Noisy preferences (one call per pair compared)", fontsize=10)
     _leash_panel(axes[2], leash)
     if leash:
-        s = leash[0]
-        axes[2].set_title(f"KL leash β = {s.kl_coef:g}: each seed's final policy",
-                          fontsize=10)
+        axes[2].set_title(f"KL leash β = {leash[0].kl_coef:g}: final KL of each seed, same "
+                          "step size for all", fontsize=10)
     fig.tight_layout()
     return fig

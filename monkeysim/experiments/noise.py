@@ -26,7 +26,8 @@ A^L documents); a reviewer call carries at most its channel capacity C bits, so 
   channel, ``C = 1 − H2(ε)``; a Gaussian score has ``C = ½·log2(1 + Var/σ²)`` with Var the
   variance of the true score at the uniform policy, ``L·(1/A)(1 − 1/A)`` characters² — the
   signal power of the first calls; at σ = 0 the score takes L + 1 values,
-  ``C = log2(L + 1)``.
+  ``C = log2(L + 1)``, which also caps C for tiny σ (a noisy score carries no more than the
+  score itself).
 - ``bound_calls_strict`` (valid for any strategy): the preference reviewer also reports
   ties, a three-symbol channel whose capacity is ``log2(1 + 2^(1 − H2(ε)))``; a score lies
   in [0, L], so its variance is at most L²/4 and ``C = min(log2(L + 1),
@@ -78,6 +79,11 @@ PREFERENCE_ALGO = "rloo"
 LEASH_KEY = 7_002
 """Spawn-key prefix of the KL-leash runs' root seed (reported cells use ``(j,)``)."""
 WEASEL = "weasel"
+LIMIT_FACTOR = 2.0**-10
+"""A setting whose best step size is the grid's lowest is also run at that × this factor on
+the tuning seeds: from a uniform start, SGD's greedy document depends only on the direction
+of θ, so calls until solved tend to a finite lr → 0 limit (the learner becomes a counter of
+advantage-weighted keys); ``limit_median`` shows whether anything below the grid is better."""
 
 COLUMNS = ["learner", "noise", "level", "seed", "lr", "lr_edge", "reviewer_calls",
            "censored", "keystrokes", "budget", "capacity_bits", "bound_calls",
@@ -125,7 +131,7 @@ def capacity(noise: str, level: float, length: int, alphabet_size: int,
         return min(noiseless, 0.5 * math.log2(1.0 + length * length / (4.0 * level * level)))
     a = alphabet_size
     var = length * (1.0 / a) * (1.0 - 1.0 / a)
-    return 0.5 * math.log2(1.0 + var / (level * level))
+    return min(noiseless, 0.5 * math.log2(1.0 + var / (level * level)))
 
 
 def bound_calls(noise: str, level: float, length: int, alphabet_size: int,
@@ -345,6 +351,9 @@ class NoiseStat:
     bound_calls_strict: float
     tuning_median: float | None = None
     """Median calls until solved on the tuning seeds at the chosen lr."""
+    limit_median: float | None = None
+    """At a low edge: the tuning seeds' median at lr × :data:`LIMIT_FACTOR` (the lr → 0
+    limit); None otherwise."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -384,6 +393,30 @@ class LeashStat:
                 "reward_per_seed": list(self.reward)}
 
 
+@dataclass(frozen=True)
+class BoundCurve:
+    """The lower bound ``L·log2(A)/C`` (reviewer calls) on a fine grid of noise levels."""
+
+    noise: str
+    levels: tuple[float, ...]
+    calls: tuple[float, ...]
+    strict: bool
+
+
+def bound_curves(length: int, alphabet_size: int, sigma_max: float = 4.0,
+                 flip_max: float = 0.45, points: int = 200) -> list[BoundCurve]:
+    """Both bounds for noisy scores (σ in [0, sigma_max]) and preferences (ε in
+    [0, flip_max])."""
+    out = []
+    for noise, top in (("sigma", sigma_max), ("flip", flip_max)):
+        levels = tuple(float(x) for x in np.linspace(0.0, top, points))
+        for strict in (False, True):
+            out.append(BoundCurve(noise, levels, tuple(
+                bound_calls(noise, lv, length, alphabet_size, strict) for lv in levels),
+                strict))
+    return out
+
+
 @dataclass
 class NoiseResult:
     config: NoiseConfig
@@ -403,24 +436,22 @@ class NoiseResult:
         return named(self.config.alphabet).size
 
     def leash_verdict(self) -> dict:
-        """Is the de-biased learner at the noiseless learner's KL and reward, the naive one
-        not, and the naive one at the noiseless learner's with β/(1 − 2ε)? "At" = its median
-        inside the other's min–max range over seeds."""
+        """Does condition a end where condition b does, within the spread over seeds? For
+        the pairs (debiased, noiseless), (estimated, noiseless), (naive, noiseless) and
+        (naive, noiseless-effective), and for the final KL and expected reward:
+        ``median_in_range`` — a's median lies in b's min–max range; ``ranges_overlap`` —
+        the two min–max ranges overlap."""
         by = {s.name: s for s in self.leash}
         out = {}
-
-        def inside(a: str, b: str, which: str) -> bool | None:
+        for a, b in (("debiased", "noiseless"), ("estimated", "noiseless"),
+                     ("naive", "noiseless"), ("naive", "noiseless-effective")):
             if a not in by or b not in by:
-                return None
-            qa, qb = by[a].quantiles(which), by[b].quantiles(which)
-            return bool(qb["min"] <= qa["median"] <= qb["max"])
-
-        for which, key in (("kl", "kl"), ("reward", "reward")):
-            out[f"debiased_at_noiseless_{key}"] = inside("debiased", "noiseless", which)
-            out[f"estimated_at_noiseless_{key}"] = inside("estimated", "noiseless", which)
-            out[f"naive_at_noiseless_{key}"] = inside("naive", "noiseless", which)
-            out[f"naive_at_effective_beta_{key}"] = inside("naive", "noiseless-effective",
-                                                           which)
+                continue
+            for which in ("kl", "reward"):
+                qa, qb = by[a].quantiles(which), by[b].quantiles(which)
+                out[f"{a}_vs_{b}_{which}"] = {
+                    "median_in_range": bool(qb["min"] <= qa["median"] <= qb["max"]),
+                    "ranges_overlap": bool(qa["min"] <= qb["max"] and qb["min"] <= qa["max"])}
         return out
 
     def as_json(self) -> dict:
@@ -486,14 +517,20 @@ def setting_cell(cfg: NoiseConfig, learner: str, noise: str, level: float, seed:
                                       budget)
         return float(calls), censored
 
-    tuned = line_search(run, cfg.lr_grid(learner), cfg.tune_seeds, cfg.budget)
+    grid = cfg.lr_grid(learner)
+    tuned = line_search(run, grid, cfg.tune_seeds, cfg.budget).to_dict()
+    if tuned["edge"] == "low":  # the lr → 0 limit, on the same tuning seeds
+        walls = [run(grid[0] * LIMIT_FACTOR, j, cfg.budget) for j in range(cfg.tune_seeds)]
+        tuned["limit_lr"] = grid[0] * LIMIT_FACTOR
+        limit = float(np.median([w if not c else math.inf for w, c in walls]))
+        tuned["limit_median"] = limit if math.isfinite(limit) else float(cfg.budget)
     out = []
     for j in range(cfg.seeds):
-        calls, censored, keys = _run_one(cfg, learner, noise, level, tuned.lr,
+        calls, censored, keys = _run_one(cfg, learner, noise, level, tuned["lr"],
                                          derived_seed(seed, j), cfg.budget)
         out.append({"seed": j, "reviewer_calls": calls, "censored": censored,
                     "keystrokes": keys})
-    return [{"tuned": tuned.to_dict(), "runs": out}]
+    return [{"tuned": tuned, "runs": out}]
 
 
 def leash_cell(cfg: NoiseConfig, name: str, seed: int) -> list:
@@ -546,7 +583,8 @@ def _stat(cfg: NoiseConfig, learner: str, noise: str, level: float, cell: dict) 
         capacity_bits=capacity(noise, level, length, a),
         bound_calls=bound_calls(noise, level, length, a),
         bound_calls_strict=bound_calls(noise, level, length, a, strict=True),
-        tuning_median=None if tuned is None else float(tuned["median"]))
+        tuning_median=None if tuned is None else float(tuned["median"]),
+        limit_median=None if tuned is None else tuned.get("limit_median"))
 
 
 def manifest(cfg: NoiseConfig, seed: int) -> dict:
@@ -624,7 +662,10 @@ def write_outputs(res: NoiseResult, out: Path) -> Path:
                                          for learner in sorted({s.learner for s in res.stats})
                                          if learner != WEASEL},
                                tuning=res.tuning))
-    save(noise_figure(res.stats, res.leash, length=res.length,
+    curves = bound_curves(res.length, res.alphabet_size,
+                          sigma_max=max(res.config.sigmas, default=0.0),
+                          flip_max=max(res.config.flips, default=0.0))
+    save(noise_figure(res.stats, res.leash, curves, length=res.length,
                       alphabet_size=res.alphabet_size), out / "noise.png")
     write_json(out / "summary.json", summary)
     return path
@@ -659,9 +700,15 @@ def report(res: NoiseResult) -> str:
         for label, key in (("bound", "bound_calls"), ("bound (strict)", "bound_calls_strict")):
             vals = {s.level: getattr(s, key) for s in stats}
             lines.append(f"{label:<16}" + "".join(f"{vals[lv]:>12,.0f}" for lv in levels))
-    edges = [f"{s.learner}@{s.level:g}:{s.lr_edge}" for s in res.stats if s.lr_edge]
+    edges = []
+    for s in res.stats:
+        if s.lr_edge == "low" and s.limit_median is not None:
+            edges.append(f"{s.learner}@{s.level:g} low (tuning median {s.tuning_median:,.0f}, "
+                         f"lr → 0 limit {s.limit_median:,.0f})")
+        elif s.lr_edge:
+            edges.append(f"{s.learner}@{s.level:g} {s.lr_edge}")
     if edges:
-        lines.append(f"\nstep size at the grid's edge: {', '.join(edges)}")
+        lines.append("\nstep size at the grid's edge: " + "; ".join(edges))
     cfg = res.config
     lines.append("")
     lines.append(f"KL leash β = {cfg.leash_beta:g}, ε = {cfg.leash_flip:g}, lr {cfg.leash_lr:g} "
