@@ -63,7 +63,7 @@ def _panel(ax, stats: Sequence, bounds: Sequence, noise: str, xlabel: str) -> No
     ax.set_xlabel(xlabel)
     ax.set_ylabel("reviewer calls until solved (median, IQR)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="center right" if noise == "sigma" else "upper left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)
 
 
 def _leash_panel(ax, leash: Sequence) -> None:
@@ -99,7 +99,7 @@ def noise_figure(stats: Sequence, leash: Sequence, bounds: Sequence, *, length: 
     """Three panels: calls vs σ, calls vs ε, and the KL leash. ``bounds`` are
     :class:`~monkeysim.experiments.noise.BoundCurve` records (``noise, levels, calls,
     strict``)."""
-    fig = Figure(figsize=(18, 5.4))
+    fig = Figure(figsize=(18, 6.2))
     axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
     bits = length * math.log2(alphabet_size)
     _panel(axes[0], stats, bounds, "sigma",
