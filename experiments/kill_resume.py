@@ -3,9 +3,10 @@
 Each trial starts a run in a fresh directory, kills it (SIGKILL) at a random moment, flips
 random bytes in (or cuts short) random checkpoints, resumes — killing some resumes at a random
 moment too — and resumes until the run completes; the result files must be byte-identical to
-an uninterrupted run's. Concurrent trials start two runs on the same directory at once (one
-of them killed at a random moment in half of them): one must be refused naming the holder,
-and after resuming what is left the bytes must be those of an uninterrupted run.
+an uninterrupted run's (compare's summary.json without its wall-clock ``seconds``).
+Concurrent trials start two runs on the same directory at once (one of them killed at a
+random moment in half of them): one must be refused naming the holder, and after resuming
+what is left the bytes must be those of an uninterrupted run.
 
 Writes results/kill_resume.json (every trial) and prints a summary.
 Run: python experiments/kill_resume.py [--shakespeare 16] [--compare 6] [--concurrent 8]
@@ -50,6 +51,17 @@ def commands() -> dict[str, dict]:
                     "files": ["compare.csv", "convergence.csv", "frontier.csv",
                               "summary.json"], "dirs": ["cells", "tuning"]},
     }
+
+
+def _content(path: Path) -> bytes:
+    """A result file's bytes; compare's summary.json without its wall-clock ``seconds`` (the
+    one field that depends on the machine)."""
+    data = path.read_bytes()
+    if path.name == "summary.json" and path.parent.name.startswith("compare"):
+        d = json.loads(data)
+        d.pop("seconds", None)
+        data = json.dumps(d, indent=2).encode()
+    return data
 
 
 def _start(argv: list[str], out: Path, *extra: str) -> subprocess.Popen:
@@ -142,7 +154,7 @@ def kill_trials(name: str, n: int, rng: random.Random, work: Path, reference: di
         trial["checkpoints_at_kill"] = sum(len(list((out / d).glob("*")))
                                            for d in cmd["dirs"] if (out / d).exists())
         _finish(cmd, out, rng, span, trial)
-        trial["identical"] = all((out / f).read_bytes() == reference[f] for f in cmd["files"])
+        trial["identical"] = all(_content(out / f) == reference[f] for f in cmd["files"])
         trial["stray_tmp"] = [str(p) for p in out.rglob("*.tmp")]
         trials.append(trial)
         print(json.dumps(trial), flush=True)
@@ -173,7 +185,7 @@ def concurrent_trials(name: str, n: int, rng: random.Random, work: Path, referen
         if not all((out / f).exists() for f in cmd["files"]) or any(
                 c not in (0, 2) for c in codes):
             _finish(cmd, out, rng, span, trial)
-        trial["identical"] = all((out / f).read_bytes() == reference[f] for f in cmd["files"])
+        trial["identical"] = all(_content(out / f) == reference[f] for f in cmd["files"])
         trial["stray_tmp"] = [str(p) for p in out.rglob("*.tmp")]
         trials.append(trial)
         print(json.dumps(trial), flush=True)
@@ -190,7 +202,7 @@ def reference(name: str, work: Path) -> tuple[dict, float]:
     if status != 0:
         raise RuntimeError(err)
     seconds = time.perf_counter() - start
-    return {f: (out / f).read_bytes() for f in cmd["files"]}, seconds
+    return {f: _content(out / f) for f in cmd["files"]}, seconds
 
 
 def main(argv=None) -> dict:
