@@ -335,6 +335,10 @@ def test_rundir_undoes_a_refusal_raised_during_the_run(tmp_path):
     with pytest.raises(RunFailed), RunDir(out, ["a.csv", "b.csv", "cells"], overwrite=True):
         raise RunFailed("failed before writing anything")
     assert _tree(out) == before
+    with pytest.raises(KeyboardInterrupt), RunDir(out, ["a.csv", "b.csv", "cells"],
+                                                  overwrite=True):
+        raise KeyboardInterrupt  # Ctrl-C before any result was written: the old ones stay
+    assert _tree(out) == before
     with RunDir(out, ["a.csv", "b.csv", "cells"], overwrite=True):
         atomic_write_text(out / "a.csv", "new a")
     assert sorted(os.listdir(out)) == ["a.csv", "other.txt"]
