@@ -31,9 +31,12 @@ import numpy as np
 
 from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double
 
-# columns of the per-line statistics
-ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED, ST_DROPPED = range(6)
-N_ST = 6
+# columns of the per-line statistics; ST_EXACT (the final document equals the line, checked
+# after the line ended, for reporting), ST_RESCORES and ST_RESETS (noisy reviewer only, see
+# :mod:`monkeysim._kernels_corpus_noise`) follow the six of the noiseless run
+(ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED, ST_DROPPED, ST_EXACT, ST_RESCORES,
+ ST_RESETS) = range(9)
+N_ST = 9
 
 # credit levels (each adds to the previous)
 PLAIN, GREEDY_PAIRS, GROUP_PAIRS, ZERO_HITS = range(4)
@@ -162,8 +165,9 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
 
     ``target``: uint8[L] codes; ``group``: documents per step (``G``); ``lr``: step size on
     the logits; ``credit``: PLAIN .. ZERO_HITS; ``max_calls``: budget of reviewer calls.
-    Out: ``doc`` uint8[L], the final greedy document; ``stats`` int64[N_ST]. Returns the
-    bananas eaten (the sum of the rewards of every document the reviewer saw).
+    Out: ``doc`` uint8[L], the final greedy document; ``stats`` int64[N_ST] (ST_EXACT checks
+    ``doc`` against ``target`` after the line ended; no re-scores or resets without noise).
+    Returns the bananas eaten (the sum of the rewards of every document the reviewer saw).
 
     Position ``i`` keeps its live keys in slots ``0..m[i]-1``: ``keys[i, s]`` (uint8),
     weights ``w[i, s] = exp(θ[i, s])`` (the logits live only through them) and running sums
@@ -281,14 +285,19 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
             shown_hits += gained
             shown[:] = doc
     n_settled = 0
+    exact = 1
     for i in range(n):
         n_settled += 1 if settled[i] else 0
+        exact = exact if doc[i] == target[i] else 0
     stats[ST_SOLVED] = 1 if solved else 0
     stats[ST_CALLS] = calls
     stats[ST_KEYSTROKES] = keystrokes
     stats[ST_STEPS] = steps
     stats[ST_SETTLED] = n_settled
     stats[ST_DROPPED] = dropped
+    stats[ST_EXACT] = exact
+    stats[ST_RESCORES] = 0
+    stats[ST_RESETS] = 0
     return bananas
 
 

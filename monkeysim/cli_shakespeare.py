@@ -43,6 +43,13 @@ def add_parser(sub) -> None:
                    help=f"step size on the logits (default {d.lr})")
     p.add_argument("--max-reviewer-calls", type=_int, default=d.max_reviewer_calls,
                    metavar="C", help=f"budget per line (default {d.max_reviewer_calls})")
+    p.add_argument("--reviewer-noise", type=float, default=d.reviewer_noise, metavar="SIGMA",
+                   help="Gaussian noise on every score the reviewer reports, σ in characters "
+                        "(1/L of a hamming score); credit then rests on sequential tests "
+                        "(default 0: a reviewer who never errs)")
+    p.add_argument("--delta", type=float, default=d.delta, metavar="DELTA",
+                   help=f"with noise: error chance in (0, 1) allowed to each settle/drop "
+                        f"inference and to each line's claim to be typed (default {d.delta})")
     p.add_argument("--chunk-lines", type=_int, default=1024, metavar="K",
                    help="lines per chunk: the unit of checkpoints and of Dask tasks "
                         "(default 1024; results do not depend on it)")
@@ -82,7 +89,8 @@ def run(args) -> int:
     check_resume_overwrite(args)
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
     learn = LearnSettings(monkeys=args.monkeys, lr=args.lr, credit=args.credit,
-                          max_reviewer_calls=args.max_reviewer_calls)
+                          max_reviewer_calls=args.max_reviewer_calls,
+                          reviewer_noise=args.reviewer_noise, delta=args.delta)
     config = shakespeare.ShakespeareConfig(learn=learn, reward=args.reward,
                                            chunk_lines=args.chunk_lines, seed=args.seed)
     if args.backend == "local" and (args.workers is not None or args.scheduler is not None):

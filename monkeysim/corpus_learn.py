@@ -14,15 +14,21 @@ Credit levels (each adds to the one before; ``plain`` is the reference):
 - ``group-pairs``: the same exact credit from each typed document against the greedy one;
 - ``zero-hits``: a document that matches nowhere off its settled positions refutes every key
   it typed elsewhere (dropped).
+
+With a noisy reviewer (``reviewer_noise`` σ > 0 characters) the same rules apply to scores
+decided by a sequential test at error ``delta`` per inference, and a line ends only when its
+greedy document's scores show it right (the chance of a wrong claim, over the whole line, at
+most ``delta``); see :mod:`monkeysim._kernels_corpus_noise`. With σ = 0 the noiseless kernel
+runs, unchanged.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .errors import InvalidInput, choice, positive_float, positive_int
+from .errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 
 CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits")
 """Credit levels, in the order of :mod:`monkeysim._kernels_corpus` (PLAIN .. ZERO_HITS)."""
@@ -40,6 +46,12 @@ class LearnSettings:
     """One of :data:`CREDITS`."""
     max_reviewer_calls: int = 1_000_000
     """Budget per line; a line not proven within it is reported as a miss."""
+    reviewer_noise: float = 0.0
+    """σ of Gaussian noise on every score the reviewer reports, in characters (one character
+    = 1/L of a hamming score); 0: a reviewer who never errs (the noiseless kernel)."""
+    delta: float = 1e-3
+    """With noise: the error chance allowed to each inference (settle, drop) and to the
+    claim that a line is typed; in (0, 1)."""
 
     def __post_init__(self) -> None:
         if positive_int(self.monkeys, "monkeys") < 2:
@@ -48,6 +60,23 @@ class LearnSettings:
         positive_int(self.max_reviewer_calls, "max_reviewer_calls")
         positive_float(self.lr, "lr")
         choice(self.credit, CREDITS, "credit")
+        nonneg_float(self.reviewer_noise, "reviewer noise σ (characters)")
+        if not (is_real(self.delta) and 0 < self.delta < 1):
+            raise InvalidInput(f"delta (the error chance of each inference) must be in (0, 1), "
+                               f"got {self.delta!r}")
+
+    @property
+    def noisy(self) -> bool:
+        """True when the reviewer's scores carry noise."""
+        return self.reviewer_noise > 0
+
+    def to_dict(self) -> dict:
+        """The fields as a dict; without noise the noise fields are left out, so a noiseless
+        run's records are the same as before they existed."""
+        d = asdict(self)
+        if not self.noisy:
+            del d["reviewer_noise"], d["delta"]
+        return d
 
 
 @dataclass(frozen=True)
@@ -84,10 +113,33 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
     stats = np.zeros((n, kc.N_ST), np.int64)
     bananas = np.zeros(n)
     s = task.settings
-    kc.learn_lines(task.codes, task.offsets, task.first_line, np.uint64(task.key),
-                   task.alphabet_size, s.monkeys, float(s.lr), CREDITS.index(s.credit),
-                   s.max_reviewer_calls, typed, stats, bananas)
+    args = (task.codes, task.offsets, task.first_line, np.uint64(task.key), task.alphabet_size,
+            s.monkeys, float(s.lr), CREDITS.index(s.credit), s.max_reviewer_calls)
+    if s.noisy:
+        from . import _kernels_corpus_noise as kn
+
+        kn.learn_lines_noisy(*args, float(s.reviewer_noise), float(s.delta), typed, stats,
+                             bananas)
+    else:
+        kc.learn_lines(*args, typed, stats, bananas)
     return ChunkResult(task.chunk, typed, stats, bananas)
+
+
+def noise_counts(stats: np.ndarray) -> dict[str, int]:
+    """What a noisy run reports of per-line ``stats`` (int64[n, N_ST]): the lines it claims
+    typed (its end test passed) beside the lines whose typed text equals the corpus line
+    (compared after the line ended, never used while learning), the lines typed wrong (claimed
+    or not), the wrongly claimed ones, and the reviewer calls that re-scored a document and
+    the times facts were discarded or keys restored."""
+    from . import _kernels_corpus as kc
+
+    claimed = stats[:, kc.ST_SOLVED] == 1
+    exact = stats[:, kc.ST_EXACT] == 1
+    return {"lines_claimed_exact": int(claimed.sum()), "lines_exact_checked": int(exact.sum()),
+            "lines_wrong": int((~exact).sum()),
+            "lines_wrong_claimed": int((claimed & ~exact).sum()),
+            "reviewer_rescores": int(stats[:, kc.ST_RESCORES].sum()),
+            "credit_resets": int(stats[:, kc.ST_RESETS].sum())}
 
 
 def encode(texts, alphabet: str) -> tuple[np.ndarray, np.ndarray]:

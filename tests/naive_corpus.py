@@ -19,7 +19,8 @@ import math
 from naive import MASK, Xoshiro256, naive_double
 
 # columns of the stats and the credit levels, as in the kernel
-ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED, ST_DROPPED = range(6)
+(ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED, ST_DROPPED, ST_EXACT, ST_RESCORES,
+ ST_RESETS) = range(9)
 PLAIN, GREEDY_PAIRS, GROUP_PAIRS, ZERO_HITS = range(4)
 
 
@@ -121,8 +122,10 @@ def _zero_hit_credit(doc, hits, right, settled, pol):
 def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
     """Learn one line as :func:`monkeysim._kernels_corpus.learn_line` does.
 
-    Returns ``(doc, stats, bananas)``: the final greedy document, the six stats
-    (solved, calls, keystrokes, steps, settled, dropped) and the summed rewards.
+    Returns ``(doc, stats, bananas)``: the final greedy document, the nine stats
+    (solved, calls, keystrokes, steps, settled, dropped, exact — the document equals the
+    target, checked after the line ended — and no re-scores or resets without noise) and the
+    summed rewards.
     """
     target = [int(c) for c in target]
     n = len(target)
@@ -210,5 +213,6 @@ def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
                 dropped += dr
             shown_hits += gained
             shown = list(doc)
-    stats = [1 if solved else 0, calls, keystrokes, steps, sum(settled), dropped]
+    stats = [1 if solved else 0, calls, keystrokes, steps, sum(settled), dropped,
+             1 if doc == target else 0, 0, 0]
     return doc, stats, bananas

@@ -19,7 +19,10 @@ from hypothesis import strategies as st
 from naive_corpus import (
     ST_CALLS,
     ST_DROPPED,
+    ST_EXACT,
     ST_KEYSTROKES,
+    ST_RESCORES,
+    ST_RESETS,
     ST_SETTLED,
     ST_SOLVED,
     ST_STEPS,
@@ -69,7 +72,8 @@ def test_constants_match_reference():
     assert (kc.ST_SOLVED, kc.ST_CALLS, kc.ST_KEYSTROKES, kc.ST_STEPS, kc.ST_SETTLED,
             kc.ST_DROPPED) == (ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED,
                                ST_DROPPED)
-    assert kc.N_ST == 6
+    assert (kc.ST_EXACT, kc.ST_RESCORES, kc.ST_RESETS) == (ST_EXACT, ST_RESCORES, ST_RESETS)
+    assert kc.N_ST == 9
     assert (kc.PLAIN, kc.GREEDY_PAIRS, kc.GROUP_PAIRS, kc.ZERO_HITS) == (0, 1, 2, 3)
     assert CREDITS == ("plain", "greedy-pairs", "group-pairs", "zero-hits")
 
@@ -197,6 +201,8 @@ def test_kernel_properties(credit, case):
     n, mc, g = len(case["target"]), case["max_calls"], case["group"]
     calls = stats[ST_CALLS]
     assert stats[ST_SOLVED] in (0, 1)
+    assert stats[ST_EXACT] == int(doc == case["target"])
+    assert stats[ST_RESCORES] == 0 and stats[ST_RESETS] == 0  # no noise
     if stats[ST_SOLVED]:
         assert doc == case["target"]
     else:  # it stops short of the target only when the budget cannot pay another group

@@ -40,7 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from .. import _kernels_corpus as kc
-from ..corpus_learn import ChunkResult, ChunkTask, LearnSettings, decode, encode, type_chunk
+from ..corpus_learn import (
+    ChunkResult,
+    ChunkTask,
+    LearnSettings,
+    decode,
+    encode,
+    noise_counts,
+    type_chunk,
+)
 from ..errors import InvalidInput, RunFailed, positive_int
 from ..results import atomic_write_bytes, write_json
 from ..rng import check_seed, derived_seed, n_chunks
@@ -83,7 +91,9 @@ class ShakespeareConfig:
         return derived_seed(self.seed, KEY_STREAM)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["learn"] = self.learn.to_dict()  # without noise: no noise fields (records unchanged)
+        return d
 
 
 Backend = Callable[[list[ChunkTask], Callable[[ChunkResult], None]], dict]
@@ -101,7 +111,7 @@ def local_backend(threads: int | None = None) -> Backend:
 
         with numba_threads(threads):
             used = numba.get_num_threads()
-            warm_up()
+            warm_up(tasks[0].settings if tasks else None)
             t0 = time.perf_counter()
             for task in tasks:
                 on_result(type_chunk(task))
@@ -111,10 +121,12 @@ def local_backend(threads: int | None = None) -> Backend:
     return compute
 
 
-def warm_up() -> None:
-    """Compile the kernels, or load them from numba's cache, outside any timing."""
+def warm_up(settings: LearnSettings | None = None) -> None:
+    """Compile the kernel that ``settings`` use (noisy or not), or load it from numba's
+    cache, outside any timing."""
     codes = np.zeros(1, np.uint8)
-    type_chunk(ChunkTask(0, codes, np.array([0, 1], np.int64), 0, 0, 2, LearnSettings()))
+    type_chunk(ChunkTask(0, codes, np.array([0, 1], np.int64), 0, 0, 2,
+                         settings or LearnSettings()))
 
 
 # --- checkpoints ------------------------------------------------------------------------
@@ -232,7 +244,7 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
         facts = (backend or local_backend())(pending, on_result)
     finally:
         bar.close()
-    result = assemble(out, tasks, alphabet, want, run_key)
+    result = assemble(out, tasks, alphabet, want, run_key, noisy=config.learn.noisy)
     result.update(source=source, plays=summary.plays, lines=summary.lines,
                   chars=summary.chars, alphabet_size=summary.alphabet_size,
                   reviewer_calls_per_char=result["reviewer_calls"] / summary.chars,
@@ -246,11 +258,14 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     return {**result, **machine, "out": str(out)}
 
 
-def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: str) -> dict:
+def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: str,
+             noisy: bool = False) -> dict:
     """Read the chunks in order: write ``typed.txt`` (atomically, synced), check the sha256 of
-    the file read back from disk against ``want`` and add up the costs. Memory holds one
-    chunk at a time."""
+    the file read back from disk against ``want`` and add up the costs (with a ``noisy``
+    reviewer also the run's claims beside the lines checked against the corpus, see
+    :func:`~monkeysim.corpus_learn.noise_counts`). Memory holds one chunk at a time."""
     totals = np.zeros(kc.N_ST, np.int64)
+    checked: Counter = Counter()
     bananas = 0.0
     fd, tmp = tempfile.mkstemp(prefix=f".typed.txt.{os.getpid()}.", suffix=".tmp", dir=out)
     try:
@@ -264,6 +279,8 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
                     f.write(text + "\n")
                 totals += res.stats.sum(axis=0)
                 bananas += float(res.bananas.sum())
+                if noisy:
+                    checked.update(noise_counts(res.stats))
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -278,7 +295,7 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
             "keystrokes": int(totals[kc.ST_KEYSTROKES]),
             "reviewer_calls": int(totals[kc.ST_CALLS]), "bananas": bananas,
             "steps": int(totals[kc.ST_STEPS]), "positions_settled": int(totals[kc.ST_SETTLED]),
-            "keys_dropped": int(totals[kc.ST_DROPPED])}
+            "keys_dropped": int(totals[kc.ST_DROPPED]), **checked}
 
 
 def file_sha256(path: Path) -> str:
@@ -315,14 +332,24 @@ def peak_rss_mb() -> float:
 def report(s: dict) -> str:
     """The summary as a short table (units in the labels)."""
     check = "match" if s["sha256_match"] else "MISMATCH"
+    learn = s["config"]["learn"]
+    lines = f"{s['lines']:,} ({s['lines_solved']:,} typed exactly)"
+    calls = (f"{s['reviewer_calls']:,} ({s['reviewer_calls_per_char']:.1f} per character, "
+             f"credit {learn['credit']})")
+    if "lines_exact_checked" in s:  # a noisy reviewer: the claim beside the corpus's verdict
+        lines = (f"{s['lines']:,} ({s['lines_claimed_exact']:,} claimed typed by the "
+                 f"reviewer's scores; {s['lines_exact_checked']:,} exact against the corpus, "
+                 f"{s['lines_wrong']:,} wrong)")
+        calls = (f"{s['reviewer_calls']:,} ({s['reviewer_calls_per_char']:.1f} per character, "
+                 f"{s['reviewer_rescores']:,} re-scores; credit {learn['credit']}, noise "
+                 f"σ = {learn['reviewer_noise']:g} characters, δ = {learn['delta']:g})")
     rows = [
         ("source", f"{s['source']} ({s['plays']} plays, alphabet of {s['alphabet_size']})"),
-        ("lines", f"{s['lines']:,} ({s['lines_solved']:,} typed exactly)"),
+        ("lines", lines),
         ("characters", f"{s['chars']:,}"),
         ("sha256", f"{check} ({s['sha256'][:16]}...)"),
         ("keystrokes", f"{s['keystrokes']:,}"),
-        ("reviewer calls", f"{s['reviewer_calls']:,} ({s['reviewer_calls_per_char']:.1f} "
-                           f"per character, credit {s['config']['learn']['credit']})"),
+        ("reviewer calls", calls),
         ("bananas", f"{s['bananas']:,.1f} (sum of rewards of all reviewed documents)"),
         ("seconds", f"{s['seconds']:.2f} s ({s['backend']}, {s['workers']} worker(s) × "
                     f"{s['threads']} thread(s))"),
