@@ -77,8 +77,12 @@ OPT_ADAM = 1
 
 # integer parameters (ip)
 I_KIND, I_ROWS, I_BASE, I_REWARD, I_NGRAM, I_ADV, I_EPOCHS, I_KL, I_OPT, I_DRY, I_STEP0, \
-    I_CHUNK, I_PREF = range(13)
-N_INT = 13
+    I_CHUNK, I_PREF, I_PHASE = range(14)
+N_INT = 14
+# what one call of a driver does (ip[I_PHASE]): whole steps with a built-in reviewer, or, for
+# a reviewer outside numba (a Python object), one step split in two calls: type the documents
+# (rewards left 0 for the caller to fill), then learn from the rewards the caller filled in
+PHASE_ALL, PHASE_TYPE, PHASE_LEARN = range(3)
 # float parameters (hp)
 F_LR, F_CLIP, F_GROUP_EPS, F_BETA, F_ENTROPY, F_B1, F_B2, F_ADAM_EPS, F_DECAY, F_NOISE, \
     F_FLIP = range(11)
@@ -234,7 +238,9 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
             if a != target[i]:
                 same = False
             row = next_row(kind, row, a, base, rows)
-        r = score_one(ip[I_REWARD], doc, target, word_start, word_end, ip[I_NGRAM])
+        r = 0.0
+        if ip[I_PHASE] == PHASE_ALL:
+            r = score_one(ip[I_REWARD], doc, target, word_start, word_end, ip[I_NGRAM])
         if ip[I_PREF] == PREF_NONE:
             r = noisy_score(state, r, ip[I_REWARD] == EXACT, hp[F_FLIP], hp[F_NOISE])
         rewards[k] = r
@@ -249,6 +255,23 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
             if first_typed < 0:
                 first_typed = docs_before + k + 1
     return first_typed
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def document_prob_sums(prob, ip, docs, psum):
+    """``psum[k] = Σ_tokens π(a | row)`` of each document ``docs[k]`` (what
+    :func:`type_documents` sums while typing; for a learn-only call)."""
+    kind = ip[I_KIND]
+    rows = ip[I_ROWS]
+    base = ip[I_BASE]
+    for k in range(docs.shape[0]):
+        row = first_row(kind, rows)
+        total = 0.0
+        for i in range(docs.shape[1]):
+            a = docs[k, i]
+            total += prob[row, a]
+            row = next_row(kind, row, a, base, rows)
+        psum[k] = total
 
 
 # --- noisy reviewers ----------------------------------------------------------------------
@@ -710,10 +733,15 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
         q = row_sq_sums(prob[m], psq) if exact_reg else 0.0
         for s in range(steps):
             step = ip[I_STEP0] + s
-            first_typed[m] = type_documents(
-                states[m], logp[m], prob[m], cdf[m], logq, qprob, ip, hp, target, word_start,
-                word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
-                first_typed[m], psum)
+            if ip[I_PHASE] == PHASE_LEARN:
+                document_prob_sums(prob[m], ip, docs[m], psum)
+            else:
+                first_typed[m] = type_documents(
+                    states[m], logp[m], prob[m], cdf[m], logq, qprob, ip, hp, target,
+                    word_start, word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m],
+                    step * n_docs, first_typed[m], psum)
+                if ip[I_PHASE] == PHASE_TYPE:
+                    break
             pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
             advantages(states[m], rewards[m], shaped[m], ip, hp, baseline[m], adv[m])
             s2 = 0.0
@@ -791,10 +819,15 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
     for s in range(steps):
         step = ip[I_STEP0] + s
         for m in nb.prange(n_monkeys):
+            if ip[I_PHASE] == PHASE_LEARN:
+                document_prob_sums(prob[0], ip, docs[m], psum[m])
+                continue
             first_typed[m] = type_documents(
                 states[m], logp[0], prob[0], cdf[0], logq, qprob, ip, hp, target, word_start,
                 word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
                 first_typed[m], psum[m])
+        if ip[I_PHASE] == PHASE_TYPE:
+            break
         pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
         advantages(states[0], flat_rewards, flat_shaped, ip, hp, baseline[0], flat_adv)
         s2 = 0.0

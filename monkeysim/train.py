@@ -418,17 +418,67 @@ def _target_codes(target, alphabet, alphabet_chars) -> tuple[Alphabet, np.ndarra
     return alpha, alpha.encode(target)
 
 
+class ExternalReviewer:
+    """A reviewer outside numba, wrapped for :func:`train`: any object with
+    ``score_batch(docs) -> scores`` or any callable ``f(docs) -> scores``, where ``docs`` is
+    uint8[n, L] (encoded documents) and ``scores`` n finite numbers (bananas). If the object
+    has ``score_range = (lo, hi)``, every score must lie in it. Each step the kernels type the
+    documents, this reviewer scores them, and the kernels learn from the scores."""
+
+    kind_code = -1  # no built-in kind: the kernels never score by themselves
+    ngram_n = 1
+    word_start = word_end = np.zeros(0, dtype=np.int64)
+
+    def __init__(self, reviewer) -> None:
+        self.reviewer = reviewer
+        self.score = getattr(reviewer, "score_batch", reviewer)
+        self.range = getattr(reviewer, "score_range", None)
+        self.name = type(reviewer).__name__
+
+    def __call__(self, docs: np.ndarray) -> np.ndarray:
+        """float64[n]: the validated scores of ``docs`` (uint8[n, L])."""
+        n = docs.shape[0]
+        try:
+            out = np.asarray(self.score(docs), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"reviewer {self.name} did not return numbers: {exc}") from None
+        if out.shape != (n,):
+            raise InvalidInput(f"reviewer {self.name} returned scores of shape {out.shape} "
+                               f"for {n} documents; expected ({n},)")
+        if not np.isfinite(out).all():
+            bad = out[~np.isfinite(out)][0]
+            raise InvalidInput(f"reviewer {self.name} returned {bad!r}; scores must be finite")
+        if self.range is not None:
+            lo, hi = self.range
+            if out.min() < lo or out.max() > hi:
+                v = out.min() if out.min() < lo else out.max()
+                raise InvalidInput(f"reviewer {self.name} returned {v!r}, outside its "
+                                   f"score_range [{lo}, {hi}]")
+        return out
+
+
 def _reviewer_for(config: TrainConfig, target: str, alpha: Alphabet, codes, reviewer):
+    """The built-in reviewer of ``config.reward``; a given ``TextReviewer`` (the numba fast
+    path); or any other reviewer (:class:`ExternalReviewer`)."""
     from .reward import make_reviewer
 
     if reviewer is None:
         return make_reviewer(config.reward, target, alpha, ngram_n=config.ngram_n)
-    for attr in ("kind_code", "target_codes", "word_start", "word_end", "ngram_n"):
-        if not hasattr(reviewer, attr):
-            raise InvalidInput(f"reviewer must be a TextReviewer (missing {attr})")
-    if not np.array_equal(np.asarray(reviewer.target_codes), codes):
-        raise InvalidInput("the reviewer's target differs from the training target")
-    return reviewer
+    if isinstance(reviewer, ExternalReviewer):
+        return reviewer
+    builtin = ("kind_code", "target_codes", "word_start", "word_end", "ngram_n")
+    if all(hasattr(reviewer, attr) for attr in builtin):
+        if not np.array_equal(np.asarray(reviewer.target_codes), codes):
+            raise InvalidInput("the reviewer's target differs from the training target")
+        return reviewer
+    if not (callable(reviewer) or callable(getattr(reviewer, "score_batch", None))):
+        raise InvalidInput(f"reviewer must score a batch of encoded documents (a "
+                           f"score_batch(docs) method or a callable), got "
+                           f"{type(reviewer).__name__}")
+    if config.flip_rate > 0 and config.preferences is None:
+        raise InvalidInput("a flip rate of verdicts applies to the built-in exact bananas; "
+                           "wrap your reviewer (e.g. reward.NoisyReviewer) instead")
+    return ExternalReviewer(reviewer)
 
 
 def _policies(config: TrainConfig, spec: PolicySpec, init, reference, policies: int):
@@ -537,6 +587,29 @@ class _State:
         for name, arr in snap.items():
             getattr(self, name)[...] = arr
         KP.all_tables(self.theta, self.logp, self.prob, self.cdf)
+
+    def run_external(self, ip, hp, reviewer: ExternalReviewer):
+        """One step with a reviewer outside numba: the kernels type (``PHASE_TYPE``, noise of
+        a noisy reviewer drawn as usual), ``reviewer`` scores the documents, the kernels
+        learn (``PHASE_LEARN``). Returns the step's metrics like :meth:`run`."""
+        m, k, length = self.docs.shape
+        ip[KP.I_PHASE] = KP.PHASE_TYPE
+        try:
+            mm, _ = self.run(ip, hp, 1)
+            r = reviewer(self.docs.reshape(m * k, length)).reshape(m, k)
+            self.rewards += r  # the kernels left 0 (plus any reviewer noise)
+            self.shaped += r
+            # summed in document order, as the kernels do (cumsum is sequential)
+            mm[0, :, KP.MM_REWARD] = np.cumsum(self.rewards, axis=1)[:, -1]
+            mm[0, :, KP.MM_REWARD_SQ] = np.cumsum(self.rewards * self.rewards, axis=1)[:, -1]
+            ip[KP.I_PHASE] = KP.PHASE_LEARN
+            learned, pm = self.run(ip, hp, 1)
+        finally:
+            ip[KP.I_PHASE] = KP.PHASE_ALL
+        learned[0, :, KP.MM_CLIPPED] += mm[0, :, KP.MM_CLIPPED]
+        for col in (KP.MM_REWARD, KP.MM_REWARD_SQ, KP.MM_HITS, KP.MM_K1, KP.MM_K3):
+            learned[0, :, col] = mm[0, :, col]
+        return learned, pm
 
     def run(self, ip, hp, steps: int):
         mm = np.zeros((steps, self.states.shape[0], KP.N_MM))
@@ -651,8 +724,11 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
         init: initial policy (one policy, or one per monkey); default uniform (θ = 0).
         reference: KL reference policy (one policy of the same shape); default the initial
             policy (policy 0 of ``init``).
-        reviewer: a ``TextReviewer`` for ``target`` (default ``make_reviewer(config.reward,
-            target, alphabet, config.ngram_n)``).
+        reviewer: default ``make_reviewer(config.reward, target, alphabet, config.ngram_n)``;
+            a ``TextReviewer`` for ``target`` (scored inside the kernels); or any reviewer
+            that scores a batch of encoded documents (``score_batch(docs)`` or a callable:
+            a learned reward model, a user's function; see :class:`ExternalReviewer`), called
+            once per step with all the step's documents. ``config.reward`` is then unused.
         alphabet_chars: custom alphabet symbols (instead of ``alphabet``).
         progress: called after each block of steps as ``progress(steps_done, max_steps,
             reviewer_calls)``.
@@ -673,12 +749,13 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
         greedy_correct_initial = int(initial_correct.max())
         st.first_solved[initial_correct == length] = 0
         stop_at = _stop_step(config, st)
+        external = isinstance(reviewer, ExternalReviewer)
         while stop_at is None and done < max_steps:
-            n = min(block, max_steps - done)
+            n = 1 if external else min(block, max_steps - done)
             snap = st.snapshot() if n > 1 and config.stop != "budget" else None
             ip[KP.I_STEP0] = done
             t0 = time.perf_counter()
-            mm, pm = st.run(ip, hp, n)
+            mm, pm = st.run_external(ip, hp, reviewer) if external else st.run(ip, hp, n)
             seconds += time.perf_counter() - t0
             stop_at = _stop_step(config, st)
             if stop_at is not None and stop_at < done + n:  # rerun the block up to the stop
@@ -742,6 +819,8 @@ def _dry_step(config: TrainConfig, target: str, policy: CharPolicy | None, sampl
                                                       samples * batch)})
     alpha, codes = _target_codes(target, alphabet, None)
     reviewer = _reviewer_for(config, target, alpha, codes, reviewer)
+    if isinstance(reviewer, ExternalReviewer):
+        raise InvalidInput(f"{caller} needs a built-in reviewer (a TextReviewer)")
     spec = PolicySpec(config.policy, len(codes), alpha.size, config.order)
     if policy is not None and (not isinstance(policy, CharPolicy) or policy.policies != 1):
         raise InvalidInput(f"{caller} needs a single policy")
