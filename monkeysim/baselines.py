@@ -24,11 +24,11 @@ from . import _kernels_baselines as KB
 from . import theory
 from .alphabet import Alphabet, resolve
 from .errors import InvalidInput, nonneg_float, positive_int
-from .rng import check_seed, chunk_state
+from .rng import STREAMS, check_seed, chunk_state
 from .typewriter import type_race
 
-WEASEL_STREAM = 61
-COORDINATE_STREAM = 62
+WEASEL_STREAM = STREAMS["weasel"]
+COORDINATE_STREAM = STREAMS["coordinate"]
 METHODS = ("random", "weasel", "weasel-latching", "coordinate")
 
 

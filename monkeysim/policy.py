@@ -25,11 +25,11 @@ import numpy as np
 from . import _kernels_policy as KP
 from .alphabet import Alphabet
 from .errors import InvalidInput, positive_int
-from .rng import check_seed, chunk_states
+from .rng import STREAMS, check_seed, chunk_states
 
 POLICY_KINDS = ("positional", "context")
 MAX_TABLE = 1 << 24  # rows × keys of one policy table (128 MiB of float64)
-SAMPLE_STREAM = 51  # RNG stream of CharPolicy.sample (training uses its own stream)
+SAMPLE_STREAM = STREAMS["policy_sample"]  # CharPolicy.sample (training has its own)
 
 
 @dataclass(frozen=True)

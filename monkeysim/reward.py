@@ -30,11 +30,11 @@ import numpy as np
 from . import _kernels_reward as KR
 from .alphabet import Alphabet, resolve
 from .errors import InvalidInput, positive_int, require
-from .rng import check_seed, numpy_generator
+from .rng import STREAMS, check_seed, numpy_generator
 
 REWARD_KINDS = KR.REWARD_KINDS
 #: stream id of the noisy reviewer's random numbers (see :mod:`monkeysim.rng`)
-NOISE_STREAM = 41
+NOISE_STREAM = STREAMS["reviewer_noise"]
 
 
 def check_kind(kind: str) -> str:

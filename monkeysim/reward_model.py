@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InvalidInput, positive_int, require
-from .rng import check_seed, numpy_generator
+from .rng import STREAMS, check_seed, numpy_generator
 
-PAIR_STREAM = 61  # RNG stream of the preference pairs and their label noise
+PAIR_STREAM = STREAMS["preference_pairs"]  # the preference pairs and their label noise
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # 64-bit golden-ratio hash multiplier
 
 

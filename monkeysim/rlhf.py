@@ -28,10 +28,10 @@ from . import _kernels_policy as KP
 from ._kernels_rlhf import sample_with_log_probs
 from .errors import InvalidInput, positive_int
 from .policy import CharPolicy
-from .rng import check_seed, chunk_state
+from .rng import STREAMS, check_seed, chunk_state
 
-RLHF_STREAM = 71  # sampling stream of the RLHF troop
-EVAL_STREAM = 72  # sampling stream of the evaluation documents
+RLHF_STREAM = STREAMS["rlhf"]  # sampling stream of the RLHF troop
+EVAL_STREAM = STREAMS["rlhf_eval"]  # sampling stream of the evaluation documents
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,26 @@ from .errors import InvalidInput
 
 STATE_WORDS = 4  # xoshiro256** keeps 4 × 64 bits
 
+STREAMS: dict[str, int] = {
+    "train": 5,                    # training monkeys: monkey m types from chunk_state(seed, m, ·)
+    "reviewer_noise": 41,          # reward.NoisyReviewer's noise
+    "policy_sample": 51,           # CharPolicy.sample
+    "weasel": 61,                  # Dawkins' (and the latching) weasel
+    "coordinate": 62,              # coordinate search
+    "preference_pairs": 63,        # reward_model.preference_pairs: pairs and label noise
+    "rlhf": 71,                    # the RLHF troop's documents
+    "rlhf_eval": 72,               # the RLHF evaluation documents
+    "compare_tuning": 7_001,       # compare's tuning seeds: derived_seed(seed, ·, j)
+    "compare_noise_scale": 7_002,  # compare's B_simple cells: derived_seed(seed, ·, i)
+    "noise_leash": 7_003,          # monkeysim noise's KL-leash runs: derived_seed(seed, ·, j)
+    "shakespeare_lines": 0x5348414B,     # "SHAK": spawn key of the corpus run's line key
+    "shakespeare_noise": 0x4E4F495345,   # "NOISE": XOR of the corpus run's noise key
+}
+"""Every derived random stream, named once: the ``stream`` of :func:`chunk_state` /
+:func:`numpy_generator`, the first spawn key of :func:`derived_seed`, or the XOR constant of a
+kernel's splitmix64 derivation. No two share a value (tested), so no two uses of one root seed
+ever draw the same numbers. Modules take their constant from here."""
+
 
 def check_seed(seed) -> int:
     """Validate a root seed: a non-negative integer."""

@@ -80,7 +80,7 @@ from ._kernels_reward import REWARD_KINDS
 from .alphabet import Alphabet, resolve
 from .errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 from .policy import POLICY_KINDS, CharPolicy, PolicySpec
-from .rng import check_seed, chunk_states
+from .rng import STREAMS, check_seed, chunk_states
 from .typewriter import numba_threads
 
 ALGOS = ("reinforce", "rloo", "grpo", "ppo")
@@ -88,7 +88,7 @@ OPTIMIZERS = ("sgd", "adam")
 KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
 STOPS = ("solved", "typed", "both", "budget")
 PREFERENCES = ("naive", "debiased", "estimated")
-TRAIN_STREAM = 5  # RNG stream of the training monkeys: monkey m types from chunk_state(seed, m, 5)
+TRAIN_STREAM = STREAMS["train"]  # monkey m types from chunk_state(seed, m, TRAIN_STREAM)
 TROOP_CHUNK = 16  # monkeys per gradient chunk of a troop (fixed: independent of threads)
 BLOCK_DOCS = 1 << 16  # documents per kernel call (steps are run in blocks of about this size)
 MAX_BLOCK_STEPS = 256

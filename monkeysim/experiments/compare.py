@@ -31,7 +31,7 @@ import numpy as np
 from .. import texts, theory
 from ..alphabet import Alphabet, default_for, named
 from ..errors import InvalidInput
-from ..rng import derived_seed
+from ..rng import STREAMS, derived_seed
 from ..typewriter import numba_threads, type_race
 from .compare_config import CompareConfig
 from .compare_learn import Setting
@@ -59,7 +59,7 @@ MIN_SUCCESS_PROBABILITY = 0.01
 """Random typing is simulated only where the largest troop types the target within the budget
 with at least this probability (elsewhere every run would be censored: theory only)."""
 METHODS_RANDOM = ("random_stream", "random_document")
-NOISE_STREAM = 7_002
+NOISE_STREAM = STREAMS["compare_noise_scale"]
 """Spawn-key prefix of the B_simple cells' seeds (phase 1)."""
 
 

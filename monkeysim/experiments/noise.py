@@ -61,7 +61,7 @@ from ..baselines import weasel
 from ..errors import InvalidInput, nonneg_float, positive_float, positive_int
 from ..policy import CharPolicy
 from ..results import sidecar, write_json, write_table
-from ..rng import check_seed, derived_seed
+from ..rng import STREAMS, check_seed, derived_seed
 from ..train import ALGOS, DEFAULT_LR, PREFERENCES, TrainConfig, train
 from .runner import Cell, run_cells
 from .tuning import line_search, tuning_seed
@@ -76,7 +76,7 @@ PREFERENCE_LR = 1.0
 """Base step size of the preference learners' grid (advantages ±1)."""
 PREFERENCE_ALGO = "rloo"
 """The algorithm under the preference learners: one plain score-function step per batch."""
-LEASH_KEY = 7_002
+LEASH_KEY = STREAMS["noise_leash"]
 """Spawn-key prefix of the KL-leash runs' root seed (reported cells use ``(j,)``)."""
 WEASEL = "weasel"
 LIMIT_FACTOR = 2.0**-10

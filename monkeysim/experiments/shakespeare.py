@@ -51,7 +51,7 @@ from ..corpus_learn import (
 )
 from ..errors import InvalidInput, RunFailed, positive_int
 from ..results import atomic_write_bytes, write_json
-from ..rng import check_seed, derived_seed, n_chunks
+from ..rng import STREAMS, check_seed, derived_seed, n_chunks
 from .runner import (
     checkpoint_bytes,
     progress_bar,
@@ -63,7 +63,7 @@ from .runner import (
 
 FILES = ["manifest.json", "chunks", "typed.txt", "summary.json", "run.json"]
 REWARDS = ("hamming",)
-KEY_STREAM = 0x5348414B  # "SHAK": the spawn key of the run's line streams
+KEY_STREAM = STREAMS["shakespeare_lines"]  # the spawn key of the run's line streams
 
 
 @dataclass(frozen=True)

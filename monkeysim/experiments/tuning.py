@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-TUNE_STREAM = 7_001
+from ..rng import STREAMS
+
+TUNE_STREAM = STREAMS["compare_tuning"]
 """Spawn-key prefix of the tuning seeds (reported cells use ``(cell_index,)``)."""
 PATIENCE = 2
 """Consecutive points worse than the best after which the search stops in that direction."""

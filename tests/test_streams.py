@@ -1,0 +1,34 @@
+"""One stream registry: every derived random stream named once, no two sharing a key."""
+
+from monkeysim import rng
+
+
+def test_no_two_streams_share_a_key():
+    values = list(rng.STREAMS.values())
+    assert len(values) == len(set(values)), rng.STREAMS
+    assert all(isinstance(v, int) and v >= 0 for v in values)
+
+
+def test_modules_take_their_streams_from_the_registry():
+    from monkeysim import (
+        _kernels_corpus_noise,
+        baselines,
+        policy,
+        reward,
+        reward_model,
+        rlhf,
+        train,
+    )
+    from monkeysim.experiments import compare, noise, shakespeare, tuning
+
+    used = {
+        "train": train.TRAIN_STREAM, "reviewer_noise": reward.NOISE_STREAM,
+        "policy_sample": policy.SAMPLE_STREAM, "weasel": baselines.WEASEL_STREAM,
+        "coordinate": baselines.COORDINATE_STREAM,
+        "preference_pairs": reward_model.PAIR_STREAM, "rlhf": rlhf.RLHF_STREAM,
+        "rlhf_eval": rlhf.EVAL_STREAM, "compare_tuning": tuning.TUNE_STREAM,
+        "compare_noise_scale": compare.NOISE_STREAM, "noise_leash": noise.LEASH_KEY,
+        "shakespeare_lines": shakespeare.KEY_STREAM,
+        "shakespeare_noise": _kernels_corpus_noise.NOISE_STREAM,
+    }
+    assert used == rng.STREAMS
