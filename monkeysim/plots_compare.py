@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -26,16 +25,6 @@ from .results import atomic_write_bytes
 COL = {"stream": "tab:gray", "document": "black", "exact": "tab:red", "prefix": "tab:orange",
        "hamming": "tab:blue", "levenshtein": "tab:green", "ngram": "tab:purple",
        "words": "tab:brown"}
-
-
-def _idx(name):
-    from .experiments.compare import COLUMNS
-
-    return COLUMNS.index(name)
-
-
-def _f(v) -> float:
-    return float(v) if v not in ("", None) else math.nan
 
 
 def save(fig: Figure, path: Path) -> None:
@@ -53,8 +42,9 @@ def _measured(rows, target, method, reward, n, time_col="wall_time_keystrokes",
     """{length: (median, min, max, any_censored)} over seeds."""
     acc = defaultdict(list)
     for r in rows:
-        if (r[0] == target and r[3] == method and r[4] == reward and r[5] == n):
-            acc[r[1]].append((_f(r[_idx(time_col)]), int(r[_idx(cens_col)] or 0)))
+        if (r.target == target and r.method == method and r.reward == reward
+                and r.monkeys == n):
+            acc[r.length].append((r.number(time_col), int(getattr(r, cens_col) or 0)))
     return {k: (float(np.median([t for t, _ in v])), min(t for t, _ in v),
                 max(t for t, _ in v), any(c for _, c in v)) for k, v in sorted(acc.items())}
 
@@ -81,8 +71,8 @@ def time_to_target(run) -> Figure:
     fig = Figure(figsize=(8, 5.2))
     ax = fig.add_subplot(1, 1, 1)
     for mode, style in (("stream", "--"), ("document", "-")):
-        th = sorted((r[1], _f(r[_idx("wall_time_keystrokes")])) for r in rows
-                    if r[0] == "line" and r[3] == f"theory_{mode}" and r[5] == n)
+        th = sorted((r.length, r.number("wall_time_keystrokes")) for r in rows
+                    if r.target == "line" and r.method == f"theory_{mode}" and r.monkeys == n)
         if th:
             ax.plot([a for a, _ in th], [b for _, b in th], style, color=COL[mode],
                     label=f"random {mode}: exact theory")
@@ -107,14 +97,15 @@ def monkey_counts(run) -> Figure:
     independent monkeys and troops each at their own tuned step size, and the troop at the
     step size tuned for the smallest N (dashed: the old shared-step answer)."""
     rows = run.rows
-    panels = sorted({(r[0], r[1], r[4]) for r in rows if r[3] == "learn_troop"
-                     and r[4] != "exact"}, key=lambda x: (x[0] != "line", x[1], x[2]))
+    panels = sorted({(r.target, r.length, r.reward) for r in rows if r.method == "learn_troop"
+                     and r.reward != "exact"}, key=lambda x: (x[0] != "line", x[1], x[2]))
     cols = max(1, len(panels))
     fig = Figure(figsize=(4.6 * cols, 4.6))
     for p, (target, length, reward) in enumerate(panels):
         ax = fig.add_subplot(1, cols, p + 1)
-        th = sorted((r[5], _f(r[_idx("wall_time_keystrokes")])) for r in rows
-                    if r[0] == target and r[1] == length and r[3] == "theory_document")
+        th = sorted((r.monkeys, r.number("wall_time_keystrokes")) for r in rows
+                    if r.target == target and r.length == length
+                    and r.method == "theory_document")
         if th:
             ax.plot([a for a, _ in th], [b for _, b in th], "-", color=COL["document"],
                     label="random documents: theory")
@@ -226,9 +217,10 @@ def _by_n(rows, target, length, method, reward) -> dict:
     """{N: (median wall, median total)} over seeds (censored runs count their budget)."""
     acc = defaultdict(list)
     for r in rows:
-        if r[0] == target and r[1] == length and r[3] == method and r[4] == reward:
-            acc[r[5]].append((_f(r[_idx("wall_time_keystrokes")]),
-                              _f(r[_idx("total_work_keystrokes")])))
+        if (r.target == target and r.length == length and r.method == method
+                and r.reward == reward):
+            acc[r.monkeys].append((r.number("wall_time_keystrokes"),
+                                   r.number("total_work_keystrokes")))
     return {n: (float(np.median([a for a, _ in v])), float(np.median([b for _, b in v])))
             for n, v in sorted(acc.items())}
 
@@ -275,8 +267,8 @@ def reward_shaping(run) -> Figure:
         data = _measured(rows, "line", "learn_independent", reward, n,
                          "greedy_reviewer_calls", "greedy_censored")
         _points(ax, data, COL[reward], f"{reward} bananas", offset=0.15 * k)
-    th = sorted((r[1], _f(r[_idx("reviewer_calls")])) for r in rows
-                if r[0] == "line" and r[3] == "theory_document" and r[5] == n)
+    th = sorted((r.length, r.number("reviewer_calls")) for r in rows
+                if r.target == "line" and r.method == "theory_document" and r.monkeys == n)
     if th:
         ax.plot([a for a, _ in th], [b for _, b in th], "-", color="black",
                 label="random documents: exact theory")

@@ -154,13 +154,12 @@ def test_frontier_csv_and_critical_summary(small_run):
 def test_every_setting_uses_its_tuned_step_size(small_run):
     run, _ = small_run
     lrs = compare.step_sizes(run.config, run.tuned)
-    i_lr = compare.COLUMNS.index("lr")
     for r in run.rows:
-        if r[3].startswith("learn_") and r[4] != "exact":
-            regime = r[3][len("learn_"):]
-            assert r[i_lr] == lrs[(r[0], r[1], r[4], regime, r[5])]
+        if r.method.startswith("learn_") and r.reward != "exact":
+            regime = r.method[len("learn_"):]
+            assert r.lr == lrs[(r.target, r.length, r.reward, regime, r.monkeys)]
     # the fixed-step troop shares the smallest N's step size
-    fixed = {r[i_lr] for r in run.rows if r[3] == "learn_troop_fixed"}
+    fixed = {r.lr for r in run.rows if r.method == "learn_troop_fixed"}
     assert fixed == {lrs[("line", 3, "hamming", "troop", 1)]}
 
 

@@ -26,11 +26,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .. import texts, theory
 from ..alphabet import Alphabet, default_for, named
 from ..errors import InvalidInput
+from ..records import COMPARE_COLUMNS, CompareRow
 from ..rng import STREAMS, derived_seed
 from ..typewriter import numba_threads, type_race
 from .compare_config import CompareConfig
@@ -38,18 +37,8 @@ from .compare_learn import Setting
 from .frontier import FrontierRow
 from .runner import Cell, run_cells
 
-COLUMNS = [
-    "target", "length", "alphabet_size", "method", "reward", "monkeys", "seed",
-    "wall_time_keystrokes", "total_work_keystrokes", "reviewer_calls", "censored",
-    "greedy_wall_time_keystrokes", "greedy_total_work_keystrokes", "greedy_reviewer_calls",
-    "greedy_censored", "budget_keystrokes", "lr",
-]
-"""Columns of compare.csv. Times in keystrokes (per monkey for wall time, summed over monkeys
-for total work); reviewer calls = documents scored; censored = 1 when no monkey succeeded
-within the budget (times are then the budget: a lower bound). ``greedy_*`` columns: until the
-greedy (argmax) document of a learning policy equals the target (empty for random typing).
-``seed`` is empty for theory rows, whose times are exact means. ``lr``: the step size of a
-learning row (tuned for its setting on the tuning seeds; empty for random typing)."""
+COLUMNS = COMPARE_COLUMNS
+"""Columns of compare.csv (see :class:`~monkeysim.records.CompareRow`)."""
 
 CONVERGENCE_COLUMNS = ["algo", "seed", "step", "reviewer_calls", "greedy_correct_chars",
                        "length", "reward_mean", "b_simple"]
@@ -250,7 +239,7 @@ def _learn_cost(cfg: CompareConfig, length: int, n: int, reward: str) -> float:
 
 
 def random_rows(cfg: CompareConfig, tgt: Target, length: int, mode: str, seed: int,
-                seed_index: int) -> list[list]:
+                seed_index: int) -> list[list]:  # CompareRow values, JSON-able
     """One race of max(N) monkeys; the first N of them form the troop of N (rows per N).
 
     The first N monkeys of a race are exactly the monkeys of a race of N with the same
@@ -267,13 +256,13 @@ def random_rows(cfg: CompareConfig, tgt: Target, length: int, mode: str, seed: i
         wall = int(ks[found].min()) if not censored else int(ks.max())
         total = n * wall
         calls = total // length if mode == "document" else ""
-        rows.append([tgt.name, length, tgt.alphabet.size, f"random_{mode}", "none", n,
-                     seed_index, wall, total, calls, int(censored), "", "", "", "",
-                     cfg.budget, ""])
+        rows.append(CompareRow(tgt.name, length, tgt.alphabet.size, f"random_{mode}", "none",
+                               n, seed_index, wall, total, calls, int(censored), "", "", "",
+                               "", cfg.budget, "").as_list())
     return rows
 
 
-def theory_rows(cfg: CompareConfig) -> list[list]:
+def theory_rows(cfg: CompareConfig) -> list[CompareRow]:
     """Exact mean wall time and total work of random monkeys for every length and N."""
     rows = []
     for tgt in targets(cfg):
@@ -286,9 +275,9 @@ def theory_rows(cfg: CompareConfig) -> list[list]:
                     wall = wt.mean_first(n)
                     total = n * wall
                     calls = f"{total / length:.6g}" if mode == "document" else ""
-                    rows.append([tgt.name, length, tgt.alphabet.size, f"theory_{mode}", "none",
-                                 n, "", f"{wall:.6g}", f"{total:.6g}", calls, 0, "", "", "",
-                                 "", "", ""])
+                    rows.append(CompareRow(tgt.name, length, tgt.alphabet.size,
+                                           f"theory_{mode}", "none", n, "", f"{wall:.6g}",
+                                           f"{total:.6g}", calls, 0, "", "", "", "", "", ""))
     return rows
 
 
@@ -301,7 +290,7 @@ class CompareRun:
     written."""
 
     config: CompareConfig
-    rows: list[list]
+    rows: list[CompareRow]
     convergence: list[list]
     frontier: list[FrontierRow]
     tuned: dict[tuple, dict]
@@ -376,7 +365,7 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
             if outcome.length == ladder[outcome.target]:
                 frontier.extend(outcome.frontier_rows())
         else:
-            rows.extend(got)
+            rows.extend(CompareRow(*row) for row in got)  # random rows, as checkpointed
     result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out,
                         time.perf_counter() - start)
     compare_report.write(result, seed)
@@ -389,8 +378,3 @@ def log10(x: float) -> float:
 
 def as_float(v) -> float:
     return float(v) if v not in ("", None) else math.nan
-
-
-def column(rows: list[list], name: str) -> np.ndarray:
-    i = COLUMNS.index(name)
-    return np.array([r[i] for r in rows], dtype=object)

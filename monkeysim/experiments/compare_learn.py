@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..records import CompareRow
 from ..train import TrainConfig, TrainResult, train
 from .compare_config import CompareConfig
 from .frontier import FrontierRow
@@ -59,13 +60,14 @@ class LearnOutcome:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def compare_row(self) -> list:
-        """The row of compare.csv (see ``compare.COLUMNS``)."""
+    def compare_row(self) -> CompareRow:
+        """The row of compare.csv."""
         n, length = self.monkeys, self.length
         wall, g_wall = self.typed_docs * length, self.solved_docs * length
-        return [self.target, length, self.alphabet_size, f"learn_{self.regime}", self.reward,
-                n, self.seed, wall, n * wall, n * self.typed_docs, int(not self.typed), g_wall,
-                n * g_wall, n * self.solved_docs, int(not self.solved), self.budget, self.lr]
+        return CompareRow(self.target, length, self.alphabet_size, f"learn_{self.regime}",
+                          self.reward, n, self.seed, wall, n * wall, n * self.typed_docs,
+                          int(not self.typed), g_wall, n * g_wall, n * self.solved_docs,
+                          int(not self.solved), self.budget, self.lr)
 
     def frontier_rows(self) -> list[FrontierRow]:
         """Two rows of frontier.csv: until typed and until solved."""

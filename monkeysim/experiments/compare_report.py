@@ -18,29 +18,24 @@ FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "
          "convergence.png", "reward_shaping.png", "frontier.png", "b_simple.png"]
 
 
-def _f(v) -> float:
-    return float(v) if v not in ("", None) else math.nan
-
-
 def group(rows, *keys) -> dict:
-    """Rows grouped by the values of the named columns."""
-    idx = [COLUMNS.index(k) for k in keys]
+    """Rows grouped by the values of the named fields."""
     out = defaultdict(list)
     for r in rows:
-        out[tuple(r[i] for i in idx)].append(r)
+        out[tuple(getattr(r, k) for k in keys)].append(r)
     return out
 
 
 def cell_stats(rows, time_col="wall_time_keystrokes", cens_col="censored") -> dict:
     """Across seeds: restricted mean (censored runs count their budget), median, min, max,
     and how many seeds were censored. Censored values are lower bounds."""
-    t = np.array([_f(r[COLUMNS.index(time_col)]) for r in rows])
-    c = np.array([int(r[COLUMNS.index(cens_col)] or 0) for r in rows])
+    t = np.array([r.number(time_col) for r in rows])
+    c = np.array([int(getattr(r, cens_col) or 0) for r in rows])
     total_col = "total_work_keystrokes" if time_col.startswith("wall") else (
         "greedy_total_work_keystrokes")
-    w = np.array([_f(r[COLUMNS.index(total_col)]) for r in rows])
+    w = np.array([r.number(total_col) for r in rows])
     calls_col = "reviewer_calls" if cens_col == "censored" else "greedy_reviewer_calls"
-    calls = np.array([_f(r[COLUMNS.index(calls_col)]) for r in rows])
+    calls = np.array([r.number(calls_col) for r in rows])
     return {"restricted_mean": float(np.mean(t)), "median": float(np.median(t)),
             "min": float(np.min(t)), "max": float(np.max(t)), "censored": int(c.sum()),
             "seeds": len(rows), "total_work_median": float(np.median(w)),
@@ -52,14 +47,15 @@ def summarize(run: CompareRun) -> dict:
     """The measured answer: bananas' savings per length, and what more monkeys buy."""
     cfg = run.config
     rows = run.rows
-    theory = {k: _f(v[0][COLUMNS.index("wall_time_keystrokes")])
-              for k, v in group([r for r in rows if r[3].startswith("theory_")],
+    theory = {k: v[0].number("wall_time_keystrokes")
+              for k, v in group([r for r in rows if r.method.startswith("theory_")],
                                 "target", "length", "method", "monkeys").items()}
-    measured = group([r for r in rows if not r[3].startswith("theory_")],
+    measured = group([r for r in rows if not r.method.startswith("theory_")],
                      "target", "length", "method", "reward", "monkeys")
     n_len = cfg.length_sweep_monkeys
     lengths = []
-    seen = sorted({(r[0], r[1]) for r in rows if r[5] == n_len and r[3] == "learn_independent"},
+    seen = sorted({(r.target, r.length) for r in rows
+                   if r.monkeys == n_len and r.method == "learn_independent"},
                   key=lambda x: (x[0] != "line", x[1]))
     for tgt, length in seen:
         entry = {"target": tgt, "length": length,
@@ -80,7 +76,7 @@ def summarize(run: CompareRun) -> dict:
                     entry[f"savings_{reward}"] = entry["random_document_theory"] / med
         lengths.append(entry)
     ladder = []
-    frontier = sorted({(r[0], r[1]) for r in rows if r[3] == "learn_troop"},
+    frontier = sorted({(r.target, r.length) for r in rows if r.method == "learn_troop"},
                       key=lambda x: (x[0] != "line", x[1]))
     for tgt, length in frontier:
         methods = {}
@@ -198,7 +194,7 @@ def critical_summary(run) -> list[dict]:
             entry["b_simple_init"] = noise["b_simple"]
             entry["b_simple_init_ci"] = noise["b_simple_ci"]
         if reward == "hamming":
-            size = next(r[2] for r in run.rows if r[0] == target)
+            size = next(r.alphabet_size for r in run.rows if r.target == target)
             entry["b_simple_init_theory"] = theory.noise_scale_uniform(
                 length, size, theory.ALGO_NOISE_BASELINE[cfg.algo], cfg.batch).b_simple
         out.append(entry)
@@ -310,7 +306,7 @@ def write(run: CompareRun, seed: int) -> None:
     out = run.out
     cfg = run.config.to_dict()
     meta = sidecar(cfg, seed, columns=COLUMNS, seconds=run.seconds)
-    write_table(out / "compare.csv", COLUMNS, run.rows, meta)
+    write_table(out / "compare.csv", COLUMNS, [r.as_list() for r in run.rows], meta)
     write_table(out / "convergence.csv", CONVERGENCE_COLUMNS, run.convergence,
                 sidecar(cfg, seed, columns=CONVERGENCE_COLUMNS))
     write_table(out / "frontier.csv", FRONTIER_COLUMNS, [f.as_list() for f in run.frontier],
