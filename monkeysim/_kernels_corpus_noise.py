@@ -85,8 +85,12 @@ from ._kernels_corpus import (
 from ._kernels_policy import normal
 
 NOISE_STREAM = 0x4E4F495345  # "NOISE": the noise key is splitmix64 of the run key ^ this
-GREEDY_EVERY = 8
-"""Steps between two tests of a changed greedy document (unless it could end the line)."""
+GREEDY_EVERY = 16
+"""Steps between two tests of a greedy document that changed on more than
+:data:`SMALL_CHANGE` positions since the reference."""
+SMALL_CHANGE = 3
+"""A greedy document that differs from the reference on at most this many positions is tested
+at once (its pair credit is most likely decisive)."""
 SCREEN = 0.0
 """A typed document is re-scored only if after its first score some candidate has
 min(λ⁻, λ⁺) ≥ −SCREEN (at least as likely as its neighbours)."""
@@ -94,6 +98,9 @@ FUTILE = 3.0
 """Re-scoring a typed document stops when every candidate has min(λ⁻, λ⁺) < −FUTILE."""
 MAX_SCORES = 30
 """At most this many scores of one typed document."""
+STALL_STEPS = 100
+"""Steps without any change of the greedy document and without credit, while its facts say
+it is wrong, after which the unsettled positions start afresh (keys restored, uniform)."""
 NONE = -(1 << 30)  # a candidate that does not apply
 
 
@@ -235,6 +242,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
     resets = 0
     n_end = 0  # tests so far that could end the line
     last_test = -GREEDY_EVERY
+    last_event = 0  # the last step at which the greedy document changed or credit came
     bananas = 0.0
     solved = False
     first = True
@@ -259,6 +267,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
             gs = 0.0
             gc = 0
             gdone = False
+            last_event = steps
         n_set = n - n_active
         n_diff = 0
         h_true = 0
@@ -276,17 +285,23 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
             shown_hits = -1
             resets += 1
             continue
-        if free == 0 and hi < n:  # the troop can type nothing else, and it is wrong
+        stalled = steps - last_event >= STALL_STEPS and (hi < n or credit == PLAIN)
+        if (free == 0 and hi < n) or stalled:
+            # the troop can type nothing else, or has long typed nothing new, and the facts
+            # say it is wrong: the unsettled positions start afresh
             for i in range(n):
                 if not settled[i]:
                     m[i] = a_size
+                    if stalled:
+                        w[i, :] = 1.0
             resets += 1
+            last_event = steps
             continue
-        if credit == PLAIN:
-            due = changed or not gdone
-        else:
-            due = not gdone and (n_diff > 0 or hi == n)
-        gate = (steps - last_test >= GREEDY_EVERY or hi == n or free == 0
+        if credit == PLAIN:  # only the end is tested; a futile test is taken up again
+            due = not gdone or steps - last_test >= GREEDY_EVERY
+        else:  # a document that the facts allow to be the line is always due
+            due = hi == n or (not gdone and n_diff > 0)
+        gate = (steps - last_test >= GREEDY_EVERY or n_diff <= SMALL_CHANGE or free == 0
                 or (shown_hits < 0 and credit != PLAIN))
         if due and gate:  # test the greedy document's score
             thr_end = thr
@@ -332,6 +347,8 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
                     dr += _zero_hit_credit(doc, h, doc, settled, keys, w, m)
                 dropped += dr
                 resets += _restore_empty(m, a_size)
+                if dr > 0 or verdict != 0:
+                    last_event = steps
                 shown[:] = doc
                 shown_hits = h
                 if dr > 0:
@@ -408,11 +425,13 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
                 break
             if v == cands[3]:
                 dropped += _zero_hit_credit(docs[k], v, shown, settled, keys, w, m)
+                last_event = steps
             if v == cands[0] or v == cands[1] or v == cands[2]:
                 g, dr, _ = _pair_credit(docs[k], v, shown, shown_hits, shown, settled, keys,
                                         w, m)
                 shown_hits += g  # the reference took the right keys of ``docs[k]``
                 dropped += dr
+                last_event = steps
             resets += _restore_empty(m, a_size)
         synced = False
         for i in range(n):  # the greedy document types the settled keys
