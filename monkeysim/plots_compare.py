@@ -124,17 +124,25 @@ def monkey_counts(run) -> Figure:
             ns = sorted(meas)
             ax.plot(ns, [meas[k][0] for k in ns], marker=mk, ls=style, color=COL[reward]
                     if method != "learn_independent" else "tab:gray", label=label)
+        _panel(ax, target, length, reward, "monkeys N",
+               "wall time (keystrokes per monkey until first typed; median)", 7)
         ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        name = "weasel" if target == "weasel" else f"line prefix L={length}"
-        ax.set_title(f"{name}, {reward} bananas", fontsize=10)
-        ax.set_xlabel("monkeys N")
-        ax.set_ylabel("wall time (keystrokes per monkey until first typed; median)")
-        ax.grid(True, alpha=0.3, which="both")
-        ax.legend(fontsize=7)
     fig.suptitle("Fewer monkeys or less time? Each N at its own step size", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _panel(ax, target: str, length: int, reward: str, xlabel: str, ylabel: str,
+           legend: int) -> None:
+    """Log-log axes titled by target and reward, labelled, gridded, with a legend."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    name = "weasel" if target == "weasel" else f"line prefix L={length}"
+    ax.set_title(f"{name}, {reward} bananas", fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3, which="both")
+    ax.legend(fontsize=legend)
 
 
 def frontier(rows, critical: list[dict], batch: int) -> Figure:
@@ -169,14 +177,8 @@ def frontier(rows, critical: list[dict], batch: int) -> Figure:
                 label=f"B_crit = {c['b_crit']:.3g} documents/step")
         ax.axhline(c["s_min"], color="gray", ls=":", lw=0.8)
         ax.axvline(c["e_min"], color="gray", ls=":", lw=0.8)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        name = "weasel" if c["target"] == "weasel" else f"line prefix L={c['length']}"
-        ax.set_title(f"{name}, {c['reward']} bananas", fontsize=10)
-        ax.set_xlabel("documents E until solved (all monkeys)")
-        ax.set_ylabel("steps S until solved")
-        ax.grid(True, alpha=0.3, which="both")
-        ax.legend(fontsize=6)
+        _panel(ax, c["target"], c["length"], c["reward"],
+               "documents E until solved (all monkeys)", "steps S until solved", 6)
     fig.suptitle("Steps vs documents: the critical troop size", fontsize=11)
     fig.tight_layout()
     return fig
