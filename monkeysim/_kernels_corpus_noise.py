@@ -301,8 +301,8 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
             due = not gdone or steps - last_test >= GREEDY_EVERY
         else:  # a document that the facts allow to be the line is always due
             due = hi == n or (not gdone and n_diff > 0)
-        gate = (steps - last_test >= GREEDY_EVERY or n_diff <= SMALL_CHANGE or free == 0
-                or (shown_hits < 0 and credit != PLAIN))
+        gate = (steps - last_test >= GREEDY_EVERY or free == 0 or (
+            credit != PLAIN and (n_diff <= SMALL_CHANGE or shown_hits < 0)))
         if due and gate:  # test the greedy document's score
             thr_end = thr
             if hi == n:

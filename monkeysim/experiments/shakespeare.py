@@ -266,6 +266,7 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
     :func:`~monkeysim.corpus_learn.noise_counts`). Memory holds one chunk at a time."""
     totals = np.zeros(kc.N_ST, np.int64)
     checked: Counter = Counter()
+    parts = []  # noisy: per-line bananas, summed exactly at the end (same for any chunking)
     bananas = 0.0
     fd, tmp = tempfile.mkstemp(prefix=f".typed.txt.{os.getpid()}.", suffix=".tmp", dir=out)
     try:
@@ -281,6 +282,7 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
                 bananas += float(res.bananas.sum())
                 if noisy:
                     checked.update(noise_counts(res.stats))
+                    parts.append(res.bananas)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -290,6 +292,8 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
             os.unlink(tmp)
         raise
     got = file_sha256(out / "typed.txt")
+    if noisy:
+        bananas = math.fsum(np.concatenate(parts))
     return {"sha256": want, "sha256_typed": got, "sha256_match": got == want,
             "lines_solved": int(totals[kc.ST_SOLVED]),
             "keystrokes": int(totals[kc.ST_KEYSTROKES]),
