@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results"
+FAILED = Path(tempfile.gettempdir()) / "kill_resume_failed"
 
 
 def _corpus_available() -> bool:
@@ -153,13 +154,28 @@ def kill_trials(name: str, n: int, rng: random.Random, work: Path, reference: di
         trial["killed"] = _kill_after(p, at)
         trial["checkpoints_at_kill"] = sum(len(list((out / d).glob("*")))
                                            for d in cmd["dirs"] if (out / d).exists())
-        _finish(cmd, out, rng, span, trial)
-        trial["identical"] = all(_content(out / f) == reference[f] for f in cmd["files"])
-        trial["stray_tmp"] = [str(p) for p in out.rglob("*.tmp")]
+        _settle(cmd, out, rng, span, trial, reference)
         trials.append(trial)
-        print(json.dumps(trial), flush=True)
-        shutil.rmtree(out, ignore_errors=True)
     return trials
+
+
+def _settle(cmd, out, rng, span, trial, reference, need=True) -> None:
+    """Finish the trial's run (when ``need``), compare its bytes, record it; a failed trial
+    keeps its directory in ``FAILED`` for inspection."""
+    try:
+        if need:
+            _finish(cmd, out, rng, span, trial)
+        trial["identical"] = all(_content(out / f) == reference[f] for f in cmd["files"])
+    except (RuntimeError, OSError) as exc:
+        trial["identical"] = False
+        trial["failure"] = str(exc)[:300]
+    trial["stray_tmp"] = [str(p) for p in out.rglob("*.tmp")]
+    if not trial["identical"]:
+        keep = FAILED / f"{out.name}-{os.getpid()}"
+        shutil.copytree(out, keep, dirs_exist_ok=True)
+        trial["kept"] = str(keep)
+    print(json.dumps(trial), flush=True)
+    shutil.rmtree(out, ignore_errors=True)
 
 
 def concurrent_trials(name: str, n: int, rng: random.Random, work: Path, reference: dict,
@@ -182,14 +198,10 @@ def concurrent_trials(name: str, n: int, rng: random.Random, work: Path, referen
         trial["refused"] = sum("in use by another run" in e for e in errs)
         if all(c == 0 for c in codes):
             trial["note"] = "the second started after the first ended"
-        if not all((out / f).exists() for f in cmd["files"]) or any(
-                c not in (0, 2) for c in codes):
-            _finish(cmd, out, rng, span, trial)
-        trial["identical"] = all(_content(out / f) == reference[f] for f in cmd["files"])
-        trial["stray_tmp"] = [str(p) for p in out.rglob("*.tmp")]
+        need = not all((out / f).exists() for f in cmd["files"]) or any(
+            c not in (0, 2) for c in codes)
+        _settle(cmd, out, rng, span, trial, reference, need)
         trials.append(trial)
-        print(json.dumps(trial), flush=True)
-        shutil.rmtree(out, ignore_errors=True)
     return trials
 
 
@@ -210,7 +222,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--shakespeare", type=int, default=16, help="kill trials (default 16)")
     ap.add_argument("--compare", type=int, default=6, help="kill trials (default 6)")
     ap.add_argument("--concurrent", type=int, default=8,
-                    help="concurrent trials per command, compare gets a quarter (default 8)")
+                    help="concurrent trials of shakespeare (default 8)")
+    ap.add_argument("--compare-concurrent", type=int, default=2,
+                    help="concurrent trials of compare (default 2)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save", type=Path, default=RESULTS / "kill_resume.json",
                     help="where to write every trial (- : nowhere)")
@@ -220,7 +234,7 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name, kills, both in (("shakespeare", args.shakespeare, args.concurrent),
-                                  ("compare", args.compare, max(1, args.concurrent // 4))):
+                                  ("compare", args.compare, args.compare_concurrent)):
             if kills + both == 0:
                 continue
             ref, span = reference(name, work)

@@ -480,7 +480,7 @@ def test_random_kills_damage_and_concurrent_runs_end_byte_identical():
     import kill_resume
 
     res = kill_resume.main(["--shakespeare", "6", "--compare", "1", "--concurrent", "4",
-                            "--seed", "7", "--save", "-"])
+                            "--compare-concurrent", "1", "--seed", "7", "--save", "-"])
     s = res["summary"]
     assert s["trials"] == 12 and s["identical"] == s["trials"]
     assert s["stray_tmp_files"] == 0
