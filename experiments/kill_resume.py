@@ -110,10 +110,11 @@ def _damage(out: Path, dirs: list[str], rng: random.Random) -> list[str]:
 
 
 def _recomputed(err: str) -> int | None:
-    for line in err.splitlines():
-        if line.startswith("resume:") and "recomputing" in line:
-            return int(line.split("recomputing")[1].split()[0])
-    return None
+    """Checkpoints a resume recomputed, over all its "resume: ..." lines (compare has two:
+    tuning/ and cells/)."""
+    counts = [int(line.split("recomputing")[1].split()[0]) for line in err.splitlines()
+              if line.startswith("resume:") and "recomputing" in line]
+    return sum(counts) if counts else None
 
 
 def _finish(cmd: dict, out: Path, rng: random.Random, span: float, trial: dict) -> None:
