@@ -12,6 +12,8 @@ reviewer calls per character (and the re-scores among them), seconds and peak me
 
 from __future__ import annotations
 
+import os
+
 from .bench_corpus import SAME, shakespeare_row
 
 KEEP = ("lines", "chars", "lines_solved", "lines_claimed_exact", "lines_exact_checked",
@@ -22,7 +24,8 @@ KEEP = ("lines", "chars", "lines_solved", "lines_claimed_exact", "lines_exact_ch
 
 
 def _row(d: dict, sigma: float) -> dict:
-    row = {"sigma": sigma, "fraction": d["fraction"], **{k: d[k] for k in KEEP if k in d}}
+    row = {"sigma": sigma, "fraction": d["fraction"], **{k: d[k] for k in KEEP if k in d},
+           "load_average_1min": os.getloadavg()[0]}  # the machine may be shared
     exact = d.get("lines_exact_checked", d["lines_solved"] if d["sha256_match"] else None)
     row["fraction_lines_exact"] = None if exact is None else exact / d["lines"]
     row["rescores_per_char"] = d.get("reviewer_rescores", 0) / d["chars"]
@@ -31,8 +34,9 @@ def _row(d: dict, sigma: float) -> dict:
 
 def run(sigma: float = 0.5, delta: float = 1e-3, fraction: float = 1.0,
         sweep=(0.25, 0.5, 1.0), sweep_fraction: float = 0.1, thread_check: bool = True,
-        dask_check: bool = True) -> dict:
-    """The noiseless and noisy runs back to back, then the checks and the σ sweep."""
+        dask_check: bool = True, timing_repeats: int = 1) -> dict:
+    """The noiseless and noisy runs back to back (and ``timing_repeats`` more pairs in the
+    other order), then the checks and the σ sweep."""
     from ..corpus import play_names
 
     play_names()  # InvalidInput with the install hint when the 'corpus' extra is missing
@@ -48,6 +52,15 @@ def run(sigma: float = 0.5, delta: float = 1e-3, fraction: float = 1.0,
                       / clean["reviewer_calls_per_char"],
                       "seconds": noisy["seconds"] / clean["seconds"],
                       "typing_seconds": noisy["typing_seconds"] / clean["typing_seconds"]}}
+    # the machine may be shared: time the pair again in the other order
+    res["timing"] = [{"order": "noiseless, noisy", "seconds_noiseless": clean["seconds"],
+                      "seconds_noisy": noisy["seconds"]}]
+    for _ in range(timing_repeats):
+        noisy_s = shakespeare_row(fraction, extra=noise)["seconds"]
+        res["timing"].append({"order": "noisy, noiseless", "seconds_noisy": noisy_s,
+                              "seconds_noiseless": shakespeare_row(fraction)["seconds"]})
+    for t in res["timing"]:
+        t["ratio"] = t["seconds_noisy"] / t["seconds_noiseless"]
     if thread_check:
         one = shakespeare_row(fraction, threads=1, extra=noise)
         res["threads"] = {"seconds_1": one["seconds"], "seconds_n": noisy["seconds"],
@@ -82,12 +95,16 @@ def report(res: dict) -> str:
                 f"{r['peak_rss_mb']:>8.0f}")
 
     out = [f"all 38 plays, noiseless then σ = {res['sigma']:g} characters (δ = "
-           f"{res['delta']:g}), back to back; one process per row", head,
+           f"{res['delta']:g}), back to back; one process per row (load average after the "
+           f"runs: {res['noiseless']['load_average_1min']:.1f}, "
+           f"{res['noisy']['load_average_1min']:.1f})", head,
            line(res["noiseless"]), line(res["noisy"]),
            f"noisy / noiseless: reviewer calls per character "
            f"{res['ratios']['reviewer_calls_per_char']:.2f}x, seconds "
            f"{res['ratios']['seconds']:.2f}x (typing alone "
            f"{res['ratios']['typing_seconds']:.2f}x)"]
+    out += [f"  timed again ({t['order']}): {t['seconds_noiseless']:.1f} s noiseless, "
+            f"{t['seconds_noisy']:.1f} s noisy: {t['ratio']:.2f}x" for t in res["timing"][1:]]
     if "threads" in res:
         t = res["threads"]
         out.append(f"noisy on 1 thread: {t['seconds_1']:.1f} s, {t['threads_n']} threads "
