@@ -436,6 +436,35 @@ def _child(env_extra, code):
     return p.stdout.strip()
 
 
+_JIT_CHILD = """
+import json, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+from monkeysim import _kernels_corpus as kc
+from monkeysim import _kernels_corpus_noise as kn
+rng = np.random.default_rng(3)
+out = []
+for credit in range(4):
+    lens = rng.integers(1, 7, 4)
+    offsets = np.zeros(5, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    codes = rng.integers(0, 4, offsets[-1]).astype(np.uint8)
+    typed = np.empty_like(codes)
+    stats = np.zeros((4, kc.N_ST), np.int64)
+    bananas = np.zeros(4)
+    kn.learn_lines_noisy(codes, offsets, 2, np.uint64(2**64 - 5), 4, 3, 1.0, credit, 400, 0.5,
+                         0.01, typed, stats, bananas)
+    out.append([typed.tolist(), stats.tolist(), [float(b).hex() for b in bananas]])
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parity
+def test_noisy_jit_and_pure_python_agree():
+    """learn_lines_noisy compiled and as plain Python (NUMBA_DISABLE_JIT=1)."""
+    assert _child({"NUMBA_DISABLE_JIT": "1"}, _JIT_CHILD) == _child({}, _JIT_CHILD)
+
+
 def test_noisy_chunk_one_and_two_threads_identical_subprocess():
     code = _THREADS_CHILD.format(tests=os.path.dirname(os.path.abspath(__file__)))
     one = _child({"NUMBA_NUM_THREADS": "1"}, code)
