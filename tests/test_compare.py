@@ -141,9 +141,9 @@ def test_resume_without_run_and_missing_config(tmp_path):
 def test_theory_rows_cover_unreachable_lengths():
     cfg = make_config("quick")
     rows = compare.theory_rows(cfg)
-    longest = max((r for r in rows if r[3] == "theory_stream" and r[5] == 1),
-                  key=lambda r: r[1])
-    assert math.isclose(float(longest[7]), 96.0 ** 8, rel_tol=1e-5)
+    longest = max((r for r in rows if r.method == "theory_stream" and r.monkeys == 1),
+                  key=lambda r: r.length)
+    assert math.isclose(longest.number("wall_time_keystrokes"), 96.0 ** 8, rel_tol=1e-5)
 
 
 def test_same_bytes_on_one_and_two_threads(tmp_path, quick_run):
