@@ -160,6 +160,27 @@ def _zero_hit_credit(doc, hits, right, settled, keys, w, m):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def line_stats(stats, solved, calls, keystrokes, steps, settled, dropped, doc, target,
+               rescores, resets):
+    """Fill one line's ``stats[N_ST]`` at its end (settled positions counted, and whether the
+    greedy document ``doc`` is the target: checked only after the line ends, for reporting)."""
+    n_settled = 0
+    exact = 1
+    for i in range(target.shape[0]):
+        n_settled += 1 if settled[i] else 0
+        exact = exact if doc[i] == target[i] else 0
+    stats[ST_SOLVED] = 1 if solved else 0
+    stats[ST_CALLS] = calls
+    stats[ST_KEYSTROKES] = keystrokes
+    stats[ST_STEPS] = steps
+    stats[ST_SETTLED] = n_settled
+    stats[ST_DROPPED] = dropped
+    stats[ST_EXACT] = exact
+    stats[ST_RESCORES] = rescores
+    stats[ST_RESETS] = resets
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     """Learn one line until the reviewer's scores prove the greedy document equals it.
 
@@ -284,20 +305,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
                 dropped += dr
             shown_hits += gained
             shown[:] = doc
-    n_settled = 0
-    exact = 1
-    for i in range(n):
-        n_settled += 1 if settled[i] else 0
-        exact = exact if doc[i] == target[i] else 0
-    stats[ST_SOLVED] = 1 if solved else 0
-    stats[ST_CALLS] = calls
-    stats[ST_KEYSTROKES] = keystrokes
-    stats[ST_STEPS] = steps
-    stats[ST_SETTLED] = n_settled
-    stats[ST_DROPPED] = dropped
-    stats[ST_EXACT] = exact
-    stats[ST_RESCORES] = 0
-    stats[ST_RESETS] = 0
+    line_stats(stats, solved, calls, keystrokes, steps, settled, dropped, doc, target, 0, 0)
     return bananas
 
 

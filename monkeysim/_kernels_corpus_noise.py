@@ -65,15 +65,6 @@ from ._kernels_corpus import (
     GROUP_PAIRS,
     N_ST,
     PLAIN,
-    ST_CALLS,
-    ST_DROPPED,
-    ST_EXACT,
-    ST_KEYSTROKES,
-    ST_RESCORES,
-    ST_RESETS,
-    ST_SETTLED,
-    ST_SOLVED,
-    ST_STEPS,
     ZERO_HITS,
     _draw,
     _pair_credit,
@@ -81,6 +72,7 @@ from ._kernels_corpus import (
     _splitmix64,
     _zero_hit_credit,
     line_state,
+    line_stats,
 )
 from ._kernels_policy import normal
 
@@ -442,20 +434,8 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
             gs = 0.0
             gc = 0
             gdone = False
-    n_settled = 0
-    exact = 1
-    for i in range(n):
-        n_settled += 1 if settled[i] else 0
-        exact = exact if doc[i] == target[i] else 0
-    stats[ST_SOLVED] = 1 if solved else 0
-    stats[ST_CALLS] = calls
-    stats[ST_KEYSTROKES] = keystrokes
-    stats[ST_STEPS] = steps
-    stats[ST_SETTLED] = n_settled
-    stats[ST_DROPPED] = dropped
-    stats[ST_EXACT] = exact
-    stats[ST_RESCORES] = rescores
-    stats[ST_RESETS] = resets
+    line_stats(stats, solved, calls, keystrokes, steps, settled, dropped, doc, target, rescores,
+               resets)
     return bananas
 
 

@@ -331,13 +331,7 @@ def clean_stale(out: Path, subdirs: Sequence[str] = ()) -> int:
             m = _TMP.match(e.name) or (_BACKUP.match(e.name) if d == out else None)
             if m is None or _pid_alive(int(m.group(1))):
                 continue
-            if e.is_dir(follow_symlinks=False):
-                shutil.rmtree(e.path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(e.path)
-                except FileNotFoundError:
-                    pass
+            _remove(e)
             removed += 1
     return removed
 
@@ -481,15 +475,20 @@ def _make_dirs(out: Path) -> Path | None:
 def _clear_dir(out: Path) -> None:
     """Remove everything in ``out`` but its lock file."""
     for e in os.scandir(out):
-        if e.name == LOCK_NAME:
-            continue
-        if e.is_dir(follow_symlinks=False):
-            shutil.rmtree(e.path, ignore_errors=True)
-        else:
-            try:
-                os.unlink(e.path)
-            except FileNotFoundError:
-                pass
+        if e.name != LOCK_NAME:
+            _remove(e)
+
+
+def _remove(e: os.DirEntry) -> None:
+    """Remove a directory entry: a directory with everything in it, or a file (gone already
+    is fine)."""
+    if e.is_dir(follow_symlinks=False):
+        shutil.rmtree(e.path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(e.path)
+        except FileNotFoundError:
+            pass
 
 
 def _remove_empty(out: Path, created: Path | None) -> None:
