@@ -160,6 +160,32 @@ def _zero_hit_credit(doc, hits, right, settled, keys, w, m):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def type_document(state, cdf, z, m, keys, active, n_active, doc, target, h, out, slot):
+    """One document of the troop: the greedy ``doc`` with each active position drawn from
+    its live keys (slot in ``slot``, key in ``out``); returns ``h`` plus the active positions
+    typed right (the caller's ``h`` counts the others)."""
+    out[:] = doc
+    for t in range(n_active):
+        i = active[t]
+        s = _draw(state, cdf[i], z[i], m[i])
+        slot[i] = s
+        c = keys[i, s]
+        out[i] = c
+        h += 1 if c == target[i] else 0
+    return h
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def sparse_update(w, slots, active, n_active, factor, group):
+    """The sparse exact REINFORCE step: the weight of every typed key of document ``k`` is
+    multiplied by ``factor[k] = exp(lr·A_k)`` (only typed keys move)."""
+    for t in range(n_active):
+        i = active[t]
+        for k in range(group):
+            w[i, slots[k, i]] *= factor[k]
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def line_stats(stats, solved, calls, keystrokes, steps, settled, dropped, doc, target,
                rescores, resets):
     """Fill one line's ``stats[N_ST]`` at its end (settled positions counted, and whether the
@@ -270,17 +296,9 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         mean = 0.0
         n_settled = n - n_active  # settled positions type their (right) key
         for k in range(group):
-            h = n_settled
-            docs[k, :] = doc
-            for t in range(n_active):
-                i = active[t]
-                s = _draw(state, cdf[i], z[i], m[i])
-                slots[k, i] = s
-                c = keys[i, s]
-                docs[k, i] = c
-                h += 1 if c == target[i] else 0
-            hits[k] = h
-            mean += h
+            hits[k] = type_document(state, cdf, z, m, keys, active, n_active, doc, target,
+                                    n_settled, docs[k], slots[k])
+            mean += hits[k]
         calls += group
         keystrokes += group * n
         steps += 1
@@ -290,10 +308,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         # θ[i, x_k,i] += lr·A_k, kept as w[i, x_k,i] *= exp(lr·A_k), G exps per step
         for k in range(group):
             adv[k] = math.exp(lr * (hits[k] - mean) / n)
-        for t in range(n_active):
-            i = active[t]
-            for k in range(group):
-                w[i, slots[k, i]] *= adv[k]
+        sparse_update(w, slots, active, n_active, adv, group)
         if credit >= GROUP_PAIRS:  # exact credit from each document against the greedy one
             gained = 0
             for k in range(group):

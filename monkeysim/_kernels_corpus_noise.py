@@ -66,13 +66,14 @@ from ._kernels_corpus import (
     N_ST,
     PLAIN,
     ZERO_HITS,
-    _draw,
     _pair_credit,
     _scan_row,
     _splitmix64,
     _zero_hit_credit,
     line_state,
     line_stats,
+    sparse_update,
+    type_document,
 )
 from ._kernels_policy import normal
 
@@ -360,17 +361,9 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
             n_right += 1 if settled[i] and doc[i] == target[i] else 0
         mean = 0.0
         for k in range(group):
-            h = n_right
-            docs[k, :] = doc
-            for t in range(n_active):
-                i = active[t]
-                s = _draw(state, cdf[i], z[i], m[i])
-                slots[k, i] = s
-                c = keys[i, s]
-                docs[k, i] = c
-                h += 1 if c == target[i] else 0
-            hits[k] = h
-            ys[k] = noisy_score(h, sigma, nstate)
+            hits[k] = type_document(state, cdf, z, m, keys, active, n_active, doc, target,
+                                    n_right, docs[k], slots[k])
+            ys[k] = noisy_score(hits[k], sigma, nstate)
             mean += ys[k]
         calls += group
         keystrokes += group * n
@@ -380,10 +373,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
         # sparse REINFORCE on the noisy scores (unbiased), as in the noiseless kernel
         for k in range(group):
             adv[k] = math.exp(lr * (ys[k] - mean) / n)
-        for t in range(n_active):
-            i = active[t]
-            for k in range(group):
-                w[i, slots[k, i]] *= adv[k]
+        sparse_update(w, slots, active, n_active, adv, group)
         if credit < GROUP_PAIRS or shown_hits < 0:
             continue
         # credit from each typed document against the reference, by the score test
