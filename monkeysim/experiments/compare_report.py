@@ -20,10 +20,7 @@ FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "
 
 def group(rows, *keys) -> dict:
     """Rows grouped by the values of the named fields."""
-    out = defaultdict(list)
-    for r in rows:
-        out[tuple(getattr(r, k) for k in keys)].append(r)
-    return out
+    return group_by(rows, lambda r: tuple(getattr(r, k) for k in keys))
 
 
 def cell_stats(rows, time_col="wall_time_keystrokes", cens_col="censored") -> dict:
@@ -143,16 +140,29 @@ def tuning_summary(run) -> list[dict]:
                     "monkeys": n, "documents_per_update": n * cfg.batch if regime == "troop"
                     else cfg.batch, "lr": t["lr"], "median_wall_time_keystrokes": t["median"],
                     "edge": t["edge"], "runs": len(t["trials"])})
+    troops = group_by(out, lambda x: (x["target"], x["length"], x["reward"]),
+                      lambda x: x["regime"] == "troop")
+    eps_max = {}  # one fit per target, length and reward
+    for (name, length, reward), troop in troops.items():
+        noise = _noise(run, name, reward)
+        if noise is not None and len(troop) >= 2:
+            eps_max[(name, length, reward)] = (rule_step_size(
+                [x["documents_per_update"] for x in troop], [x["lr"] for x in troop],
+                noise["b_simple"])[0], noise["b_simple"])
     for e in out:
-        noise = _noise(run, e["target"], e["reward"])
-        troop = [x for x in out if x["regime"] == "troop" and x["target"] == e["target"]
-                 and x["reward"] == e["reward"] and x["length"] == e["length"]]
-        if noise is None or len(troop) < 2:
-            continue
-        eps_max, _ = rule_step_size([x["documents_per_update"] for x in troop],
-                                    [x["lr"] for x in troop], noise["b_simple"])
-        rule = eps_max / (1 + noise["b_simple"] / e["documents_per_update"])
-        e.update(rule_lr=rule, rule_over_tuned=rule / e["lr"], rule_eps_max=eps_max)
+        fit = eps_max.get((e["target"], e["length"], e["reward"]))
+        if fit is not None:
+            rule = fit[0] / (1 + fit[1] / e["documents_per_update"])
+            e.update(rule_lr=rule, rule_over_tuned=rule / e["lr"], rule_eps_max=fit[0])
+    return out
+
+
+def group_by(items, key, keep=lambda x: True) -> dict:
+    """``items`` that pass ``keep``, grouped by ``key(item)`` in first-seen order."""
+    out = defaultdict(list)
+    for x in items:
+        if keep(x):
+            out[key(x)].append(x)
     return out
 
 
