@@ -6,13 +6,11 @@ Run: python experiments/bench_learning.py [--seeds N]
 """
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import RESULTS
 
-from monkeysim.cli import main  # noqa: E402
+from monkeysim.cli.main import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(["bench", "learning", "--out", str(ROOT / "results"), "--overwrite",
+    raise SystemExit(main(["bench", "learning", "--out", str(RESULTS), "--overwrite",
                            *sys.argv[1:]]))

@@ -1,27 +1,26 @@
 """Shared by the figure scripts: run (or reuse) the default `monkeysim compare` run.
 
 The run is checkpointed in ``runs/results-cache`` (ignored by git), so the four scripts
-compute it once; each script then writes its own figure(s), and the tables, into ``results/``.
+compute it once; each script then writes its own figure(s), and the tables, into
+``results/``. Every script here calls the installed package (``pip install -e .``), its
+library or its CLI, and imports this module as ``from common import ...``.
 """
 
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
+from monkeysim.experiments import compare, compare_report
+from monkeysim.experiments.compare_config import make_config
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from monkeysim.experiments import compare, compare_report  # noqa: E402
-from monkeysim.experiments.compare_config import make_config  # noqa: E402
-
 RESULTS = ROOT / "results"
 CACHE = ROOT / "runs" / "results-cache"
 SEED = 0
 
 
-def default_run() -> compare.CompareRun:
+def default_run() -> compare_report.CompareRun:
     """The default compare run (seed 0), resumed from the cache when it is there."""
     cfg = make_config()
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,8 @@ Run: python experiments/corpus.py
 from common import RESULTS
 
 from monkeysim.experiments import bench_corpus
-from monkeysim.plots_compare import save
-from monkeysim.plots_corpus import corpus_figure
+from monkeysim.plots.compare import save
+from monkeysim.plots.corpus import corpus_figure
 from monkeysim.results import write_json
 
 if __name__ == "__main__":

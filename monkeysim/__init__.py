@@ -7,9 +7,8 @@ Public API highlights:
 - :class:`Alphabet`, :mod:`monkeysim.texts` — keys and built-in targets.
 """
 
-__version__ = "0.1.0"
-
 from .alphabet import Alphabet  # noqa: E402
 from .typewriter import RaceResult, type_race  # noqa: E402
+from .version import __version__  # noqa: E402
 
 __all__ = ["Alphabet", "RaceResult", "type_race", "__version__"]

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _kernels_baselines as KB
 from . import theory
+from ._kernels import baselines as KB
 from .alphabet import Alphabet, resolve
 from .errors import InvalidInput, nonneg_float, positive_int
 from .rng import STREAMS, check_seed, chunk_state

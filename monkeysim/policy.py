@@ -12,7 +12,7 @@ logits ``θ[R, A]``; the key at position ``i`` is drawn from ``softmax(θ[row])`
 
 A :class:`CharPolicy` holds ``P`` policies of the same shape (``theta[P, R, A]``): one per
 independent monkey, or ``P = 1`` for a troop. Sampling, log-probabilities, greedy documents,
-exact KL and entropy run in numba kernels (:mod:`monkeysim._kernels_policy`), parallel over
+exact KL and entropy run in numba kernels (:mod:`monkeysim._kernels.policy`), parallel over
 policies and deterministic per seed.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _kernels_policy as KP
+from ._kernels import policy as KP
 from .alphabet import Alphabet
 from .errors import InvalidInput, positive_int
 from .rng import STREAMS, check_seed, chunk_states

@@ -85,7 +85,7 @@ def versions() -> dict[str, str]:
     import numba
     import numpy
 
-    from . import __version__
+    from .version import __version__
 
     return {"monkeysim": __version__, "python": sys.version.split()[0],
             "numpy": numpy.__version__, "numba": numba.__version__,

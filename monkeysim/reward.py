@@ -1,7 +1,7 @@
 """Reviewers: reward functions r(query, response) and the bananas they pay.
 
 A *text reviewer* scores a response against one target text (the answer it wants for its
-query) with one of :data:`REWARD_KINDS` (see :mod:`monkeysim._kernels_reward` for the exact
+query) with one of :data:`REWARD_KINDS` (see :mod:`monkeysim._kernels.reward` for the exact
 definitions); every score is in [0, 1] and is 1 exactly when the response is the target.
 ``TextReviewer.score_batch`` scores many encoded documents at once in numba (the hot path of
 training; one reviewer call per document).
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _kernels_reward as KR
+from ._kernels import reward as KR
 from .alphabet import Alphabet, resolve
 from .errors import InvalidInput, positive_int, require
 from .rng import STREAMS, check_seed, numpy_generator

@@ -276,3 +276,11 @@ def train_reward_model(docs, gold, alphabet_size: int, *, pairs: int = 2000,
         heldout_loss=float(np.mean(np.logaddexp(0.0, -zt))),
         calibration=table, ece=float(ece), train_pairs=n_train, heldout_pairs=n_test)
     return model, report
+
+
+def gao_curve(d: np.ndarray, alpha: float, beta: float, form: str) -> np.ndarray:
+    """Gao et al.'s gold-reward gain at ``d = √KL``: ``α d − β d²`` (``bon``, best-of-n) or
+    ``α d − β d log d`` (``rl``); ``d``: array of √nats."""
+    d = np.asarray(d, dtype=float)
+    second = d * d if form == "bon" else d * np.log(np.where(d > 0, d, 1.0))
+    return alpha * d - beta * second

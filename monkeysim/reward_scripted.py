@@ -16,7 +16,7 @@ warning line for every such pair.
 keeps the other number).
 
 **Which numbers are the note's.** :data:`NOTE_EXAMPLES` lists only the note's own scored
-examples. The rollout tables of :mod:`monkeysim.rollout` hold further responses (the note
+examples. The rollout tables of :mod:`monkeysim.learn.rollout` hold further responses (the note
 says "and so on"); their rewards here are plausible values chosen for this package, marked
 ``from_note=False`` in :data:`SCRIPTED_REWARDS`.
 """

@@ -21,7 +21,7 @@ STREAMS: dict[str, int] = {
     "weasel": 61,                  # Dawkins' (and the latching) weasel
     "coordinate": 62,              # coordinate search
     "preference_pairs": 63,        # reward_model.preference_pairs: pairs and label noise
-    "rlhf": 71,                    # the RLHF troop's documents
+    "rlhf": 71,                    # the RLHF segments (train seeds)
     "rlhf_eval": 72,               # the RLHF evaluation documents
     "compare_tuning": 7_001,       # compare's tuning seeds: derived_seed(seed, ·, j)
     "compare_noise_scale": 7_002,  # compare's B_simple cells: derived_seed(seed, ·, i)

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from . import _kernels as K
+from ._kernels import typing as K
+from ._kernels.options import call_specialized
+from ._kernels.random import keys_per_draw
 from .alphabet import Alphabet, resolve
 from .automaton import kmp_automaton
 from .errors import InvalidInput, check_memory, positive_int
@@ -163,7 +165,7 @@ def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int 
     check_threads(threads)
     codes = alpha.encode(target)
     delta = kmp_automaton(codes, alpha.size)
-    keys_per, limit = K.keys_per_draw(alpha.size)
+    keys_per, limit = keys_per_draw(alpha.size)
     n_chunk = n_chunks(monkeys, CHUNK_MONKEYS)
     states = chunk_states(seed, 0, n_chunk)
     keystrokes = np.zeros(monkeys, dtype=np.int64)
@@ -182,7 +184,7 @@ def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int 
             if active == 0:
                 break
             work = max(unit, BLOCK_KEYSTROKES // active // unit * unit)
-            K.call_specialized(K.race_chunks_block, (5, 6), states, CHUNK_MONKEYS, monkeys,
+            call_specialized(K.race_chunks_block, (5, 6), states, CHUNK_MONKEYS, monkeys,
                                delta, codes, alpha.size, keys_per, np.uint64(limit), budget,
                                mode == "document", keystrokes, found, pos, draws, work, spent)
             typed += int(spent.sum())

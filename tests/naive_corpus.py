@@ -1,4 +1,4 @@
-"""Slow, obviously correct reference of the corpus kernel (``monkeysim._kernels_corpus``).
+"""Slow, obviously correct reference of the corpus kernel (``monkeysim._kernels.corpus``).
 
 Plain Python (lists and ``math.exp``), one step at a time, in the kernel's order of floating
 point operations, so that fed the same xoshiro256** state it gives the same document, stats
@@ -120,7 +120,7 @@ def _zero_hit_credit(doc, hits, right, settled, pol):
 
 
 def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
-    """Learn one line as :func:`monkeysim._kernels_corpus.learn_line` does.
+    """Learn one line as :func:`monkeysim._kernels.corpus.learn_line` does.
 
     Returns ``(doc, stats, bananas)``: the final greedy document, the nine stats
     (solved, calls, keystrokes, steps, settled, dropped, exact — the document equals the
@@ -218,7 +218,7 @@ def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
     return doc, stats, bananas
 
 
-# --- the noisy reviewer (monkeysim._kernels_corpus_noise) ----------------------------------
+# --- the noisy reviewer (monkeysim._kernels.corpus_noise) ----------------------------------
 
 NOISE_STREAM = 0x4E4F495345
 GREEDY_EVERY, SMALL_CHANGE, SCREEN, FUTILE, MAX_SCORES, STALL_STEPS = 16, 3, 0.0, 3.0, 30, 100
@@ -319,7 +319,7 @@ def naive_score_test(h, s, c, lo, hi, n, sigma, thr, thr_end, cands, screen, fut
 
 def naive_learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
                            state_words, noise_words):
-    """Learn one line from a noisy reviewer as :func:`monkeysim._kernels_corpus_noise.
+    """Learn one line from a noisy reviewer as :func:`monkeysim._kernels.corpus_noise.
     learn_line_noisy` does (same streams, same order of draws and floating point operations).
 
     Returns ``(doc, stats, bananas)`` with the nine stats of :func:`naive_learn_line`.

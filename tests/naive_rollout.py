@@ -1,4 +1,4 @@
-"""Slow, obviously-correct references for monkeysim.rollout: explicit loops over the text
+"""Slow, obviously-correct references for monkeysim.learn.rollout: explicit loops over the text
 tables, calling the reviewer on strings. No numpy arrays of the library are used except the
 policy's probabilities where a policy is given (as nested lists)."""
 

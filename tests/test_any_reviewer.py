@@ -8,8 +8,8 @@ import pytest
 from monkeysim import texts
 from monkeysim.alphabet import named
 from monkeysim.errors import InvalidInput
+from monkeysim.learn.train import TrainConfig, train
 from monkeysim.reward import NoisyReviewer, make_reviewer
-from monkeysim.train import TrainConfig, train
 
 TEXT = texts.get("weasel")
 ALPHA = named("upper27")
@@ -91,8 +91,8 @@ def test_bad_reviewer_gets_one_clear_error(reviewer, fragment):
 
 
 def test_external_reviewer_refuses_verdict_flips_and_dry_steps():
+    from monkeysim.learn.train import policy_gradient_samples
     from monkeysim.policy import CharPolicy, PolicySpec
-    from monkeysim.train import policy_gradient_samples
 
     with pytest.raises(InvalidInput, match="wrap your reviewer"):
         train(TrainConfig(reward="exact", flip_rate=0.1, max_reviewer_calls=100), TEXT, ALPHA,

@@ -10,7 +10,8 @@ from importlib import metadata
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim import cli, corpus
+from monkeysim import corpus
+from monkeysim.cli import main as cli
 from monkeysim.errors import InvalidInput
 
 

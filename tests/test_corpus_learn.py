@@ -1,4 +1,4 @@
-"""The corpus kernel (``monkeysim._kernels_corpus``) and its wrapper (``monkeysim.corpus_learn``).
+"""The corpus kernel (``monkeysim._kernels.corpus``) and its wrapper (``monkeysim.learn.corpus``).
 
 Parity with the pure-Python reference in ``naive_corpus.py`` is exact (doc, stats and bananas
 bit for bit) for every credit level; properties, chunking/thread invariance, the sparse update
@@ -31,9 +31,11 @@ from naive_corpus import (
 )
 from naive_corpus import _Policy as NaivePolicy
 
-from monkeysim import _kernels_corpus as kc
-from monkeysim.corpus_learn import (
+from monkeysim._kernels import corpus as kc
+from monkeysim.errors import InvalidInput
+from monkeysim.learn.corpus import (
     CREDITS,
+    LINE_STATS_DTYPE,
     ChunkResult,
     ChunkTask,
     LearnSettings,
@@ -41,7 +43,6 @@ from monkeysim.corpus_learn import (
     encode,
     type_chunk,
 )
-from monkeysim.errors import InvalidInput
 
 U64 = (1 << 64) - 1
 
@@ -159,7 +160,7 @@ _CHILD = """
 import json, sys, warnings
 warnings.simplefilter("ignore")
 import numpy as np
-from monkeysim import _kernels_corpus as kc
+from monkeysim._kernels import corpus as kc
 rng = np.random.default_rng(3)
 out = []
 for credit in range(4):
@@ -264,14 +265,14 @@ def test_many_short_lines_all_solved(credit):
     r = type_chunk(ChunkTask(0, codes, offsets, 0, 4242, a,
                              LearnSettings(monkeys=4, lr=1.0, credit=credit,
                                            max_reviewer_calls=100_000)))
-    assert r.stats[:, ST_SOLVED].all()
+    assert r.stats["solved"].all()
     assert np.array_equal(r.typed, codes)
-    assert (r.stats[:, ST_CALLS] <= 100_000).all()
-    assert np.array_equal(r.stats[:, ST_KEYSTROKES], r.stats[:, ST_CALLS] * lens)
+    assert (r.stats["calls"] <= 100_000).all()
+    assert np.array_equal(r.stats["keystrokes"], r.stats["calls"] * lens)
     if credit == "plain":
-        assert not r.stats[:, ST_SETTLED].any() and not r.stats[:, ST_DROPPED].any()
+        assert not r.stats["settled"].any() and not r.stats["dropped"].any()
     if credit == "zero-hits":
-        assert r.stats[:, ST_DROPPED].sum() > 0 and r.stats[:, ST_SETTLED].sum() > 0
+        assert r.stats["dropped"].sum() > 0 and r.stats["settled"].sum() > 0
 
 
 # --- the sparse update ----------------------------------------------------------------------
@@ -325,7 +326,8 @@ def test_type_chunk_independent_of_chunking(credit):
     whole = type_chunk(task)
     assert isinstance(whole, ChunkResult) and whole.chunk == 0
     assert whole.typed.shape == task.codes.shape and whole.typed.dtype == np.uint8
-    assert whole.stats.shape == (24, kc.N_ST) and whole.bananas.shape == (24,)
+    assert whole.stats.shape == (24,) and whole.stats.dtype == LINE_STATS_DTYPE
+    assert whole.bananas.shape == (24,)
     parts = [type_chunk(t) for t in _split(task, [0, 1, 9, 10, 24])]
     assert [p.chunk for p in parts] == [0, 1, 2, 3]
     assert np.array_equal(np.concatenate([p.typed for p in parts]), whole.typed)
@@ -340,7 +342,7 @@ _THREADS_CHILD = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 import numpy as np
-from monkeysim.corpus_learn import CREDITS, type_chunk
+from monkeysim.learn.corpus import CREDITS, type_chunk
 from test_corpus_learn import _task
 h = hashlib.sha256()
 for credit in CREDITS:
@@ -413,9 +415,9 @@ def test_zero_hits_needs_clearly_fewer_calls_than_plain():
     for credit in ("plain", "zero-hits"):
         r = type_chunk(ChunkTask(0, codes, offsets, 0, 31337, 27,
                                  LearnSettings(credit=credit, max_reviewer_calls=200_000)))
-        assert r.stats[:, ST_SOLVED].all()
+        assert r.stats["solved"].all()
         assert np.array_equal(r.typed, codes)
-        per_char[credit] = r.stats[:, ST_CALLS].sum() / offsets[-1]
+        per_char[credit] = r.stats["calls"].sum() / offsets[-1]
     assert per_char["zero-hits"] / per_char["plain"] < 0.8, per_char
 
 

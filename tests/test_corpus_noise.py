@@ -1,6 +1,6 @@
 """The complete works under noise: `monkeysim shakespeare --reviewer-noise σ [--delta δ]`.
 
-The noisy corpus kernel (``monkeysim._kernels_corpus_noise``) against its pure-Python
+The noisy corpus kernel (``monkeysim._kernels.corpus_noise``) against its pure-Python
 reference (``naive_corpus.naive_learn_line_noisy``), the score test's error rate at its δ
 measured on many simulated inferences (Clopper–Pearson bounds), the noise's mean and variance
 by stated tests, σ = 0 byte-identical to a run without the option, thread/chunking/backend
@@ -39,12 +39,21 @@ from naive_corpus import (
 )
 from naive_corpus import STALL_STEPS as N_STALL_STEPS
 
-from monkeysim import _kernels_corpus as kc
-from monkeysim import _kernels_corpus_noise as kn
 from monkeysim import corpus
-from monkeysim.corpus_learn import CREDITS, ChunkTask, LearnSettings, noise_counts, type_chunk
+from monkeysim._kernels import corpus as kc
+from monkeysim._kernels import corpus_noise as kn
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import shakespeare
+from monkeysim.learn.corpus import (
+    CREDITS,
+    LINE_STATS_DTYPE,
+    ChunkTask,
+    LearnSettings,
+    line_stats,
+    line_stats_array,
+    noise_counts,
+    type_chunk,
+)
 from monkeysim.stats import ks_critical
 
 U64 = (1 << 64) - 1
@@ -68,7 +77,7 @@ def test_noise_key_matches_reference(key):
 def test_normal_matches_reference():
     from naive import Xoshiro256
 
-    from monkeysim._kernels_policy import normal
+    from monkeysim._kernels.policy import normal
 
     state = kc.line_state(np.uint64(5), 3)
     ref = Xoshiro256([int(x) for x in state])
@@ -189,10 +198,10 @@ def test_short_lines_are_claimed_and_right():
                                  LearnSettings(monkeys=4, lr=0.5, credit=credit,
                                                max_reviewer_calls=200_000,
                                                reviewer_noise=0.5)))
-        assert r.stats[:, ST_SOLVED].all(), credit
+        assert r.stats["solved"].all(), credit
         assert np.array_equal(r.typed, codes), credit
         if credit != "plain":
-            assert r.stats[:, ST_RESCORES].sum() > 0
+            assert r.stats["rescores"].sum() > 0
 
 
 # --- the score test: error rate at its δ -------------------------------------------------
@@ -364,11 +373,12 @@ def test_settings_bad_noise(kwargs):
 
 
 def test_noise_counts():
-    stats = np.zeros((4, kc.N_ST), np.int64)
-    stats[:, kc.ST_SOLVED] = [1, 1, 1, 0]
-    stats[:, kc.ST_EXACT] = [1, 0, 1, 0]
-    stats[:, kc.ST_RESCORES] = [3, 0, 5, 1]
-    stats[:, kc.ST_RESETS] = [0, 1, 0, 0]
+    stats = np.zeros(4, LINE_STATS_DTYPE)
+    stats["solved"] = [1, 1, 1, 0]
+    stats["exact"] = [1, 0, 1, 0]
+    stats["rescores"] = [3, 0, 5, 1]
+    stats["resets"] = [0, 1, 0, 0]
+    stats["calls"] = [9, 9, 9, 9]  # not counted
     assert noise_counts(stats) == {
         "lines_claimed_exact": 3, "lines_exact_checked": 2, "lines_wrong": 2,
         "lines_wrong_claimed": 1, "reviewer_rescores": 9, "credit_resets": 1}
@@ -395,7 +405,8 @@ def test_zero_noise_is_the_noiseless_kernel():
     bananas = np.zeros(24)
     kc.learn_lines(task.codes, task.offsets, 0, np.uint64(task.key), 6, 5, 0.7, kc.ZERO_HITS,
                    20_000, typed, stats, bananas)
-    assert np.array_equal(r.typed, typed) and np.array_equal(r.stats, stats)
+    assert np.array_equal(r.typed, typed) and np.array_equal(r.stats, line_stats(stats))
+    assert np.array_equal(line_stats_array(r.stats), stats)
     assert np.array_equal(r.bananas, bananas)
 
 
@@ -404,7 +415,7 @@ def test_noisy_chunk_independent_of_chunking():
 
     task = _task()
     whole = type_chunk(task)
-    assert whole.stats[:, kc.ST_RESCORES].sum() > 0
+    assert whole.stats["rescores"].sum() > 0
     parts = [type_chunk(t) for t in _split(task, [0, 1, 9, 10, 24])]
     assert np.array_equal(np.concatenate([p.typed for p in parts]), whole.typed)
     assert np.array_equal(np.concatenate([p.stats for p in parts]), whole.stats)
@@ -417,7 +428,7 @@ _THREADS_CHILD = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 import numpy as np
-from monkeysim.corpus_learn import CREDITS, type_chunk
+from monkeysim.learn.corpus import CREDITS, type_chunk
 from test_corpus_noise import _task
 h = hashlib.sha256()
 for credit in CREDITS:
@@ -440,8 +451,8 @@ _JIT_CHILD = """
 import json, warnings
 warnings.simplefilter("ignore")
 import numpy as np
-from monkeysim import _kernels_corpus as kc
-from monkeysim import _kernels_corpus_noise as kn
+from monkeysim._kernels import corpus as kc
+from monkeysim._kernels import corpus_noise as kn
 rng = np.random.default_rng(3)
 out = []
 for credit in range(4):

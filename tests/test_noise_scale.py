@@ -14,12 +14,12 @@ import naive
 import numpy as np
 import pytest
 
-from monkeysim import _kernels_policy as KP
 from monkeysim import theory
-from monkeysim import train as T
+from monkeysim._kernels import policy as KP
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import train_run
+from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.reward import make_reviewer
 
@@ -274,7 +274,7 @@ def test_noise_scale_is_deterministic_and_independent_of_chunking(monkeypatch):
 _CHILD = """
 import warnings
 warnings.simplefilter("ignore")
-from monkeysim import train as T
+from monkeysim.learn import train as T
 for algo in ("reinforce", "grpo"):
     r = T.noise_scale(T.TrainConfig(algo=algo, batch=3, seed=5, kl_coef=0.2,
                                     kl_estimator="k3"), "HI", "upper27", samples=40)

@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim import _kernels_policy as KP
 from monkeysim import baselines as B
-from monkeysim import train as T
+from monkeysim._kernels import policy as KP
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import noise as N
+from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.rng import chunk_state
 
@@ -218,7 +218,7 @@ _CHILD = """
 import hashlib, warnings
 warnings.simplefilter("ignore")
 import numpy as np
-from monkeysim import train as T
+from monkeysim.learn import train as T
 from monkeysim import baselines as B
 out = []
 for kw in (dict(algo="rloo", monkeys=7, reviewer_noise=1.5),

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim import cli
+from monkeysim.cli import main as cli
 from monkeysim.errors import InvalidInput, RunFailed
 from monkeysim.experiments.runner import Cell, run_cells
 from monkeysim.results import LOCK_NAME, RunDir, atomic_write_text

@@ -13,8 +13,12 @@ from conftest import assert_clean_error, run_cli
 from monkeysim.alphabet import named
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import overopt as oo
+from monkeysim.learn import rlhf
+from monkeysim.learn.rlhf import RLHFConfig, rloo_against
+from monkeysim.learn.train import TrainConfig, train
 from monkeysim.policy import CharPolicy
-from monkeysim.rlhf import RLHFConfig, rloo_against
+from monkeysim.reward_model import gao_curve
+from monkeysim.rng import derived_seed
 
 
 @pytest.mark.parametrize("n", [1, 2, 8, 32])
@@ -39,9 +43,9 @@ def test_best_of_n_kl_matches_formula(n):
 
 def test_fit_gao_recovers_coefficients():
     d = np.linspace(0, 4, 30)
-    a, b = oo.fit_gao(d, oo.gao_curve(d, 0.3, 0.05, "bon"), "bon")
+    a, b = oo.fit_gao(d, gao_curve(d, 0.3, 0.05, "bon"), "bon")
     assert (a, b) == pytest.approx((0.3, 0.05))
-    a, b = oo.fit_gao(d, oo.gao_curve(d, 0.2, 0.1, "rl"), "rl")
+    a, b = oo.fit_gao(d, gao_curve(d, 0.2, 0.1, "rl"), "rl")
     assert (a, b) == pytest.approx((0.2, 0.1))
     assert oo.gao_peak_kl(0.3, 0.05, "bon") == pytest.approx(3.0 ** 2)
     assert oo.gao_peak_kl(0.2, 0.1, "rl") == pytest.approx(math.exp(1.0) ** 2)
@@ -57,13 +61,31 @@ def test_rlhf_raises_proxy_and_kl():
         return (docs == target).mean(axis=1)
 
     tr = rloo_against(ref, proxy, proxy, RLHFConfig(steps=60, batch=16, lr=2.0, eval_every=20,
-                                                    eval_docs=64), seed=1)
+                                                    eval_docs=64), "to be or", alpha, seed=1)
     assert tr.kl[0] == pytest.approx(0.0, abs=1e-12)
     assert tr.kl[-1] > 0.1
     assert tr.proxy[-1] > tr.proxy[0] + 4 * math.hypot(tr.proxy_se[0], tr.proxy_se[-1])
     np.testing.assert_allclose(tr.kl[-1], tr.policy.kl(ref)[0])
     with pytest.raises(InvalidInput, match="at least 2"):
         RLHFConfig(batch=1)
+
+
+def test_rlhf_is_the_learner_core():
+    """A segment of rloo_against is train() with the reward model as reviewer: same policy."""
+    alpha = named("lower27")
+    ref = CharPolicy.pretrained("to be or not to be", alpha, 2, 8, smoothing=0.5)
+    target = alpha.encode("to be or")
+
+    def proxy(docs):
+        return (docs == target).mean(axis=1)
+
+    cfg = RLHFConfig(kl_coef=0.1, steps=15, batch=8, lr=1.0, eval_every=15, eval_docs=16)
+    tr = rloo_against(ref, proxy, proxy, cfg, "to be or", alpha, seed=3)
+    direct = train(TrainConfig(algo="rloo", policy="context", order=2, batch=8, lr=1.0,
+                               kl_coef=0.1, kl_estimator="k1", max_reviewer_calls=120,
+                               stop="budget", seed=derived_seed(3, rlhf.RLHF_STREAM, 0)),
+                   "to be or", alpha, init=ref, reference=ref, reviewer=proxy)
+    np.testing.assert_array_equal(tr.policy.theta, direct.policy.theta)
 
 
 def test_quick_run_outputs(tmp_path):

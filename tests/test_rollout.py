@@ -7,8 +7,8 @@ import naive_rollout as naive
 import numpy as np
 import pytest
 
-from monkeysim import rollout as ro
 from monkeysim.errors import InvalidInput
+from monkeysim.learn import rollout as ro
 from monkeysim.reward_scripted import (
     ANTARCTICA,
     BRAD_PITT,

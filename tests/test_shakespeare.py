@@ -7,9 +7,10 @@ from importlib import metadata
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim import cli, corpus
-from monkeysim.corpus_learn import LearnSettings
+from monkeysim import corpus
+from monkeysim.cli import main as cli
 from monkeysim.experiments import shakespeare
+from monkeysim.learn.corpus import LearnSettings
 from monkeysim.theory import expected_keystrokes
 
 KEYS = ("lines", "chars", "sha256_match", "keystrokes", "reviewer_calls", "seconds",
@@ -177,8 +178,8 @@ def test_bench_corpus_bad_input_and_missing_extra(monkeypatch, capsys):
 
 
 def test_corpus_figure_draws_from_a_bench_result(tmp_path):
-    from monkeysim.plots_compare import save
-    from monkeysim.plots_corpus import corpus_figure
+    from monkeysim.plots.compare import save
+    from monkeysim.plots.corpus import corpus_figure
 
     scaling = [{"chars": c, "typing_seconds": c / 1e5, "peak_rss_mb": 160.0}
                for c in (4e4, 4e5, 4e6)]

@@ -13,7 +13,8 @@ from conftest import assert_clean_error, run_cli
 
 pytest.importorskip("distributed", reason="optional extra 'distributed' not installed")
 
-from monkeysim import cli, corpus  # noqa: E402
+from monkeysim import corpus  # noqa: E402
+from monkeysim.cli import main as cli
 from monkeysim.errors import InvalidInput  # noqa: E402
 from monkeysim.experiments import dask_backend as db  # noqa: E402
 from monkeysim.experiments import shakespeare  # noqa: E402

@@ -10,16 +10,10 @@ def test_no_two_streams_share_a_key():
 
 
 def test_modules_take_their_streams_from_the_registry():
-    from monkeysim import (
-        _kernels_corpus_noise,
-        baselines,
-        policy,
-        reward,
-        reward_model,
-        rlhf,
-        train,
-    )
+    from monkeysim import baselines, policy, reward, reward_model
+    from monkeysim._kernels import corpus_noise as _kernels_corpus_noise
     from monkeysim.experiments import compare, noise, shakespeare, tuning
+    from monkeysim.learn import rlhf, train
 
     used = {
         "train": train.TRAIN_STREAM, "reviewer_noise": reward.NOISE_STREAM,

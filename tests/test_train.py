@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim import train as T
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
+from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.reward import make_reviewer
 from monkeysim.rng import chunk_states
@@ -281,7 +281,7 @@ _CHILD = """
 import hashlib, warnings
 warnings.simplefilter("ignore")
 import numpy as np
-from monkeysim import train as T
+from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy
 out = []
 for kw in (dict(algo="rloo", monkeys=9), dict(algo="ppo", monkeys=40, troop=True),

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim import rollout as ro
 from monkeysim.experiments import walkthrough as wt
+from monkeysim.learn import rollout as ro
 from monkeysim.reward_scripted import SCRIPTED_REWARDS, ScriptedReviewer, course_note_reviewer
 
 QUICK = wt.WalkthroughConfig(ladder=(8, 64, 512), repetitions=100, updates=5)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-from ..corpus_learn import CREDITS
+from ..learn.corpus import CREDITS
 
 SAME = ("sha256_typed", "reviewer_calls", "keystrokes", "bananas")
 

@@ -20,7 +20,9 @@ import time
 import numba
 import numpy as np
 
-from .. import _kernels as K
+from .._kernels import typing as K
+from .._kernels.options import call_specialized
+from .._kernels.random import keys_per_draw
 from ..alphabet import resolve
 from ..automaton import kmp_automaton
 from ..rng import chunk_states
@@ -104,11 +106,11 @@ def run(target: str = "MONKEY", monkeys: int = 256, budget: int = 2_000_000,
     rates["kernel_1t"] = race_keys_rate(kernel(1), repeats, race_keys, "1")
     rates["kernel_nt"] = race_keys_rate(kernel(threads), repeats, race_keys, str(threads))
 
-    keys_per, limit = K.keys_per_draw(a)
+    keys_per, limit = keys_per_draw(a)
     states = chunk_states(seed, 0, 1)
     sums = np.zeros(1, dtype=np.uint64)
     def ceiling(keys):
-        K.call_specialized(K.rng_limit_chunks, (1, 2), states.copy(), a, keys_per,
+        call_specialized(K.rng_limit_chunks, (1, 2), states.copy(), a, keys_per,
                            np.uint64(limit), keys, sums)
 
     ceiling(1000)

@@ -7,7 +7,7 @@ the current document for coordinate search) is the target. Median and interquart
 over ``seeds`` runs (seeds ``seed0 .. seed0 + seeds − 1``; the trainer defaults were tuned
 on seeds 100-179):
 
-- ``reinforce``, ``rloo``, ``grpo``, ``ppo``: one monkey, the :class:`~monkeysim.train.
+- ``reinforce``, ``rloo``, ``grpo``, ``ppo``: one monkey, the :class:`~monkeysim.learn.train.
   TrainConfig` defaults (positional policy, SGD, batch 16, per-algorithm learning rate);
 - ``weasel`` / ``weasel-latching``: Dawkins' program, 100 offspring, mutation rate 0.05;
 - ``coordinate``: coordinate search with perfect bookkeeping (≈ L·(A+1)/2 calls);
@@ -36,9 +36,9 @@ import numpy as np
 
 from .. import baselines, texts
 from ..alphabet import named
+from ..learn.train import ALGOS, TrainConfig, train
 from ..results import sidecar, write_json, write_table
 from ..reward import make_reviewer
-from ..train import ALGOS, TrainConfig, train
 
 TARGET = texts.get("weasel")
 ALPHABET = "upper27"

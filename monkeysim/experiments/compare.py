@@ -32,16 +32,16 @@ from ..errors import InvalidInput
 from ..records import COMPARE_COLUMNS, CompareRow
 from ..rng import STREAMS, derived_seed
 from ..typewriter import numba_threads, type_race
+from . import compare_report
 from .compare_config import CompareConfig
 from .compare_learn import Setting
+from .compare_report import CompareRun
 from .frontier import FrontierRow
 from .runner import Cell, run_cells
 
 COLUMNS = COMPARE_COLUMNS
 """Columns of compare.csv (see :class:`~monkeysim.records.CompareRow`)."""
 
-CONVERGENCE_COLUMNS = ["algo", "seed", "step", "reviewer_calls", "greedy_correct_chars",
-                       "length", "reward_mean", "b_simple"]
 
 WEASEL = "weasel"
 MIN_SUCCESS_PROBABILITY = 0.01
@@ -283,22 +283,6 @@ def theory_rows(cfg: CompareConfig) -> list[CompareRow]:
 
 # --- the run --------------------------------------------------------------------------------
 
-@dataclass
-class CompareRun:
-    """Result of :func:`run`: the tidy rows of compare.csv and convergence.csv, the
-    frontier rows, the tuned step sizes and B_simple at initialisation, and where they were
-    written."""
-
-    config: CompareConfig
-    rows: list[CompareRow]
-    convergence: list[list]
-    frontier: list[FrontierRow]
-    tuned: dict[tuple, dict]
-    noise: list[dict]
-    out: Path
-    seconds: float
-
-
 def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, cell: Cell):
     """The JSON-able result of one cell (module-level, so a Dask worker can run it): phase-1
     cells (``tune``, ``noise``) need no step sizes; ``learn`` cells take theirs from ``lrs``."""
@@ -337,7 +321,7 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
     written do not depend on it."""
     from functools import partial
 
-    from . import compare_learn, compare_report
+    from . import compare_learn
 
     start = time.perf_counter()
     manifest = {"command": "compare", "config": cfg.to_dict(), "seed": seed}

@@ -5,13 +5,37 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..records import COMPARE_COLUMNS as COLUMNS
+from ..records import CompareRow
 from ..results import atomic_write_bytes, sidecar, write_table
-from .compare import COLUMNS, CONVERGENCE_COLUMNS, CompareRun
+from .compare_config import CompareConfig
 from .frontier import COLUMNS as FRONTIER_COLUMNS
+from .frontier import FrontierRow
+
+CONVERGENCE_COLUMNS = ["algo", "seed", "step", "reviewer_calls", "greedy_correct_chars",
+                       "length", "reward_mean", "b_simple"]
+
+
+@dataclass
+class CompareRun:
+    """Result of :func:`~monkeysim.experiments.compare.run`: the tidy rows of compare.csv
+    and convergence.csv, the frontier rows, the tuned step sizes and B_simple at
+    initialisation, and where they were written."""
+
+    config: CompareConfig
+    rows: list[CompareRow]
+    convergence: list[list]
+    frontier: list[FrontierRow]
+    tuned: dict[tuple, dict]
+    noise: list[dict]
+    out: Path
+    seconds: float
+
 
 FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "frontier.csv",
          "frontier.json", "summary.json", "time_to_target.png", "monkey_counts.png",
@@ -311,7 +335,7 @@ def table(summary: dict, cfg) -> str:
 
 def write(run: CompareRun, seed: int) -> None:
     """compare.csv + sidecar, convergence.csv + sidecar, summary.json and the figures."""
-    from .. import plots_compare as pc
+    from ..plots import compare as pc
 
     out = run.out
     cfg = run.config.to_dict()

@@ -10,7 +10,7 @@ when a backend is made, never at module import. Two ways to get workers:
   scheduler is contacted at once, so an unreachable address fails before anything is written.
 
 Each task is :func:`_run_task`: it sets the worker's numba threads and calls the pure
-:func:`~monkeysim.corpus_learn.type_chunk`, so results are byte-identical to the local
+:func:`~monkeysim.learn.corpus.type_chunk`, so results are byte-identical to the local
 backend. Results come back to the main process in completion order (``as_completed``); a
 lost worker's tasks (running, or finished but not yet fetched) are recomputed by Dask.
 """
@@ -24,8 +24,8 @@ import uuid
 from collections.abc import Callable
 from importlib import metadata, util
 
-from ..corpus_learn import ChunkResult, ChunkTask, type_chunk
 from ..errors import InvalidInput, positive_int
+from ..learn.corpus import ChunkResult, ChunkTask, type_chunk
 
 DISTRIBUTION = "distributed"
 """The PyPI distribution the backend needs (optional extra ``distributed``)."""

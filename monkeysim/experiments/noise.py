@@ -8,7 +8,7 @@ bananas, one monkey, batch 16, SGD, until the greedy document is the target, fro
 - a *noisy preference*: documents 2i and 2i+1 of each batch are compared (one reviewer call
   per pair) and the verdict is wrong with probability ε, ε ∈ :data:`FLIPS`, for the naive,
   de-biased and estimated preference learners (advantages ±1 from the verdicts; RLOO's one
-  plain step per batch; see :mod:`monkeysim.train`);
+  plain step per batch; see :mod:`monkeysim.learn.train`);
 - and Dawkins' weasel (100 offspring, mutation rate 0.05, non-latching) under the same
   score noise (:func:`monkeysim.baselines.weasel`); it has no step size.
 
@@ -59,10 +59,10 @@ from .. import texts
 from ..alphabet import named
 from ..baselines import weasel
 from ..errors import InvalidInput, nonneg_float, positive_float, positive_int
+from ..learn.train import ALGOS, DEFAULT_LR, PREFERENCES, TrainConfig, train
 from ..policy import CharPolicy
 from ..results import sidecar, write_json, write_table
 from ..rng import STREAMS, check_seed, derived_seed
-from ..train import ALGOS, DEFAULT_LR, PREFERENCES, TrainConfig, train
 from .runner import Cell, run_cells
 from .tuning import line_search, tuning_seed
 
@@ -659,8 +659,8 @@ def csv_rows(res: NoiseResult) -> list[list[str]]:
 def write_outputs(res: NoiseResult, out: Path) -> Path:
     """noise.csv (+ noise.json sidecar), noise.png and summary.json in ``out`` (which a
     :class:`~monkeysim.results.RunDir` holds)."""
-    from ..plots_compare import save
-    from ..plots_noise import noise_figure
+    from ..plots.compare import save
+    from ..plots.noise import noise_figure
 
     out = Path(out)
     summary = res.as_json()

@@ -8,7 +8,7 @@
    *gold* reviewer (``ngram`` F1 against the target line) with label noise.
 3. **Best-of-n**: draw n documents from π_ref, keep the one the proxy likes best; its KL to
    π_ref is exactly ``log n − (n − 1)/n`` (continuous scores).
-4. **RL**: RLOO from π_ref against the proxy with a k1 KL leash β (:mod:`monkeysim.rlhf`),
+4. **RL**: RLOO from π_ref against the proxy with a k1 KL leash β (:mod:`monkeysim.learn.rlhf`),
    at several β; exact KL after each evaluation.
 
 Gold and proxy rewards are tracked against ``d = √KL`` (nats^½). The functional forms of
@@ -33,11 +33,11 @@ import numpy as np
 from .. import texts
 from ..alphabet import named
 from ..errors import InvalidInput, positive_int
+from ..learn.rlhf import RLHFConfig, RLHFTrace, rloo_against
 from ..policy import CharPolicy
 from ..results import prepare_out_dir, sidecar, write_json, write_table
 from ..reward import make_reviewer
 from ..reward_model import RewardModel, RMReport, check_noise, train_reward_model
-from ..rlhf import RLHFConfig, RLHFTrace, rloo_against
 from ..rng import check_seed, derived_seed
 
 FILES = ["overopt.csv", "overopt.json", "overopt.png", "summary.json"]
@@ -117,12 +117,6 @@ def gao_peak_kl(alpha: float, beta: float, form: str) -> float:
         return float("inf")
     d = alpha / (2 * beta) if form == "bon" else math.exp(min(alpha / beta - 1, 350.0))
     return float(max(d, 0.0) ** 2)
-
-
-def gao_curve(d: np.ndarray, alpha: float, beta: float, form: str) -> np.ndarray:
-    d = np.asarray(d, dtype=float)
-    second = d * d if form == "bon" else d * np.log(np.where(d > 0, d, 1.0))
-    return alpha * d - beta * second
 
 
 @dataclass(frozen=True)
@@ -294,7 +288,7 @@ def run(config: OveroptConfig | None = None, seed: int = 0) -> OveroptResult:
     for j, beta in enumerate(cfg.betas):
         rc = RLHFConfig(kl_coef=float(beta), steps=cfg.steps, batch=cfg.batch, lr=cfg.lr,
                         eval_every=cfg.eval_every, eval_docs=cfg.eval_docs)
-        tr = rloo_against(ref, model.score_batch, gold.score_batch, rc,
+        tr = rloo_against(ref, model.score_batch, gold.score_batch, rc, cfg.target, alpha,
                           seed=derived_seed(seed, 10 + j))
         rl[float(beta)] = tr
         samples[f"rl-beta={float(beta):g}"] = alpha.decode(
@@ -322,8 +316,8 @@ def rows(res: OveroptResult) -> list[list]:
 
 def write_outputs(res: OveroptResult, out: Path, overwrite: bool = False) -> Path:
     """overopt.csv (+ sidecar), overopt.png and summary.json in ``out``."""
-    from ..plots_compare import save
-    from ..plots_overopt import overopt_figure
+    from ..plots.compare import save
+    from ..plots.overopt import overopt_figure
 
     out = prepare_out_dir(out, overwrite, FILES)
     cfg = asdict(res.config)

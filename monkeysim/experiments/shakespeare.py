@@ -1,9 +1,9 @@
 """`monkeysim shakespeare`: learning monkeys type every line of the plays, chunk by chunk.
 
 Each line of dialogue is a target of its own: a troop of learning monkeys
-(:mod:`monkeysim.corpus_learn`) types it until the reviewer's scores prove the greedy document
+(:mod:`monkeysim.learn.corpus`) types it until the reviewer's scores prove the greedy document
 equals the line. Lines go through in chunks of ``chunk_lines``; a chunk is a pure task
-(:func:`~monkeysim.corpus_learn.type_chunk`) whose lines draw from streams keyed by the run's
+(:func:`~monkeysim.learn.corpus.type_chunk`) whose lines draw from streams keyed by the run's
 seed and the line's index, so results depend on neither threads, chunking nor backend.
 
 Files in the output directory:
@@ -39,17 +39,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _kernels_corpus as kc
-from ..corpus_learn import (
+from .._kernels import corpus as kc
+from ..errors import InvalidInput, RunFailed, positive_int
+from ..learn.corpus import (
     ChunkResult,
     ChunkTask,
     LearnSettings,
     decode,
     encode,
+    line_stats,
+    line_stats_array,
     noise_counts,
+    stats_totals,
     type_chunk,
 )
-from ..errors import InvalidInput, RunFailed, positive_int
 from ..results import atomic_write_bytes, write_json
 from ..rng import STREAMS, check_seed, derived_seed, n_chunks
 from .runner import (
@@ -137,9 +140,11 @@ def chunk_path(out: Path, chunk: int) -> Path:
 
 def save_chunk(out: Path, res: ChunkResult, run: str) -> None:
     """Write one finished chunk atomically: a checkpoint header (run, chunk, sha256; see
-    :func:`~monkeysim.experiments.runner.checkpoint_bytes`), then the arrays as ``.npz``."""
+    :func:`~monkeysim.experiments.runner.checkpoint_bytes`), then the arrays as ``.npz``
+    (the statistics as the kernels' int64[n, N_ST], see
+    :func:`~monkeysim.learn.corpus.line_stats_array`)."""
     buf = io.BytesIO()
-    np.savez(buf, typed=res.typed, stats=res.stats, bananas=res.bananas)
+    np.savez(buf, typed=res.typed, stats=line_stats_array(res.stats), bananas=res.bananas)
     atomic_write_bytes(chunk_path(out, res.chunk),
                        checkpoint_bytes(buf.getvalue(), run, res.chunk, res.chunk))
 
@@ -154,13 +159,16 @@ def load_chunk(out: Path, task: ChunkTask, run: str) -> tuple[ChunkResult | None
     n = len(task.offsets) - 1
     try:
         with np.load(io.BytesIO(payload)) as z:
-            res = ChunkResult(task.chunk, z["typed"], z["stats"], z["bananas"])
+            typed, raw, bananas = z["typed"], z["stats"], z["bananas"]
     except (OSError, ValueError, KeyError, EOFError):  # pragma: no cover - checksum matched
         return None, "corrupted"
-    if res.typed.shape != task.codes.shape or res.stats.shape != (n, kc.N_ST) or (
-            res.bananas.shape != (n,)):
+    try:
+        stats = line_stats(raw)
+    except ValueError:
         return None, "another index"
-    return res, ""
+    if typed.shape != task.codes.shape or stats.shape != (n,) or bananas.shape != (n,):
+        return None, "another index"
+    return ChunkResult(task.chunk, typed, stats, bananas), ""
 
 
 def manifest_for(lines, alphabet: str, config: ShakespeareConfig, source: str) -> dict:
@@ -263,8 +271,8 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
     """Read the chunks in order: write ``typed.txt`` (atomically, synced), check the sha256 of
     the file read back from disk against ``want`` and add up the costs (with a ``noisy``
     reviewer also the run's claims beside the lines checked against the corpus, see
-    :func:`~monkeysim.corpus_learn.noise_counts`). Memory holds one chunk at a time."""
-    totals = np.zeros(kc.N_ST, np.int64)
+    :func:`~monkeysim.learn.corpus.noise_counts`). Memory holds one chunk at a time."""
+    totals: Counter = Counter()
     checked: Counter = Counter()
     parts = []  # noisy: per-line bananas, summed exactly at the end (same for any chunking)
     bananas = 0.0
@@ -278,7 +286,7 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
                                     "the run; run again with --resume")
                 for text in decode(res.typed, task.offsets, alphabet):
                     f.write(text + "\n")
-                totals += res.stats.sum(axis=0)
+                totals.update(stats_totals(res.stats))
                 bananas += float(res.bananas.sum())
                 if noisy:
                     checked.update(noise_counts(res.stats))
@@ -295,11 +303,10 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
     if noisy:
         bananas = math.fsum(np.concatenate(parts))
     return {"sha256": want, "sha256_typed": got, "sha256_match": got == want,
-            "lines_solved": int(totals[kc.ST_SOLVED]),
-            "keystrokes": int(totals[kc.ST_KEYSTROKES]),
-            "reviewer_calls": int(totals[kc.ST_CALLS]), "bananas": bananas,
-            "steps": int(totals[kc.ST_STEPS]), "positions_settled": int(totals[kc.ST_SETTLED]),
-            "keys_dropped": int(totals[kc.ST_DROPPED]), **checked}
+            "lines_solved": totals["solved"], "keystrokes": totals["keystrokes"],
+            "reviewer_calls": totals["calls"], "bananas": bananas, "steps": totals["steps"],
+            "positions_settled": totals["settled"], "keys_dropped": totals["dropped"],
+            **checked}
 
 
 def file_sha256(path: Path) -> str:
@@ -319,7 +326,7 @@ def random_log10_keystrokes(texts, alphabet: str) -> float:
 
 
 def conway_log10(border_counts: Iterable[np.ndarray], a: int) -> float:
-    """log10 of Σ_k count[k]·a^k over the :func:`~monkeysim._kernels_corpus.border_counts`
+    """log10 of Σ_k count[k]·a^k over the :func:`~monkeysim._kernels.corpus.border_counts`
     arrays given (one per chunk of lines), summed as an exact Python int."""
     return math.log10(sum(int(c) * a ** k for counts in border_counts
                           for k, c in enumerate(counts) if c))

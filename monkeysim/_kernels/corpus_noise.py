@@ -2,7 +2,7 @@
 
 The reviewer reports ``(K + σ·Z) / L`` for a document with ``K`` correct keys out of ``L``
 (``Z`` standard normal, independent for every call; σ is in characters). The learning rule is
-the one of :mod:`monkeysim._kernels_corpus` (group REINFORCE with the mean baseline, sparse
+the one of :mod:`monkeysim._kernels.corpus` (group REINFORCE with the mean baseline, sparse
 exact update; REINFORCE takes the noisy scores as they are, which keeps it unbiased), but the
 exact inferences there (settle, drop, the end of a line) would be unsound: one unlucky score
 settles a wrong key for good. Here every inference rests on a stated test.
@@ -48,7 +48,7 @@ empties a position restores its keys; a greedy document that the troop can no lo
 whose facts say it is wrong restores the keys of every unsettled position.
 
 Noise draws come from a second xoshiro256** stream per line (:func:`noise_key` of the run's
-key, then :func:`~monkeysim._kernels_corpus.line_state`), so typing draws are the same as
+key, then :func:`~monkeysim._kernels.corpus.line_state`), so typing draws are the same as
 without noise and results depend on neither threads, chunking nor backend.
 """
 
@@ -59,8 +59,7 @@ import math
 import numba as nb
 import numpy as np
 
-from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS
-from ._kernels_corpus import (
+from .corpus import (
     GREEDY_PAIRS,
     GROUP_PAIRS,
     N_ST,
@@ -75,7 +74,8 @@ from ._kernels_corpus import (
     sparse_update,
     type_document,
 )
-from ._kernels_policy import normal
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .policy import normal
 
 NOISE_STREAM = 0x4E4F495345  # "NOISE": the noise key is splitmix64 of the run key ^ this
 GREEDY_EVERY = 16
@@ -195,7 +195,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
     """Learn one line from a reviewer whose scores carry Gaussian noise of ``sigma``
     characters, with sound credit (see the module docstring) at error ``delta`` per inference.
 
-    Arguments as :func:`monkeysim._kernels_corpus.learn_line` plus ``sigma`` > 0, ``delta``
+    Arguments as :func:`monkeysim._kernels.corpus.learn_line` plus ``sigma`` > 0, ``delta``
     in (0, 1) and ``nstate``, the line's noise stream. ``stats`` int64[N_ST]: ST_SOLVED is the
     run's own claim (the end test passed); ST_EXACT compares the final document with the
     target after the line ended (for reporting only); ST_RESCORES counts reviewer calls that
@@ -432,7 +432,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
 @nb.njit(**PARALLEL_OPTIONS)
 def learn_lines_noisy(codes, offsets, first_index, key, a_size, group, lr, credit, max_calls,
                       sigma, delta, docs_out, stats_out, bananas_out):
-    """:func:`monkeysim._kernels_corpus.learn_lines` with a noisy reviewer (``sigma`` > 0
+    """:func:`monkeysim._kernels.corpus.learn_lines` with a noisy reviewer (``sigma`` > 0
     characters, error ``delta`` per inference): line ``j`` types from
     ``line_state(key, first_index + j)`` and draws noise from
     ``line_state(noise_key(key), first_index + j)``."""

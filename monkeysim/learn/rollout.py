@@ -23,7 +23,9 @@ and is not in the response tables.
 **Table policy.** π_θ(y|x) = softmax(θ_x)_y over the response table of x, with θ a
 (Q, M) array of logits (M = the longest response table; shorter rows are padded and ignored)
 starting at θ = log p (the table's "pretrained" probabilities). Everything here is exact by
-enumeration except the rollout estimates.
+enumeration except the rollout estimates. The policy-gradient updates (:func:`train`) take
+the learner core's leave-one-out advantages and SGD step (:mod:`monkeysim._kernels.policy`),
+the same code as RLOO in :func:`monkeysim.learn.train.train`.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InvalidInput, positive_int
-from .rng import numpy_generator
-from .stats import MeanCI, mean_ci
+from .._kernels import policy as KP
+from ..errors import InvalidInput, positive_int
+from ..rng import numpy_generator
+from ..stats import MeanCI, mean_ci
 
 PROB_TOL = 1e-9
 BASELINES = ("none", "loo")
@@ -366,6 +369,17 @@ def empirical_expected_reward(rollout: Rollout, reviewer: Reviewer | np.ndarray)
     return mean_ci(rollout.rewards(reviewer).mean(axis=1))
 
 
+def loo_advantages(rewards: np.ndarray) -> np.ndarray:
+    """RLOO advantages of each query's K responses, (N, K) → (N, K): ``r_nk`` minus the mean
+    of the other K − 1 rewards to the same query, by the learner core's kernel
+    (:func:`monkeysim._kernels.policy.group_advantages`)."""
+    out = np.empty_like(rewards, dtype=np.float64)
+    unused = np.zeros(KP.N_BASE)
+    for row, adv in zip(np.ascontiguousarray(rewards, dtype=np.float64), out, strict=True):
+        KP.group_advantages(row, KP.ADV_LOO, unused, 0.0, adv)
+    return out
+
+
 def score_function_gradient(policy: TablePolicy, rollout: Rollout,
                             reviewer: Reviewer | np.ndarray, baseline: str = "none"
                             ) -> np.ndarray:
@@ -384,7 +398,7 @@ def score_function_gradient(policy: TablePolicy, rollout: Rollout,
     if baseline == "loo":
         if k < 2:
             raise InvalidInput(f"baseline 'loo' needs K ≥ 2 responses per query, got K = {k}")
-        r = r - (r.sum(axis=1, keepdims=True) - r) / (k - 1)
+        r = loo_advantages(r)
     pi = policy.probs()
     g = np.zeros_like(pi)
     np.add.at(g, (np.repeat(rollout.query_idx, k), rollout.response_idx.ravel()), r.ravel())
@@ -462,7 +476,7 @@ def train(table: RolloutTable, reviewer: Reviewer | np.ndarray, *, updates: int,
                                 exact_kl(policy, ref), k1, k3), strict=True):
             cols[c].append(v)
         if t < updates:
-            policy.theta += lr * score_function_gradient(policy, ro, r, baseline)
+            KP.sgd_update(policy.theta, score_function_gradient(policy, ro, r, baseline), lr)
     a = {c: np.asarray(v) for c, v in cols.items()}
     return Training(np.arange(updates + 1), a["er"], a["er_hat"], a["er_se"], a["kl"], a["k1"],
                     a["k3"], policy, n_queries, k, float(lr), baseline,

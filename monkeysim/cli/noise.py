@@ -1,6 +1,6 @@
-"""`monkeysim noise`: how much a reviewer who errs costs (registered by :mod:`monkeysim.cli`).
+"""`monkeysim noise`: how much a reviewer who errs costs (registered by :mod:`monkeysim.cli.main`).
 
-Helpers of :mod:`monkeysim.cli` are imported inside the functions, so importing this module
+Helpers of :mod:`monkeysim.cli.main` are imported inside the functions, so importing this module
 does not import the CLI (and the CLI can import this module at load time).
 """
 
@@ -11,7 +11,7 @@ import sys
 
 def add_parser(sub) -> None:
     """Register ``noise`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _add_common_out, _int
+    from .common import add_common_out, int_arg
 
     p = sub.add_parser(
         "noise", help="reviewers who err: calls until solved vs score noise and flipped "
@@ -29,29 +29,29 @@ def add_parser(sub) -> None:
     size.add_argument("--quick", action="store_true", help="a seconds-long version (for tests)")
     size.add_argument("--full", action="store_true",
                       help="30 seeds, 5 tuning seeds, a wider grid, 40 leash seeds")
-    p.add_argument("--seeds", type=_int, default=None,
+    p.add_argument("--seeds", type=int_arg, default=None,
                    help="reported seeds per setting (default 10; --quick 2, --full 30)")
-    p.add_argument("--tune-seeds", type=_int, default=None,
+    p.add_argument("--tune-seeds", type=int_arg, default=None,
                    help="tuning seeds per step size (default 3; --quick 1, --full 5)")
-    p.add_argument("--budget", type=_int, default=None, metavar="CALLS",
+    p.add_argument("--budget", type=int_arg, default=None, metavar="CALLS",
                    help="reviewer calls per run before it is censored (default 400000; "
                         "--quick 40000, --full 10^6)")
-    p.add_argument("--leash-seeds", type=_int, default=None,
+    p.add_argument("--leash-seeds", type=int_arg, default=None,
                    help="seeds per KL-leash condition (default 20; --quick 4, --full 40)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_common_out(p, "noise.csv (+ JSON sidecar), noise.png and summary.json (default: a new "
+    add_common_out(p, "noise.csv (+ JSON sidecar), noise.png and summary.json (default: a new "
                        "runs/noise-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run the study for parsed ``args``; returns the exit status."""
-    from .cli import _emit_json, check_resume_overwrite
-    from .errors import InvalidInput
-    from .experiments import noise
-    from .results import RunDir, check_out_dir, run_out_dir
-    from .rng import check_seed
+    from ..errors import InvalidInput
+    from ..experiments import noise
+    from ..results import RunDir, check_out_dir, run_out_dir
+    from ..rng import check_seed
+    from .common import check_resume_overwrite, emit_json
 
     check_resume_overwrite(args)
     check_seed(args.seed)
@@ -71,7 +71,7 @@ def run(args) -> int:
                         quiet=args.quiet or args.json)
         path = noise.write_outputs(res, out)
     if args.json:
-        _emit_json({"out": str(out), **res.as_json()})
+        emit_json({"out": str(out), **res.as_json()})
     else:
         print(noise.report(res))
         print(f"wrote {path}, {path.with_suffix('.json')}, {out / 'noise.png'} and "

@@ -29,11 +29,12 @@ import math
 import numba as nb
 import numpy as np
 
-from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .random import next_double
 
 # columns of the per-line statistics; ST_EXACT (the final document equals the line, checked
 # after the line ended, for reporting), ST_RESCORES and ST_RESETS (noisy reviewer only, see
-# :mod:`monkeysim._kernels_corpus_noise`) follow the six of the noiseless run
+# :mod:`monkeysim._kernels.corpus_noise`) follow the six of the noiseless run
 (ST_SOLVED, ST_CALLS, ST_KEYSTROKES, ST_STEPS, ST_SETTLED, ST_DROPPED, ST_EXACT, ST_RESCORES,
  ST_RESETS) = range(9)
 N_ST = 9

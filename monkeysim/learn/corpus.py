@@ -3,7 +3,7 @@
 A chunk of lines is a :class:`ChunkTask` (codes, offsets, the index of its first line, the
 run's key and the learning settings); :func:`type_chunk` is a pure function of it, so a chunk
 gives the same :class:`ChunkResult` on any thread count, process or machine (the local and
-Dask backends both call it). See :mod:`monkeysim._kernels_corpus` for the learning rule.
+Dask backends both call it). See :mod:`monkeysim._kernels.corpus` for the learning rule.
 
 Credit levels (each adds to the one before; ``plain`` is the reference):
 
@@ -18,7 +18,7 @@ Credit levels (each adds to the one before; ``plain`` is the reference):
 With a noisy reviewer (``reviewer_noise`` σ > 0 characters) the same rules apply to scores
 decided by a sequential test at error ``delta`` per inference, and a line ends only when its
 greedy document's scores show it right (the chance of a wrong claim, over the whole line, at
-most ``delta``); see :mod:`monkeysim._kernels_corpus_noise`. With σ = 0 the noiseless kernel
+most ``delta``); see :mod:`monkeysim._kernels.corpus_noise`. With σ = 0 the noiseless kernel
 runs, unchanged.
 """
 
@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
+from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 
 CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits")
-"""Credit levels, in the order of :mod:`monkeysim._kernels_corpus` (PLAIN .. ZERO_HITS)."""
+"""Credit levels, in the order of :mod:`monkeysim._kernels.corpus` (PLAIN .. ZERO_HITS)."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +93,66 @@ class ChunkTask:
     settings: LearnSettings
 
 
+LINE_STATS_FIELDS = ("solved", "calls", "keystrokes", "steps", "settled", "dropped", "exact",
+                     "rescores", "resets")
+"""The per-line statistics, in the kernels' column order: field ``name`` is column
+``ST_<NAME>`` of :mod:`monkeysim._kernels.corpus` (checked by :func:`line_stats`)."""
+
+LINE_STATS_DTYPE = np.dtype([(name, np.int64) for name in LINE_STATS_FIELDS])
+"""One line's statistics, a structured dtype read by field name (``stats["calls"]``):
+
+- ``solved``: 1 when the line ended typed (noiseless: proven by the reviewer's scores; noisy:
+  the run's own claim, its end test passed), 0 when the budget ran out;
+- ``calls``: reviewer calls (documents scored); ``keystrokes``: keys typed;
+- ``steps``: learning steps (the troop typed a group of documents);
+- ``settled``: positions settled at the end; ``dropped``: keys dropped (refuted);
+- ``exact``: 1 when the final document equals the line (checked after the line ended, for
+  reporting only);
+- ``rescores``: reviewer calls that scored a document again; ``resets``: facts discarded or
+  keys restored (both 0 without noise)."""
+
+
+def line_stats(raw: np.ndarray) -> np.ndarray:
+    """The kernels' per-line statistics ``raw`` int64[n, N_ST] as a record array of
+    :data:`LINE_STATS_DTYPE` (shape ``(n,)``, the same bytes; a view when ``raw`` is
+    C-contiguous). The one place that knows the kernels' column indices; ValueError for an
+    array of another shape or dtype."""
+    _check_columns()
+    raw = np.asarray(raw)
+    if raw.dtype != np.int64 or raw.ndim != 2 or raw.shape[1] != len(LINE_STATS_FIELDS):
+        raise ValueError(f"line statistics must be int64[n, {len(LINE_STATS_FIELDS)}], got "
+                         f"{raw.dtype}{list(raw.shape)}")
+    return np.ascontiguousarray(raw).view(LINE_STATS_DTYPE)[:, 0]
+
+
+def line_stats_array(stats: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`line_stats`: the record array ``stats`` as the kernels'
+    int64[n, N_ST] (the checkpoints store this, unchanged)."""
+    _check_columns()
+    stats = np.ascontiguousarray(stats, LINE_STATS_DTYPE)
+    return stats.view(np.int64).reshape(stats.shape[0], len(LINE_STATS_FIELDS))
+
+
+def _check_columns() -> None:
+    """The fields are the kernels' columns, one to one and in order (a new kernel column
+    without a field, or a moved one, fails here rather than mislabelling a count)."""
+    from .._kernels import corpus as kc
+
+    cols = [getattr(kc, "ST_" + name.upper(), None) for name in LINE_STATS_FIELDS]
+    if cols != list(range(kc.N_ST)):  # pragma: no cover - guarded by the tests
+        raise RuntimeError(f"LINE_STATS_FIELDS {LINE_STATS_FIELDS} do not match the "
+                           f"kernels' columns ST_* (N_ST = {kc.N_ST})")
+
+
+def stats_totals(stats: np.ndarray) -> dict[str, int]:
+    """Each field of the record array ``stats`` summed over its lines, by name."""
+    return {name: int(stats[name].sum()) for name in LINE_STATS_FIELDS}
+
+
 @dataclass(frozen=True)
 class ChunkResult:
-    """What a chunk produced: the typed codes (like the task's), per-line ``stats``
-    int64[n, N_ST] (see :mod:`monkeysim._kernels_corpus`) and ``bananas`` float64[n]."""
+    """What a chunk produced: the typed codes (like the task's), per-line ``stats`` (a record
+    array of :data:`LINE_STATS_DTYPE`, one per line) and ``bananas`` float64[n]."""
 
     chunk: int
     typed: np.ndarray
@@ -106,7 +162,7 @@ class ChunkResult:
 
 def type_chunk(task: ChunkTask) -> ChunkResult:
     """Learn every line of ``task`` (in parallel over numba threads); pure and seeded."""
-    from . import _kernels_corpus as kc
+    from .._kernels import corpus as kc
 
     n = task.offsets.shape[0] - 1
     typed = np.empty_like(task.codes)
@@ -116,30 +172,29 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
     args = (task.codes, task.offsets, task.first_line, np.uint64(task.key), task.alphabet_size,
             s.monkeys, float(s.lr), CREDITS.index(s.credit), s.max_reviewer_calls)
     if s.noisy:
-        from . import _kernels_corpus_noise as kn
+        from .._kernels import corpus_noise as kn
 
         kn.learn_lines_noisy(*args, float(s.reviewer_noise), float(s.delta), typed, stats,
                              bananas)
     else:
         kc.learn_lines(*args, typed, stats, bananas)
-    return ChunkResult(task.chunk, typed, stats, bananas)
+    return ChunkResult(task.chunk, typed, line_stats(stats), bananas)
 
 
 def noise_counts(stats: np.ndarray) -> dict[str, int]:
-    """What a noisy run reports of per-line ``stats`` (int64[n, N_ST]): the lines it claims
-    typed (its end test passed) beside the lines whose typed text equals the corpus line
-    (compared after the line ended, never used while learning), the lines typed wrong (claimed
-    or not), the wrongly claimed ones, and the reviewer calls that re-scored a document and
-    the times facts were discarded or keys restored."""
-    from . import _kernels_corpus as kc
-
-    claimed = stats[:, kc.ST_SOLVED] == 1
-    exact = stats[:, kc.ST_EXACT] == 1
+    """What a noisy run reports of per-line ``stats`` (a record array of
+    :data:`LINE_STATS_DTYPE`): the lines it claims typed (its end test passed) beside the
+    lines whose typed text equals the corpus line (compared after the line ended, never used
+    while learning), the lines typed wrong (claimed or not), the wrongly claimed ones, and the
+    reviewer calls that re-scored a document and the times facts were discarded or keys
+    restored."""
+    claimed = stats["solved"] == 1
+    exact = stats["exact"] == 1
     return {"lines_claimed_exact": int(claimed.sum()), "lines_exact_checked": int(exact.sum()),
             "lines_wrong": int((~exact).sum()),
             "lines_wrong_claimed": int((claimed & ~exact).sum()),
-            "reviewer_rescores": int(stats[:, kc.ST_RESCORES].sum()),
-            "credit_resets": int(stats[:, kc.ST_RESETS].sum())}
+            "reviewer_rescores": int(stats["rescores"].sum()),
+            "credit_resets": int(stats["resets"].sum())}
 
 
 def encode(texts, alphabet: str) -> tuple[np.ndarray, np.ndarray]:

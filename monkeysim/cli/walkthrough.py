@@ -1,6 +1,6 @@
-"""`monkeysim walkthrough`: the course note step by step (registered by :mod:`monkeysim.cli`).
+"""`monkeysim walkthrough`: the course note step by step (registered by :mod:`monkeysim.cli.main`).
 
-Helpers of :mod:`monkeysim.cli` are imported inside the functions, so importing this module
+Helpers of :mod:`monkeysim.cli.main` are imported inside the functions, so importing this module
 does not import the CLI (and the CLI can import this module at load time).
 """
 
@@ -11,7 +11,7 @@ import sys
 
 def add_parser(sub) -> None:
     """Register ``walkthrough`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _add_common_out, _int
+    from .common import add_common_out, int_arg
 
     p = sub.add_parser(
         "walkthrough", help="the course note's RLHF steps: reviewer, rollouts, expected "
@@ -23,18 +23,19 @@ def add_parser(sub) -> None:
                     "table policy (expected reward up, KL to the pretrained policy growing). "
                     "Writes walkthrough.csv (+ JSON sidecar), walkthrough.png and "
                     "summary.json.")
-    p.add_argument("--queries", type=_int, default=6, metavar="N",
+    p.add_argument("--queries", type=int_arg, default=6, metavar="N",
                    help="queries in the shown rollout (default 6, at least 2)")
-    p.add_argument("--responses", type=_int, default=3, metavar="K",
+    p.add_argument("--responses", type=int_arg, default=3, metavar="K",
                    help="responses per query in the shown rollout (default 3)")
-    p.add_argument("--repetitions", type=_int, default=400, metavar="R",
+    p.add_argument("--repetitions", type=int_arg, default=400, metavar="R",
                    help="rollouts per point of the convergence study (default 400)")
-    p.add_argument("--updates", type=_int, default=30, help="policy-gradient updates (default 30)")
+    p.add_argument("--updates", type=int_arg, default=30,
+                   help="policy-gradient updates (default 30)")
     p.add_argument("--lr", type=float, default=5.0, help="learning rate (default 5)")
     p.add_argument("--baseline", choices=("loo", "none"), default="loo",
                    help="baseline of the score-function gradient: leave-one-out mean of the "
                         "other responses to the same query, or none (default loo)")
-    _add_common_out(p, "walkthrough.csv (+ JSON sidecar), walkthrough.png and summary.json "
+    add_common_out(p, "walkthrough.csv (+ JSON sidecar), walkthrough.png and summary.json "
                        "(default: a new runs/walkthrough-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
@@ -42,7 +43,7 @@ def add_parser(sub) -> None:
 
 def check_sizes(cfg) -> None:
     """Refuse counts whose arrays (and printed rollout) would not fit in memory."""
-    from .errors import check_memory
+    from ..errors import check_memory
 
     # the shown rollout: its draws, rewards and the text of every response in the report
     check_memory(cfg.queries * cfg.responses, 300, "--queries × --responses")
@@ -53,10 +54,10 @@ def check_sizes(cfg) -> None:
 
 def run(args) -> int:
     """Run the walkthrough for parsed ``args``; returns the exit status."""
-    from .cli import _emit_json
-    from .experiments import walkthrough
-    from .results import RunDir, check_out_dir, new_run_dir
-    from .rng import check_seed
+    from ..experiments import walkthrough
+    from ..results import RunDir, check_out_dir, new_run_dir
+    from ..rng import check_seed
+    from .common import emit_json
 
     check_seed(args.seed)
     cfg = walkthrough.WalkthroughConfig(
@@ -71,7 +72,7 @@ def run(args) -> int:
     for line in res.warnings:
         print(line, file=sys.stderr)
     if args.json:
-        _emit_json({"out": str(out), **res.as_json()})
+        emit_json({"out": str(out), **res.as_json()})
     else:
         print(walkthrough.report(res))
         print(f"wrote {path}, {path.with_suffix('.json')}, {out / 'walkthrough.png'} and "

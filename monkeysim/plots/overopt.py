@@ -3,7 +3,7 @@
 Left: gold reward (the real reviewer) vs d = √KL for best-of-n and RL at each β, as points
 with 95% error bars, with the fitted Gao et al. (2022) forms as lines. Right: the proxy
 (reward-model) score on the same axes: it keeps rising while the gold reward flattens or
-falls — over-optimisation. Save with :func:`monkeysim.plots_compare.save`.
+falls — over-optimisation. Save with :func:`monkeysim.plots.compare.save`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 def overopt_figure(res) -> Figure:
     """Two panels from a :class:`monkeysim.experiments.overopt.OveroptResult`."""
-    from .experiments.overopt import gao_curve
+    from ..reward_model import gao_curve
 
     fig = Figure(figsize=(12, 4.8))
     axes = [fig.add_subplot(1, 2, i + 1) for i in range(2)]

@@ -3,7 +3,7 @@
 Each monkey (or a troop sharing one policy) types ``batch`` documents per step from its
 character policy (:mod:`monkeysim.policy`), the reviewer scores every document (one reviewer
 call each), and a policy-gradient step changes θ. The algorithms share one implementation of
-sampling, log-probabilities, advantages and gradients (:mod:`monkeysim._kernels_policy`) and
+sampling, log-probabilities, advantages and gradients (:mod:`monkeysim._kernels.policy`) and
 differ only in
 
 ==========  =======================================================  ===================
@@ -75,13 +75,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import _kernels_policy as KP
-from ._kernels_reward import REWARD_KINDS
-from .alphabet import Alphabet, resolve
-from .errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
-from .policy import POLICY_KINDS, CharPolicy, PolicySpec
-from .rng import STREAMS, check_seed, chunk_states
-from .typewriter import numba_threads
+from .._kernels import policy as KP
+from .._kernels.reward import REWARD_KINDS
+from ..alphabet import Alphabet, resolve
+from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
+from ..policy import POLICY_KINDS, CharPolicy, PolicySpec
+from ..rng import STREAMS, check_seed, chunk_states
+from ..typewriter import numba_threads
 
 ALGOS = ("reinforce", "rloo", "grpo", "ppo")
 OPTIMIZERS = ("sgd", "adam")
@@ -460,7 +460,7 @@ class ExternalReviewer:
 def _reviewer_for(config: TrainConfig, target: str, alpha: Alphabet, codes, reviewer):
     """The built-in reviewer of ``config.reward``; a given ``TextReviewer`` (the numba fast
     path); or any other reviewer (:class:`ExternalReviewer`)."""
-    from .reward import make_reviewer
+    from ..reward import make_reviewer
 
     if reviewer is None:
         return make_reviewer(config.reward, target, alpha, ngram_n=config.ngram_n)
@@ -765,7 +765,7 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
                 mm, pm = st.run(ip, hp, n)
                 seconds += time.perf_counter() - t0
             if not np.abs(st.theta).max() <= 1e100:  # diverged (inf/NaN, or no float64
-                from .errors import RunFailed  # step can move such logits any more)
+                from ..errors import RunFailed  # step can move such logits any more)
 
                 raise RunFailed(f"learning diverged: logits reached {np.abs(st.theta).max():.3g}"
                                 f" (limit 1e100) after step {done + n} with learning rate "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
 
 REWARD_KINDS = ("exact", "prefix", "hamming", "levenshtein", "ngram", "words")
 EXACT, PREFIX, HAMMING, LEVENSHTEIN, NGRAM, WORDS = range(len(REWARD_KINDS))

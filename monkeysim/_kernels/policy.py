@@ -57,8 +57,9 @@ import math
 import numba as nb
 import numpy as np
 
-from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double
-from ._kernels_reward import EXACT, score_one
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .random import next_double
+from .reward import EXACT, score_one
 
 # policy kinds
 POSITIONAL = 0

@@ -1,6 +1,6 @@
 """`monkeysim shakespeare`: learning monkeys type every line of the plays.
 
-Registered by :mod:`monkeysim.cli`; CLI helpers are imported inside the functions, so
+Registered by :mod:`monkeysim.cli.main`; CLI helpers are imported inside the functions, so
 importing this module does not import the CLI.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 def add_parser(sub) -> None:
     """Register ``shakespeare`` on the subparsers ``sub`` (with ``func=run``)."""
-    from .cli import _add_common_out, _int
-    from .corpus_learn import CREDITS, LearnSettings
+    from ..learn.corpus import CREDITS, LearnSettings
+    from .common import add_common_out, int_arg
 
     d = LearnSettings()
     p = sub.add_parser(
@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--fraction", type=float, default=1.0, metavar="F",
                    help="type only the first fraction F (0 < F <= 1) of the selected lines "
                         "(default 1)")
-    p.add_argument("--monkeys", type=_int, default=d.monkeys, metavar="N",
+    p.add_argument("--monkeys", type=int_arg, default=d.monkeys, metavar="N",
                    help=f"monkeys in the troop of each line; each types one document per "
                         f"step (default {d.monkeys})")
     p.add_argument("--reward", default="hamming",
@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
                         "plain = group REINFORCE, the reference)")
     p.add_argument("--lr", type=float, default=d.lr,
                    help=f"step size on the logits (default {d.lr})")
-    p.add_argument("--max-reviewer-calls", type=_int, default=d.max_reviewer_calls,
+    p.add_argument("--max-reviewer-calls", type=int_arg, default=d.max_reviewer_calls,
                    metavar="C", help=f"budget per line (default {d.max_reviewer_calls})")
     p.add_argument("--reviewer-noise", type=float, default=d.reviewer_noise, metavar="SIGMA",
                    help="Gaussian noise on every score the reviewer reports, σ in characters "
@@ -50,14 +50,14 @@ def add_parser(sub) -> None:
     p.add_argument("--delta", type=float, default=d.delta, metavar="DELTA",
                    help=f"with noise: error chance in (0, 1) allowed to each settle/drop "
                         f"inference and to each line's claim to be typed (default {d.delta})")
-    p.add_argument("--chunk-lines", type=_int, default=1024, metavar="K",
+    p.add_argument("--chunk-lines", type=int_arg, default=1024, metavar="K",
                    help="lines per chunk: the unit of checkpoints and of Dask tasks "
                         "(default 1024; results do not depend on it)")
-    p.add_argument("--threads", type=_int, default=None,
+    p.add_argument("--threads", type=int_arg, default=None,
                    help="numba threads per process (default: all cores / workers)")
     p.add_argument("--backend", choices=("local", "dask"), default="local",
                    help="local (this process) or dask (optional extra 'distributed')")
-    p.add_argument("--workers", type=_int, default=None, metavar="W",
+    p.add_argument("--workers", type=int_arg, default=None, metavar="W",
                    help="dask: start a local cluster of W worker processes (default 2)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="dask: join the cluster whose scheduler is at ADDRESS "
@@ -65,7 +65,7 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json")
+    add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json")
     p.set_defaults(func=run)
 
 
@@ -77,14 +77,14 @@ def run(args) -> int:
     import os
     import sys
 
-    from . import corpus
-    from .cli import _emit_json, check_resume_overwrite
-    from .corpus_learn import LearnSettings
-    from .errors import InvalidInput, check_memory
-    from .experiments import shakespeare
-    from .experiments.runner import verify_manifest
-    from .results import RunDir, check_out_dir, run_out_dir
-    from .typewriter import check_threads
+    from .. import corpus
+    from ..errors import InvalidInput, check_memory
+    from ..experiments import shakespeare
+    from ..experiments.runner import verify_manifest
+    from ..learn.corpus import LearnSettings
+    from ..results import RunDir, check_out_dir, run_out_dir
+    from ..typewriter import check_threads
+    from .common import check_resume_overwrite, emit_json
 
     check_resume_overwrite(args)
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
@@ -114,7 +114,7 @@ def run(args) -> int:
         alphabet = corpus.summarize(lines).alphabet
         verify_manifest(out, shakespeare.manifest_for(lines, alphabet, config, source))
     if args.backend == "dask":  # connects to a scheduler now: fails before any write
-        from .experiments.dask_backend import dask_backend
+        from ..experiments.dask_backend import dask_backend
 
         backend = dask_backend(workers=args.workers, scheduler=args.scheduler,
                                threads=args.threads)
@@ -129,7 +129,7 @@ def run(args) -> int:
     finally:
         getattr(backend, "close", lambda: None)()  # a Dask client must not outlive the run
     if args.json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         print(shakespeare.report(summary))
     return 0 if summary["sha256_match"] else 1

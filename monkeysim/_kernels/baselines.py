@@ -10,9 +10,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ._kernels import KERNEL_OPTIONS, PARALLEL_OPTIONS, next_double, next_u64
-from ._kernels_policy import normal
-from ._kernels_reward import score_one
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .policy import normal
+from .random import next_double, next_u64
+from .reward import score_one
 
 
 @nb.njit(**KERNEL_OPTIONS)

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .results import atomic_write_bytes
+from ..results import atomic_write_bytes
 
 COL = {"stream": "tab:gray", "document": "black", "exact": "tab:red", "prefix": "tab:orange",
        "hamming": "tab:blue", "levenshtein": "tab:green", "ngram": "tab:purple",

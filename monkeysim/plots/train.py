@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .plots_compare import save
+from .compare import save
 
 __all__ = ["convergence", "save"]
 
