@@ -91,7 +91,7 @@ def test_bad_reviewer_gets_one_clear_error(reviewer, fragment):
 
 
 def test_external_reviewer_refuses_verdict_flips_and_dry_steps():
-    from monkeysim.learn.train import policy_gradient_samples
+    from monkeysim.learn.noise_scale import policy_gradient_samples
     from monkeysim.policy import CharPolicy, PolicySpec
 
     with pytest.raises(InvalidInput, match="wrap your reviewer"):

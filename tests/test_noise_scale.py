@@ -19,7 +19,11 @@ from monkeysim._kernels import policy as KP
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import train_run
+from monkeysim.learn import config as TC
+from monkeysim.learn import metrics as TM
+from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.params import kernel_params
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.reward import make_reviewer
 
@@ -45,9 +49,9 @@ def dry_run(cfg: T.TrainConfig, target: str, chars: str, theta=None, ref=None):
     init = None if theta is None else CharPolicy(spec, theta)
     reference = None if ref is None else CharPolicy(spec, ref)
     policies = 1 if cfg.troop else cfg.monkeys
-    th, reference = T._policies(cfg, spec, init, reference, policies)
-    st = T._State(cfg, spec, codes, reviewer, th, reference, cfg.monkeys, cfg.troop)
-    ip, hp = T._params(cfg, spec, reviewer, dry=True)
+    th, reference = T.initial_policies(cfg, spec, init, reference, policies)
+    st = T.RunState(cfg, spec, codes, reviewer, th, reference, cfg.monkeys, cfg.troop)
+    ip, hp = kernel_params(cfg, spec, reviewer, dry=True)
     _, pm = st.run(ip, hp, 1)
     return st, pm[0]
 
@@ -154,7 +158,7 @@ def test_kernel_estimates_are_unbiased_by_enumeration(reward, algo, baseline):
     tiny = Tiny(reward)
     n = 3
     cfg = T.TrainConfig(algo=algo, reward=reward, batch=n, seed=4)
-    res = T.noise_scale(cfg, tiny.target, tiny.alphabet, policy=tiny.policy, samples=100_000,
+    res = NS.noise_scale(cfg, tiny.target, tiny.alphabet, policy=tiny.policy, samples=100_000,
                         baseline=baseline)
     adv = {"reinforce": "baseline", "rloo": "loo", "grpo": "group"}[algo]
     e_g, e_t = tiny.exact(adv, n, baseline or 0.0)
@@ -187,7 +191,7 @@ def test_closed_form_equals_enumeration(length, chars, n):
 def test_closed_form_matches_monte_carlo_on_the_weasel(algo):
     """L = 28, A = 27, batch 16 at θ = 0: both estimates and their ratio agree with theory."""
     cfg = T.TrainConfig(algo=algo, batch=16, seed=7)
-    res = T.noise_scale(cfg, WEASEL, "upper27", samples=4096)
+    res = NS.noise_scale(cfg, WEASEL, "upper27", samples=4096)
     th = theory.noise_scale_uniform(28, 27, theory.ALGO_NOISE_BASELINE[algo], 16)
     z = z_crit(3)
     assert_z(res.grad_sq, res.grad_sq_se, th.grad_sq, z, "grad_sq")
@@ -207,7 +211,7 @@ def test_theory_values_and_algorithm_map():
     assert not grp.exact and grp.b_simple == pytest.approx(loo.b_simple)
     assert theory.ALGO_NOISE_BASELINE == {"reinforce": "zero", "rloo": "loo", "ppo": "loo",
                                           "grpo": "group"}
-    assert set(theory.ALGO_NOISE_BASELINE) == set(T.ALGOS)
+    assert set(theory.ALGO_NOISE_BASELINE) == set(TC.ALGOS)
 
 
 # --- training metrics -----------------------------------------------------------------------
@@ -215,15 +219,15 @@ def test_theory_values_and_algorithm_map():
 def test_smoothed_noise_scale_is_a_ratio_of_bias_corrected_emas():
     g = np.array([2.0, 1.0, 4.0, -0.5])
     t = np.array([10.0, 30.0, 5.0, 7.0])
-    d = T.NOISE_SCALE_DECAY
+    d = TM.NOISE_SCALE_DECAY
     eg = et = w = 0.0
     want = []
     for gi, ti in zip(g, t, strict=True):
         eg, et, w = d * eg + (1 - d) * gi, d * et + (1 - d) * ti, d * w + (1 - d)
         want.append((et / w) / (eg / w))
-    assert T.smoothed_noise_scale(g, t) == pytest.approx(want, rel=1e-12)
-    assert T.smoothed_noise_scale(np.full(3, 2.0), np.full(3, 6.0)) == pytest.approx([3.0] * 3)
-    out = T.smoothed_noise_scale(np.zeros(2), np.zeros(2))
+    assert TM.smoothed_noise_scale(g, t) == pytest.approx(want, rel=1e-12)
+    assert TM.smoothed_noise_scale(np.full(3, 2.0), np.full(3, 6.0)) == pytest.approx([3.0] * 3)
+    out = TM.smoothed_noise_scale(np.zeros(2), np.zeros(2))
     assert np.isnan(out).all()
 
 
@@ -233,9 +237,9 @@ def test_train_csv_has_the_noise_scale_columns(tmp_path):
     res = T.train(cfg, "HELLO", "upper27")
     m = res.metrics
     for name in ("grad_sq", "trace_sigma", "b_simple"):
-        assert name in T.METRICS and len(m[name]) == 6
+        assert name in TM.METRICS and len(m[name]) == 6
     assert np.isfinite(m["b_simple"]).all() and (m["trace_sigma"] > 0).all()
-    assert m["b_simple"] == pytest.approx(T.smoothed_noise_scale(m["grad_sq"],
+    assert m["b_simple"] == pytest.approx(TM.smoothed_noise_scale(m["grad_sq"],
                                                                  m["trace_sigma"]))
     train_run.write_outputs(res, tmp_path, cfg.as_dict())
     with open(tmp_path / "train.csv", newline="") as f:
@@ -262,11 +266,11 @@ def test_a_troop_logs_the_noise_scale_of_its_whole_group():
 
 def test_noise_scale_is_deterministic_and_independent_of_chunking(monkeypatch):
     cfg = T.TrainConfig(algo="rloo", batch=4, seed=12)
-    a = T.noise_scale(cfg, "HELLO", "upper27", samples=300)
+    a = NS.noise_scale(cfg, "HELLO", "upper27", samples=300)
     monkeypatch.setattr(T, "NOISE_CHUNK", 64)
-    b = T.noise_scale(cfg, "HELLO", "upper27", samples=300)
+    b = NS.noise_scale(cfg, "HELLO", "upper27", samples=300)
     assert a == b
-    c = T.noise_scale(T.TrainConfig(algo="rloo", batch=4, seed=13), "HELLO", "upper27",
+    c = NS.noise_scale(T.TrainConfig(algo="rloo", batch=4, seed=13), "HELLO", "upper27",
                       samples=300)
     assert c != a
 
@@ -274,9 +278,12 @@ def test_noise_scale_is_deterministic_and_independent_of_chunking(monkeypatch):
 _CHILD = """
 import warnings
 warnings.simplefilter("ignore")
+from monkeysim.learn import metrics as TM
+from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.params import kernel_params
 for algo in ("reinforce", "grpo"):
-    r = T.noise_scale(T.TrainConfig(algo=algo, batch=3, seed=5, kl_coef=0.2,
+    r = NS.noise_scale(T.TrainConfig(algo=algo, batch=3, seed=5, kl_coef=0.2,
                                     kl_estimator="k3"), "HI", "upper27", samples=40)
     print(repr(r))
 r = T.train(T.TrainConfig(algo="rloo", monkeys=18, troop=True, batch=2, seed=5, stop="budget",
@@ -308,7 +315,7 @@ def test_jit_and_pure_python_agree():
 ])
 def test_noise_scale_bad_input(kw, args, fragment):
     with pytest.raises(InvalidInput, match=fragment):
-        T.noise_scale(T.TrainConfig(**kw), "HELLO", "upper27", **args)
+        NS.noise_scale(T.TrainConfig(**kw), "HELLO", "upper27", **args)
 
 
 @pytest.mark.parametrize("args, fragment", [

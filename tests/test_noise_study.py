@@ -27,6 +27,7 @@ from monkeysim._kernels import policy as KP
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import noise as N
+from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.rng import chunk_state
@@ -170,7 +171,7 @@ def _tiny_policy() -> CharPolicy:
 
 def _kernel_directions(samples: int, seed: int, **kw) -> np.ndarray:
     cfg = T.TrainConfig(algo="rloo", batch=2, seed=seed, **kw)
-    return T.policy_gradient_samples(cfg, TEXT, _tiny_policy(), samples,
+    return NS.policy_gradient_samples(cfg, TEXT, _tiny_policy(), samples,
                                      Alphabet(CHARS, "custom"))
 
 
@@ -218,7 +219,10 @@ _CHILD = """
 import hashlib, warnings
 warnings.simplefilter("ignore")
 import numpy as np
+from monkeysim.learn import metrics as TM
+from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.params import kernel_params
 from monkeysim import baselines as B
 out = []
 for kw in (dict(algo="rloo", monkeys=7, reviewer_noise=1.5),
@@ -233,7 +237,7 @@ for kw in (dict(algo="rloo", monkeys=7, reviewer_noise=1.5),
                               max_reviewer_calls=probe.calls_per_step * 9, **kw),
                 "HI THERE", "upper27")
     h = hashlib.sha256()
-    for name in T.METRICS:
+    for name in TM.METRICS:
         h.update(np.ascontiguousarray(r.metrics[name]).tobytes())
     h.update(r.policy.theta.tobytes())
     out.append(h.hexdigest())

@@ -18,6 +18,9 @@ from conftest import assert_clean_error, run_cli
 
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
+from monkeysim.learn import config as TC
+from monkeysim.learn import metrics as TM
+from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.reward import make_reviewer
@@ -70,7 +73,7 @@ class Tiny:
         return g
 
     def samples(self, cfg: T.TrainConfig, **kw) -> np.ndarray:
-        return T.policy_gradient_samples(cfg, self.target, self.policy, SAMPLES, self.alphabet,
+        return NS.policy_gradient_samples(cfg, self.target, self.policy, SAMPLES, self.alphabet,
                                          reference=self.reference, **kw)
 
 
@@ -198,7 +201,7 @@ def test_metric_columns_and_counting():
     res = T.train(T.TrainConfig(monkeys=3, batch=4, seed=1, stop="budget",
                                 max_reviewer_calls=3 * 4 * 5), "TO BE", "upper27")
     m = res.metrics
-    assert list(m) == list(T.METRICS)
+    assert list(m) == list(TM.METRICS)
     assert all(len(v) == 5 for v in m.values())
     assert m["step"].tolist() == [1, 2, 3, 4, 5]
     assert m["reviewer_calls"].tolist() == [12, 24, 36, 48, 60]
@@ -231,14 +234,14 @@ def test_typed_counts_are_lockstep():
 
 # --- determinism -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("algo", T.ALGOS)
+@pytest.mark.parametrize("algo", TC.ALGOS)
 def test_learns_a_short_target_deterministically(algo):
     cfg = T.TrainConfig(algo=algo, seed=5, max_reviewer_calls=20_000)
     a = T.train(cfg, "TO BE", "upper27")
     b = T.train(cfg, "TO BE", "upper27")
     assert a.solved and a.greedy == "TO BE"
     assert a.reviewer_calls == b.reviewer_calls and a.steps == b.steps
-    for name in T.METRICS:
+    for name in TM.METRICS:
         assert np.array_equal(a.metrics[name], b.metrics[name]), name
     assert np.array_equal(a.policy.theta, b.policy.theta)
     assert a.reviewer_calls < 2000  # a random monkey needs 27**5 ≈ 1.4e7 documents
@@ -246,7 +249,7 @@ def test_learns_a_short_target_deterministically(algo):
 
 def _digest(res) -> str:
     h = hashlib.sha256()
-    for name in T.METRICS:
+    for name in TM.METRICS:
         h.update(np.ascontiguousarray(res.metrics[name]).tobytes())
     h.update(res.policy.theta.tobytes())
     return h.hexdigest()
@@ -281,7 +284,10 @@ _CHILD = """
 import hashlib, warnings
 warnings.simplefilter("ignore")
 import numpy as np
+from monkeysim.learn import metrics as TM
+from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.params import kernel_params
 from monkeysim.policy import CharPolicy
 out = []
 for kw in (dict(algo="rloo", monkeys=9), dict(algo="ppo", monkeys=40, troop=True),
@@ -289,7 +295,7 @@ for kw in (dict(algo="rloo", monkeys=9), dict(algo="ppo", monkeys=40, troop=True
     r = T.train(T.TrainConfig(batch=3, seed=11, stop="budget", max_reviewer_calls=STEPS * 3
                               * kw["monkeys"], **kw), "HI THERE", "upper27")
     h = hashlib.sha256()
-    for name in T.METRICS:
+    for name in TM.METRICS:
         h.update(np.ascontiguousarray(r.metrics[name]).tobytes())
     h.update(r.policy.theta.tobytes())
     out.append(h.hexdigest())
@@ -380,7 +386,7 @@ def test_bad_policies_and_targets():
         T.check(T.TrainConfig(monkeys=100_000, troop=True, batch=100,
                               max_reviewer_calls=10**8), "METHINKS", "upper27")
     with pytest.raises(InvalidInput, match="single policy"):
-        T.policy_gradient_samples(T.TrainConfig(), "TO BE", CharPolicy.positional(5, 27, 2), 3,
+        NS.policy_gradient_samples(T.TrainConfig(), "TO BE", CharPolicy.positional(5, 27, 2), 3,
                                   "upper27")
 
 
@@ -399,10 +405,10 @@ def test_cli_train_writes_csv_sidecar_figure_and_json(tmp_path):
     assert s["reviewer_calls"] == lib.reviewer_calls and s["steps"] == lib.steps
     with open(out / "train.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == list(T.METRICS) and len(rows) == 1 + s["steps"]
+    assert rows[0] == list(TM.METRICS) and len(rows) == 1 + s["steps"]
     meta = json.loads((out / "train.json").read_text())
     assert meta["train_config"]["algo"] == "rloo" and meta["seed"] == 5
-    assert meta["summary"]["solved"] and set(meta["columns"]) == set(T.METRICS)
+    assert meta["summary"]["solved"] and set(meta["columns"]) == set(TM.METRICS)
     assert (out / "convergence.png").read_bytes()[:4] == b"\x89PNG"
     # the same command again refuses to overwrite, and --overwrite replaces
     assert_clean_error(run_cli("train", "TO BE", "--out", out), "--overwrite")
@@ -454,7 +460,7 @@ def test_cli_bench_learning_small(tmp_path):
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
     methods = res["methods"]
-    for name in (*T.ALGOS, "weasel", "weasel-latching", "coordinate", "rloo-exact"):
+    for name in (*TC.ALGOS, "weasel", "weasel-latching", "coordinate", "rloo-exact"):
         m = methods[name]
         assert {"median_reviewer_calls", "q25", "q75", "solved", "seeds"} <= set(m)
         assert m["seeds"] == 2

@@ -24,7 +24,7 @@ def _float(text: str) -> float:
 def add_parser(sub) -> None:
     """Register ``monkeysim train`` on the subparsers ``sub`` (with ``func=_cmd_train``)."""
     from .._kernels.reward import REWARD_KINDS
-    from ..learn.train import ALGOS, DEFAULT_LR, KL_ESTIMATORS, OPTIMIZERS, STOPS, TrainConfig
+    from ..learn.config import ALGOS, DEFAULT_LR, KL_ESTIMATORS, OPTIMIZERS, STOPS, TrainConfig
     from ..policy import POLICY_KINDS
     from .common import add_common_out, add_target_args, int_arg
 
@@ -97,7 +97,8 @@ def _cmd_train(args) -> int:
     from ..alphabet import resolve
     from ..errors import check_memory
     from ..experiments import train_run
-    from ..learn.train import METRICS, TrainConfig, check
+    from ..learn.metrics import METRICS
+    from ..learn.train import TrainConfig, check
     from ..results import RunDir, check_out_dir, new_run_dir
     from .common import emit_json, target_text
 

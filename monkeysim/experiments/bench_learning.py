@@ -36,7 +36,8 @@ import numpy as np
 
 from .. import baselines, texts
 from ..alphabet import named
-from ..learn.train import ALGOS, TrainConfig, train
+from ..learn.config import ALGOS
+from ..learn.train import TrainConfig, train
 from ..results import sidecar, write_json, write_table
 from ..reward import make_reviewer
 

@@ -229,7 +229,7 @@ def check_size(cfg: CompareConfig) -> None:
     """Refuse a config whose rows, races or learners would not fit in memory (or overflow),
     before anything runs: seeds × cells × rows, the largest race, the largest learner."""
     from ..errors import check_memory
-    from ..learn.train import MAX_ARRAY
+    from ..learn.config import MAX_ARRAY
     from ..typewriter import check_budget
 
     targets = len(cfg.lengths) + 1 + (1 if cfg.weasel else 0)

@@ -129,7 +129,7 @@ def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, m
 def noise_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int) -> dict:
     """B_simple of the per-document gradient at uniform initialisation (documents), measured
     on ``cfg.noise_samples`` groups of ``cfg.batch`` documents."""
-    from ..learn.train import noise_scale
+    from ..learn.noise_scale import noise_scale
 
     text = tgt.prefix(length)
     tc = _train_config(cfg, reward, False, 1, length, cfg.lr_grid[0], seed, cfg.budget,

@@ -8,7 +8,7 @@ reach a goal obey
 
 with the critical batch B_crit = E_min / S_min (documents per step). Below B_crit more monkeys
 buy wall time almost for free; above it they only add work. It is predicted by the gradient
-noise scale B_simple = tr(Σ)/|G|² (:func:`monkeysim.learn.train.noise_scale`).
+noise scale B_simple = tr(Σ)/|G|² (:func:`monkeysim.learn.noise_scale.noise_scale`).
 
 :func:`fit_hyperbola` fits S_min and B_crit to the median steps of each B by least squares
 in log S (S_min in closed form for each B_crit, B_crit by a golden-section search in log B).

@@ -59,7 +59,8 @@ from .. import texts
 from ..alphabet import named
 from ..baselines import weasel
 from ..errors import InvalidInput, nonneg_float, positive_float, positive_int
-from ..learn.train import ALGOS, DEFAULT_LR, PREFERENCES, TrainConfig, train
+from ..learn.config import ALGOS, DEFAULT_LR, PREFERENCES
+from ..learn.train import TrainConfig, train
 from ..policy import CharPolicy
 from ..results import sidecar, write_json, write_table
 from ..rng import STREAMS, check_seed, derived_seed

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..learn.train import METRICS, TrainResult
+from ..learn.metrics import METRICS
+from ..learn.train import TrainResult
 from ..plots import train as plots_train
 from ..results import sidecar, write_table
 

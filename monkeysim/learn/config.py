@@ -1,0 +1,228 @@
+"""The learner core's one configuration, :class:`TrainConfig`, validated on construction,
+and the choices it names (algorithms, optimisers, KL estimators, stop rules). The learning
+rate defaults (:data:`DEFAULT_LR`) and why SGD is the default are explained in
+:mod:`monkeysim.learn.train`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .._kernels.reward import REWARD_KINDS
+from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
+from ..policy import POLICY_KINDS
+from ..rng import check_seed
+
+ALGOS = ("reinforce", "rloo", "grpo", "ppo")
+OPTIMIZERS = ("sgd", "adam")
+KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
+STOPS = ("solved", "typed", "both", "budget")
+PREFERENCES = ("naive", "debiased", "estimated")
+INT64_MAX = np.iinfo(np.int64).max
+MAX_ARRAY = 1 << 25  # largest logits (policies × rows × keys) or per-step tokens (M × K × L)
+
+# Default learning rates per (algorithm, optimiser), tuned on the weasel sentence with
+# hamming bananas, one monkey, batch 16 (seeds 100-179, disjoint from the benchmark's seeds;
+# see docs/metrics.md). GRPO's advantages are normalised to unit std, hence its smaller SGD
+# rate; PPO takes 4 steps per batch.
+DEFAULT_LR: dict[tuple[str, str], float] = {
+    ("reinforce", "sgd"): 2.0, ("rloo", "sgd"): 4.0, ("grpo", "sgd"): 0.2, ("ppo", "sgd"): 0.75,
+    ("reinforce", "adam"): 0.01, ("rloo", "adam"): 0.01, ("grpo", "adam"): 0.01,
+    ("ppo", "adam"): 0.003,
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Configuration of one training run (validated on construction)."""
+
+    algo: str = "rloo"
+    """reinforce | rloo | grpo | ppo."""
+    reward: str = "hamming"
+    """The reviewer: exact | prefix | hamming | levenshtein | ngram | words."""
+    policy: str = "positional"
+    """positional (one categorical per position) | context (n-gram)."""
+    order: int = 1
+    """n of a context policy: the next key depends on the last n − 1 keys."""
+    monkeys: int = 1
+    """Number of monkeys N."""
+    troop: bool = False
+    """True: all monkeys share one policy and pool their documents in every update."""
+    batch: int = 16
+    """Documents each monkey types (and the reviewer scores) per step."""
+    lr: float | None = None
+    """Learning rate (> 0); None: the tuned default of the algorithm and optimiser
+    (:data:`DEFAULT_LR`). Resolved on construction, so ``config.lr`` is always a number."""
+    optimizer: str = "sgd"
+    """sgd | adam. Plain SGD is the robust default: with Adam's per-parameter scaling a
+    large step pushes noisy positions onto a wrong key and the policy stops exploring."""
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    """Adam's moment decay rates β1, β2 in [0, 1)."""
+    adam_eps: float = 1e-8
+    """Adam's ε (> 0)."""
+    kl_coef: float = 0.0
+    """β of the KL penalty to the reference policy (≥ 0; 0: no leash)."""
+    kl_estimator: str = "auto"
+    """exact | k1 | k3 | auto (exact for positional, k1 for context policies)."""
+    entropy_coef: float = 0.0
+    """α of the entropy bonus (≥ 0)."""
+    epochs: int | None = None
+    """Optimisation epochs over each batch (None: 4 for ppo, else 1; > 1 only for grpo/ppo)."""
+    clip: float = 0.2
+    """PPO/GRPO ratio clip ε (> 0)."""
+    baseline_decay: float = 0.9
+    """REINFORCE running-mean baseline decay in [0, 1)."""
+    group_eps: float = 1e-4
+    """GRPO: ε added to the group's reward std."""
+    ngram_n: int = 3
+    """n of the ``ngram`` reviewer."""
+    max_reviewer_calls: int = 100_000
+    """Budget: reviewer calls of all monkeys together; no step may exceed it."""
+    stop: str = "solved"
+    """solved (greedy document is the target) | typed (a monkey typed the target) | both |
+    budget (run the whole budget)."""
+    seed: int = 0
+    """Root seed; monkey m types from ``chunk_state(seed, m, stream=5)``."""
+    threads: int | None = None
+    """numba threads (None: numba's default); results do not depend on it."""
+    reviewer_noise: float = 0.0
+    """σ of Gaussian noise on every score the reviewer reports, in characters (one character
+    = 1/L of a hamming score; the noise is σ/L in reward units for every reward kind)."""
+    flip_rate: float = 0.0
+    """ε in [0, 0.5): the probability that a binary verdict is wrong: exact bananas' verdict
+    (1 − score), or, with ``preferences``, which of two documents is better."""
+    preferences: str | None = None
+    """None: learn from scores. naive | debiased | estimated: learn from pairwise preferences
+    within each group (documents 2i and 2i+1 compared, one reviewer call each; winner +1,
+    loser −1, ties 0), used as they are, divided by (1 − 2ε) with the known flip rate, or by
+    (1 − 2ε̂) with ε̂ estimated from one repeated comparison per group and step."""
+
+    def __post_init__(self) -> None:
+        choice(self.algo, ALGOS, "algorithm")
+        choice(self.reward, REWARD_KINDS, "reward")
+        choice(self.policy, POLICY_KINDS, "policy")
+        choice(self.optimizer, OPTIMIZERS, "optimizer")
+        choice(self.kl_estimator, KL_ESTIMATORS, "KL estimator")
+        choice(self.stop, STOPS, "stop")
+        order = positive_int(self.order, "order")
+        if self.policy == "positional" and order != 1:
+            raise InvalidInput(f"order n={order} needs --policy context")
+        monkeys = positive_int(self.monkeys, "monkeys")
+        batch = positive_int(self.batch, "batch")
+        if not isinstance(self.troop, bool | np.bool_):
+            raise InvalidInput(f"troop must be True or False, got {self.troop!r}")
+        if self.lr is None:
+            object.__setattr__(self, "lr", DEFAULT_LR[(self.algo, self.optimizer)])
+        positive_float(self.lr, "learning rate lr")
+        nonneg_float(self.kl_coef, "KL coefficient β (kl_coef)")
+        nonneg_float(self.entropy_coef, "entropy coefficient")
+        positive_float(self.clip, "clip")
+        positive_float(self.adam_eps, "adam_eps")
+        positive_float(self.group_eps, "group_eps")
+        b = tuple(self.adam_betas)
+        if len(b) != 2 or not all(is_real(x) and 0 <= x < 1 for x in b):
+            raise InvalidInput(f"adam_betas must be two numbers in [0, 1), got {self.adam_betas!r}")
+        if not (is_real(self.baseline_decay) and 0 <= self.baseline_decay < 1):
+            raise InvalidInput(f"baseline_decay must be in [0, 1), got {self.baseline_decay!r}")
+        positive_int(self.ngram_n, "ngram_n")
+        check_seed(self.seed)
+        group = monkeys * batch if self.troop else batch
+        if self.algo in ("rloo", "grpo") and group < 2:
+            where = (f"monkeys × batch = {group}" if self.troop else f"batch = {batch}")
+            raise InvalidInput(
+                f"{self.algo} needs at least 2 documents per group (batch ≥ 2, or a troop "
+                f"with monkeys × batch ≥ 2), got {where}")
+        if self.epochs is not None:
+            epochs = positive_int(self.epochs, "epochs")
+            if epochs > 1 and self.algo not in ("grpo", "ppo"):
+                raise InvalidInput(f"epochs > 1 needs a clipped algorithm (grpo or ppo); "
+                                   f"{self.algo} is on-policy with one step per batch")
+        if self.kl_estimator == "exact" and self.policy != "positional":
+            raise InvalidInput("the exact KL gradient needs a positional policy; use "
+                               "kl_estimator k1 or k3 for context policies")
+        self._check_reviewer()
+        calls = positive_int(self.max_reviewer_calls, "max reviewer calls")
+        if calls < self.calls_per_step:
+            raise InvalidInput(
+                f"max reviewer calls {calls} is below one step of {monkeys} monkeys × batch "
+                f"{batch} = {self.calls_per_step} calls")
+        if self.threads is not None:
+            import numba
+
+            t = positive_int(self.threads, "threads")
+            if t > numba.config.NUMBA_NUM_THREADS:
+                raise InvalidInput(f"threads must be between 1 and "
+                                   f"{numba.config.NUMBA_NUM_THREADS}, got {t}")
+
+    def _check_reviewer(self) -> None:
+        """The noisy reviewer and the preference settings."""
+        nonneg_float(self.reviewer_noise, "reviewer noise σ (characters)")
+        if not (is_real(self.flip_rate) and 0 <= self.flip_rate < 0.5):
+            raise InvalidInput(f"flip rate ε must be in [0, 0.5), got {self.flip_rate!r}")
+        if self.preferences is None:
+            if self.flip_rate > 0 and self.reward != "exact":
+                raise InvalidInput(f"a flip rate needs binary verdicts: exact bananas or "
+                                   f"--preferences; {self.reward} bananas are graded (use "
+                                   f"reviewer noise σ)")
+            return
+        choice(self.preferences, PREFERENCES, "preferences")
+        if self.reward == "exact":
+            raise InvalidInput("preferences need graded bananas: two documents that both miss "
+                               "the target are always a tie under exact bananas; choose "
+                               "prefix, hamming, levenshtein, ngram or words")
+        if self.reviewer_noise > 0:
+            raise InvalidInput("reviewer noise σ applies to scores; a preference reviewer errs "
+                               "by its flip rate ε")
+        if self.group_size % 2:
+            raise InvalidInput(f"preferences compare the documents of a group in pairs; the "
+                               f"group has {self.group_size} (make batch even)")
+        if self.kl_mode == "k1":
+            raise InvalidInput("preferences cannot carry the k1 KL term in the reward; use "
+                               "kl_estimator exact (positional) or k3")
+
+    # --- derived ------------------------------------------------------------------------
+
+    @property
+    def calls_per_step(self) -> int:
+        """Reviewer calls of one step, all monkeys: one per document, or with preferences
+        one per pair (plus one repeat per group when ε is estimated)."""
+        docs = self.monkeys * self.batch
+        if self.preferences is None:
+            return docs
+        groups = 1 if self.troop else self.monkeys
+        return docs // 2 + (groups if self.preferences == "estimated" else 0)
+
+    @property
+    def group_size(self) -> int:
+        """Documents per group: batch, or monkeys × batch for a troop."""
+        return self.monkeys * self.batch if self.troop else self.batch
+
+    @property
+    def n_epochs(self) -> int:
+        if self.epochs is not None:
+            return int(self.epochs)
+        return 4 if self.algo == "ppo" else 1
+
+    @property
+    def kl_mode(self) -> str:
+        """The KL gradient actually used: exact, k1 or k3."""
+        if self.kl_estimator != "auto":
+            return self.kl_estimator
+        return "exact" if self.policy == "positional" else "k1"
+
+    @property
+    def advantage(self) -> str:
+        """baseline | loo | group."""
+        if self.algo == "reinforce":
+            return "baseline"
+        if self.algo == "grpo":
+            return "group"
+        if self.algo == "ppo" and self.group_size < 2:
+            return "baseline"
+        return "loo"
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["adam_betas"] = list(self.adam_betas)
+        return d
