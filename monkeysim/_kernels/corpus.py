@@ -187,6 +187,23 @@ def sparse_update(w, slots, active, n_active, factor, group):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def reinforce_step(w, slots, active, n_active, scores, adv, lr, n):
+    """Group REINFORCE with the mean baseline on the group's ``scores[G]`` (matches, or noisy
+    scores): advantages ``A_k = (s_k − mean) / n`` sum to zero, so the exact score-function
+    update moves only typed keys, ``θ[i, x_k,i] += lr·A_k``, kept as ``w *= exp(lr·A_k)``
+    (:func:`sparse_update`, G exps per step). Returns the group's bananas ``Σ_k s_k / n``."""
+    group = scores.shape[0]
+    total = 0.0
+    for k in range(group):
+        total += scores[k]
+    mean = total / group
+    for k in range(group):
+        adv[k] = math.exp(lr * (scores[k] - mean) / n)
+    sparse_update(w, slots, active, n_active, adv, group)
+    return total / n
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def line_stats(stats, solved, calls, keystrokes, steps, settled, dropped, doc, target,
                rescores, resets):
     """Fill one line's ``stats[N_ST]`` at its end (settled positions counted, and whether the
@@ -294,22 +311,14 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
                     j += 1
             n_active = j
         # the troop types a group of documents; the reviewer scores each
-        mean = 0.0
         n_settled = n - n_active  # settled positions type their (right) key
         for k in range(group):
             hits[k] = type_document(state, cdf, z, m, keys, active, n_active, doc, target,
                                     n_settled, docs[k], slots[k])
-            mean += hits[k]
         calls += group
         keystrokes += group * n
         steps += 1
-        bananas += mean / n
-        mean /= group
-        # sparse exact REINFORCE update (advantages sum to zero: only typed keys move):
-        # θ[i, x_k,i] += lr·A_k, kept as w[i, x_k,i] *= exp(lr·A_k), G exps per step
-        for k in range(group):
-            adv[k] = math.exp(lr * (hits[k] - mean) / n)
-        sparse_update(w, slots, active, n_active, adv, group)
+        bananas += reinforce_step(w, slots, active, n_active, hits, adv, lr, n)
         if credit >= GROUP_PAIRS:  # exact credit from each document against the greedy one
             gained = 0
             for k in range(group):

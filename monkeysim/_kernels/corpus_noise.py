@@ -71,7 +71,7 @@ from .corpus import (
     _zero_hit_credit,
     line_state,
     line_stats,
-    sparse_update,
+    reinforce_step,
     type_document,
 )
 from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
@@ -359,21 +359,15 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
         n_right = 0  # the reviewer counts every position: a wrongly settled key is no match
         for i in range(n):
             n_right += 1 if settled[i] and doc[i] == target[i] else 0
-        mean = 0.0
         for k in range(group):
             hits[k] = type_document(state, cdf, z, m, keys, active, n_active, doc, target,
                                     n_right, docs[k], slots[k])
             ys[k] = noisy_score(hits[k], sigma, nstate)
-            mean += ys[k]
         calls += group
         keystrokes += group * n
         steps += 1
-        bananas += mean / n
-        mean /= group
         # sparse REINFORCE on the noisy scores (unbiased), as in the noiseless kernel
-        for k in range(group):
-            adv[k] = math.exp(lr * (ys[k] - mean) / n)
-        sparse_update(w, slots, active, n_active, adv, group)
+        bananas += reinforce_step(w, slots, active, n_active, ys, adv, lr, n)
         if credit < GROUP_PAIRS or shown_hits < 0:
             continue
         # credit from each typed document against the reference, by the score test
