@@ -474,10 +474,10 @@ def test_sha256_match_is_read_back_from_disk(excerpt_run, tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_random_kills_damage_and_concurrent_runs_end_byte_identical():
-    """A short version of experiments/kill_resume.py (the full one: 22 kill trials and 10
+    """A short version of experiments/make_kill_resume.py (the full one: 22 kill trials and 10
     concurrent trials, results/kill_resume.json)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
-    import kill_resume
+    import make_kill_resume as kill_resume
 
     res = kill_resume.main(["--shakespeare", "6", "--compare", "1", "--concurrent", "4",
                             "--compare-concurrent", "1", "--seed", "7", "--save", "-"])

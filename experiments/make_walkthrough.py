@@ -3,7 +3,7 @@
 
 Regenerates results/walkthrough.png, results/walkthrough.csv (+ .json sidecar) and
 results/walkthrough_summary.json from `monkeysim walkthrough --seed 0`.
-Run: python experiments/seed_walkthrough.py
+Run: python experiments/make_walkthrough.py
 """
 
 import shutil

@@ -2,7 +2,7 @@
 vs learning monkeys.
 
 Regenerates results/time_to_target.png (and the compare tables) from the default compare run.
-Run: python experiments/time_to_target.py
+Run: python experiments/make_time_to_target.py
 """
 
 from common import default_run, save_figure

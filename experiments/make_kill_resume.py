@@ -9,7 +9,7 @@ random moment in half of them): one must be refused naming the holder, and after
 what is left the bytes must be those of an uninterrupted run.
 
 Writes results/kill_resume.json (every trial) and prints a summary.
-Run: python experiments/kill_resume.py [--shakespeare 16] [--compare 6] [--concurrent 8]
+Run: python experiments/make_kill_resume.py [--shakespeare 16] [--compare 6] [--concurrent 8]
 """
 
 from __future__ import annotations

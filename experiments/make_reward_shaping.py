@@ -1,7 +1,7 @@
 """Reviewer calls until the greedy document is the target, for exact, prefix and hamming bananas.
 
 Regenerates results/reward_shaping.png (and the compare tables) from the default compare run.
-Run: python experiments/reward_shaping.py
+Run: python experiments/make_reward_shaping.py
 """
 
 from common import default_run, save_figure

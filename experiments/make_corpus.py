@@ -4,7 +4,7 @@ Runs `monkeysim bench corpus` (1 %, 10 %, 100 % of the lines, the 1-thread repea
 credit level on the whole corpus; several minutes on 2 cores) and writes
 results/bench_corpus.json, results/shakespeare_all.json (the summary of the 100 % run) and
 results/corpus.png.
-Run: python experiments/corpus.py
+Run: python experiments/make_corpus.py
 """
 
 from common import RESULTS

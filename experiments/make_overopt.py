@@ -3,7 +3,7 @@ best-of-n and RLOO at several KL coefficients, with the Gao et al. (2022) fits.
 
 Regenerates results/overopt.png, results/overopt.csv (+ .json sidecar) and
 results/overopt_summary.json from `monkeysim overopt --seed 0`.
-Run: python experiments/overopt.py
+Run: python experiments/make_overopt.py
 """
 
 import shutil

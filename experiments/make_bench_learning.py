@@ -2,7 +2,7 @@
 every algorithm vs Dawkins' weasel and coordinate search, and numba vs numpy speed.
 
 Regenerates results/bench_learning.json and results/bench_learning_runs.csv (+ sidecar).
-Run: python experiments/bench_learning.py [--seeds N]
+Run: python experiments/make_bench_learning.py [--seeds N]
 """
 
 import sys

@@ -3,7 +3,7 @@ training.
 
 Regenerates results/frontier.png, results/b_simple.png and results/frontier.csv (+ sidecar)
 from the default compare run.
-Run: python experiments/frontier.py
+Run: python experiments/make_frontier.py
 """
 
 from common import default_run, save_figure

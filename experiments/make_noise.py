@@ -5,7 +5,7 @@ the capacity bounds; and the KL-leash measure (naive vs de-biased preferences at
 Regenerates results/noise.png, results/noise.csv (+ .json sidecar) and
 results/noise_summary.json from `monkeysim noise --seed 0`. The run is checkpointed in
 runs/noise-cache (ignored by git), so an interrupted run continues where it stopped.
-Run: python experiments/noise.py
+Run: python experiments/make_noise.py
 """
 
 import shutil

@@ -4,7 +4,7 @@
 Runs the noiseless and the noisy (σ = 0.5 characters, δ = 10⁻³) whole-corpus runs back to back,
 the noisy one again on 1 thread and on a local Dask cluster of 2 workers, and a σ sweep on 10 %
 of the lines (several minutes on 2 cores), and writes results/shakespeare_noise.json.
-Run: python experiments/corpus_noise.py
+Run: python experiments/make_corpus_noise.py
 """
 
 from common import RESULTS
