@@ -165,6 +165,68 @@ def test_training_steps_match_reference_trainer(kind, algo, opt, troop, monkeys,
     np.testing.assert_allclose(res.policy.theta, np.array(ref), rtol=0, atol=1e-8)
 
 
+@pytest.mark.parametrize("kind, opt", [(0, "sgd"), (0, "adam"), (1, "sgd")])
+def test_update_tables_matches_step_then_tables(kind, opt):
+    """The fused optimiser step + tables + greedy keys + exact KL / entropy equal, bit for bit,
+    a plain step followed by naive_tables and in-order sums (ties: the first key wins)."""
+    from monkeysim import _kernels_policy as KP
+
+    rng = np.random.default_rng(3)
+    rows, a = 6, 5
+    theta = rng.normal(size=(rows, a))
+    grad = rng.normal(size=(rows, a))
+    theta[2], grad[2] = [0.2, 0.7, -0.3, 0.7, 0.1], 0.0  # an untouched row with a tie
+    logq = np.log(np.full((rows, a), 1.0 / a))
+    m, v = rng.random((rows, a)), rng.random((rows, a))
+    t, lr, b1, b2, eps = 3, 0.5, 0.9, 0.999, 1e-8
+    ip, hp = np.zeros(KP.N_INT, dtype=np.int64), np.zeros(KP.N_FLOAT)
+    ip[KP.I_KIND], ip[KP.I_OPT] = kind, KP.OPT_ADAM if opt == "adam" else KP.OPT_SGD
+    hp[KP.F_LR], hp[KP.F_B1], hp[KP.F_B2], hp[KP.F_ADAM_EPS] = lr, b1, b2, eps
+    # reference: step, then the tables, greedy keys and sums row by row in order
+    new = theta.tolist()
+    em, ev = m.tolist(), v.tolist()
+    for r in range(rows):
+        for j in range(a):
+            g = float(grad[r, j])
+            if opt == "adam":
+                em[r][j] = b1 * em[r][j] + (1.0 - b1) * g
+                ev[r][j] = b2 * ev[r][j] + (1.0 - b2) * g * g
+                new[r][j] += lr * (em[r][j] / (1.0 - b1 ** t)) / (
+                    math.sqrt(ev[r][j] / (1.0 - b2 ** t)) + eps)
+            else:
+                new[r][j] += lr * g
+    logp, prob, cdf = naive.naive_tables(new)
+    g2 = q = kl = h = 0.0
+    for r in range(rows):
+        row_q = row_kl = row_h = 0.0
+        for j in range(a):
+            g2 += float(grad[r, j]) ** 2
+            row_q += prob[r][j] * prob[r][j]
+            row_kl += prob[r][j] * (logp[r][j] - logq[r, j])
+            row_h -= prob[r][j] * logp[r][j]
+        q += row_q
+        kl += row_kl
+        h += row_h
+    greedy_ref = [row.index(max(row)) for row in logp]
+    assert greedy_ref[2] == 1
+
+    th, mm, vv = theta.copy(), m.copy(), v.copy()
+    out = [np.empty_like(theta) for _ in range(3)]
+    greedy = np.full(rows, 99, dtype=np.uint8)
+    got = KP.update_tables(th, grad, mm, vv, t, ip, hp, *out, logq, greedy)
+    assert th.tolist() == new
+    for arr, ref in zip(out, (logp, prob, cdf), strict=True):
+        assert arr.tolist() == ref
+    if opt == "adam":
+        assert mm.tolist() == em and vv.tolist() == ev
+    if kind == KP.POSITIONAL:
+        assert got == (g2, q, kl, h)
+        assert greedy.tolist() == greedy_ref
+        assert [KP.row_argmax(out[0], r) for r in range(rows)] == greedy_ref
+    else:  # a context policy's statistics follow the chain of rows: not computed here
+        assert got == (g2, q, 0.0, 0.0) and (greedy == 99).all()
+
+
 def test_ppo_later_epochs_clip_and_others_do_not():
     kw = dict(batch=8, seed=1, stop="budget", max_reviewer_calls=8 * 20)
     ppo = T.train(T.TrainConfig(algo="ppo", lr=5.0, **kw), "METHINKS", "upper27")

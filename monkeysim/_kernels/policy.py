@@ -28,7 +28,9 @@ Training step (one implementation of each shared piece, used by every algorithm)
    gradient ``Σ_tokens c · ∇ log π(a | row)`` with ``∇_θ[row] log π(a | row) = e_a − p[row]``,
    plus the per-token k3 KL term when asked for; :func:`exact_regulariser` adds the exact
    KL / entropy gradients of a positional policy.
-4. :func:`adam_update` / :func:`sgd_update` — gradient *ascent* on θ.
+4. :func:`apply_gradient` — gradient *ascent* on θ (SGD or Adam) fused row by row with the new
+   tables and, for a positional policy, the greedy keys and exact KL / entropy
+   (:func:`update_tables`).
 
 Gradient noise scale (McCandlish et al. 2018, App. A). In the first epoch of every step each
 group of ``n`` documents of a positional policy also yields ``S1 = Σ_j |g_j|²``, the squared
@@ -107,34 +109,42 @@ N_PM = 7
 # --- policy tables, rows, sampling ------------------------------------------------------
 
 @nb.njit(**KERNEL_OPTIONS)
+def row_tables(theta, logp, prob, cdf, r):
+    """Row ``r`` of the tables of ``theta[R, A]``: ``logp`` (log-softmax), ``prob``
+    (softmax) and ``cdf`` (running sums of ``prob``); one ``exp`` per logit. Returns
+    ``Σ_a p²``."""
+    a_size = theta.shape[1]
+    mx = theta[r, 0]
+    for a in range(1, a_size):
+        x = theta[r, a]
+        mx = x if x > mx else mx
+    s = 0.0
+    for a in range(a_size):
+        e = math.exp(theta[r, a] - mx)
+        prob[r, a] = e
+        s += e
+    inv = 1.0 / s
+    lse = mx + math.log(s)
+    c = 0.0
+    sq = 0.0
+    for a in range(a_size):
+        pa = prob[r, a] * inv
+        prob[r, a] = pa
+        logp[r, a] = theta[r, a] - lse
+        c += pa
+        cdf[r, a] = c
+        sq += pa * pa
+    return sq
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def policy_tables(theta, logp, prob, cdf):
-    """Fill ``logp`` (log-softmax of each row of ``theta[R, A]``), ``prob`` (softmax) and
-    ``cdf`` (running sums of ``prob``); one ``exp`` per logit. Returns ``Σ_rows Σ_a p²``
-    (summed as :func:`row_sq_sums` does, for the noise scale; free beside the running sum)."""
-    rows, a_size = theta.shape
+    """Fill the tables of every row of ``theta[R, A]`` (:func:`row_tables`). Returns
+    ``Σ_rows Σ_a p²`` (summed as :func:`row_sq_sums` does, for the noise scale; free beside
+    the running sum)."""
     total = 0.0
-    for r in range(rows):
-        mx = theta[r, 0]
-        for a in range(1, a_size):
-            if theta[r, a] > mx:
-                mx = theta[r, a]
-        s = 0.0
-        for a in range(a_size):
-            e = math.exp(theta[r, a] - mx)
-            prob[r, a] = e
-            s += e
-        inv = 1.0 / s
-        lse = mx + math.log(s)
-        c = 0.0
-        sq = 0.0
-        for a in range(a_size):
-            pa = prob[r, a] * inv
-            prob[r, a] = pa
-            logp[r, a] = theta[r, a] - lse
-            c += pa
-            cdf[r, a] = c
-            sq += pa * pa
-        total += sq
+    for r in range(theta.shape[0]):
+        total += row_tables(theta, logp, prob, cdf, r)
     return total
 
 
@@ -517,12 +527,6 @@ def grad_sq_norm(grad):
     return ss
 
 
-@nb.njit(**KERNEL_OPTIONS)
-def grad_norm(grad):
-    """Euclidean norm of the ascent direction ``grad[R, A]``."""
-    return math.sqrt(grad_sq_norm(grad))
-
-
 # --- gradient noise scale -----------------------------------------------------------------
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -585,46 +589,107 @@ def noise_estimates(s1, s2, n, pm):
 @nb.njit(**KERNEL_OPTIONS)
 def sgd_update(theta, grad, lr):
     """Gradient ascent: ``θ += lr · g``."""
-    rows, a_size = theta.shape
-    for r in range(rows):
-        for a in range(a_size):
+    for r in range(theta.shape[0]):
+        for a in range(theta.shape[1]):
             theta[r, a] += lr * grad[r, a]
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def adam_update(theta, grad, m, v, t, lr, b1, b2, eps):
-    """Adam ascent step number ``t`` (≥ 1) with bias-corrected moments ``m``, ``v``."""
-    bc1 = 1.0 - b1 ** t
-    bc2 = 1.0 - b2 ** t
-    rows, a_size = theta.shape
-    for r in range(rows):
-        for a in range(a_size):
-            g = grad[r, a]
-            m[r, a] = b1 * m[r, a] + (1.0 - b1) * g
-            v[r, a] = b2 * v[r, a] + (1.0 - b2) * g * g
-            theta[r, a] += lr * (m[r, a] / bc1) / (math.sqrt(v[r, a] / bc2) + eps)
+def adam_row(theta, grad, m, v, r, lr, b1, b2, eps, bc1, bc2):
+    """Adam ascent on row ``r`` with moments ``m``, ``v`` and bias corrections ``bc1 = 1 −
+    b1**t``, ``bc2 = 1 − b2**t`` of step number ``t`` (≥ 1)."""
+    for a in range(theta.shape[1]):
+        g = grad[r, a]
+        m[r, a] = b1 * m[r, a] + (1.0 - b1) * g
+        v[r, a] = b2 * v[r, a] + (1.0 - b2) * g * g
+        theta[r, a] += lr * (m[r, a] / bc1) / (math.sqrt(v[r, a] / bc2) + eps)
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def optimiser_step(theta, grad, m, v, t, ip, hp):
-    if ip[I_OPT] == OPT_ADAM:
-        adam_update(theta, grad, m, v, t, hp[F_LR], hp[F_B1], hp[F_B2], hp[F_ADAM_EPS])
+def update_tables(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf, logq, greedy):
+    """The optimiser's ascent step number ``t`` on ``grad[R, A]`` (SGD ``θ += lr · g`` or
+    Adam), fused row by row with the new tables (:func:`row_tables`) and, for a positional
+    policy, each row's greedy key into ``greedy[L]`` (:func:`row_argmax`) and its exact KL /
+    entropy (:func:`row_kl_entropy`). Returns ``(Σ g², Σ p², KL, H)``, each summed over rows
+    in order as :func:`grad_sq_norm`, :func:`policy_tables` and :func:`exact_kl_entropy` do
+    (KL and H 0 for a context policy, whose statistics follow the chain of rows)."""
+    positional = ip[I_KIND] == POSITIONAL
+    adam = ip[I_OPT] == OPT_ADAM
+    lr = hp[F_LR]
+    b1 = hp[F_B1]
+    b2 = hp[F_B2]
+    bc1 = 1.0 - b1 ** t
+    bc2 = 1.0 - b2 ** t
+    g2 = 0.0
+    q = 0.0
+    kl = 0.0
+    h = 0.0
+    for r in range(theta.shape[0]):
+        for a in range(theta.shape[1]):
+            g2 += grad[r, a] * grad[r, a]
+        if adam:
+            adam_row(theta, grad, opt_m, opt_v, r, lr, b1, b2, hp[F_ADAM_EPS], bc1, bc2)
+        else:
+            for a in range(theta.shape[1]):
+                theta[r, a] += lr * grad[r, a]
+        q += row_tables(theta, logp, prob, cdf, r)
+        if positional:
+            greedy[r] = row_argmax(logp, r)
+            row_kl, row_h = row_kl_entropy(logp, prob, logq, r)
+            kl += row_kl
+            h += row_h
+    return g2, q, kl, h
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def apply_gradient(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf, logq, greedy, dry,
+                   first, s1, n, pm):
+    """Ascend on one epoch's direction ``grad[R, A]`` (gradient of the documents, finished):
+    add the exact regulariser of a positional policy, then (unless ``dry``) the optimiser's
+    step ``t`` with the new tables (:func:`update_tables`). In the ``first`` epoch also the
+    noise estimates of the group of ``n`` documents (``s1``; ``n = 0``: NaN) and the gradient
+    norm into ``pm``. Returns ``(Σ p², KL, H)`` of :func:`update_tables` (zeros if dry)."""
+    regularise = ip[I_KIND] == POSITIONAL and (
+        (ip[I_KL] == KL_EXACT and hp[F_BETA] != 0.0) or hp[F_ENTROPY] != 0.0)
+    s2 = 0.0
+    if regularise:
+        if first:
+            s2 = grad_sq_norm(grad)
+        beta = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
+        exact_regulariser(logp, prob, logq, beta, hp[F_ENTROPY], grad)
+    q = kl = h = 0.0
+    if dry:
+        g2 = grad_sq_norm(grad)
     else:
-        sgd_update(theta, grad, hp[F_LR])
+        g2, q, kl, h = update_tables(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf,
+                                     logq, greedy)
+    if first:
+        noise_estimates(s1, s2 if regularise else g2, n, pm)
+        pm[PM_GRAD_NORM] = math.sqrt(g2)
+    return q, kl, h
 
 
 # --- exact policy statistics --------------------------------------------------------------
 
 @nb.njit(**KERNEL_OPTIONS)
+def row_argmax(logp, r):
+    """The greedy key of row ``r``: the first of the largest ``logp[r]`` (branch-free)."""
+    best = 0
+    top = logp[r, 0]
+    for a in range(1, logp.shape[1]):
+        x = logp[r, a]
+        better = x > top
+        best = a if better else best
+        top = x if better else top
+    return best
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def greedy_document(logp, kind, rows, base, out):
     """The greedy (argmax, lowest key on ties) document of a policy into ``out`` (uint8[L])."""
     row = first_row(kind, rows)
-    a_size = logp.shape[1]
     for i in range(out.shape[0]):
-        best = 0
-        for a in range(1, a_size):
-            if logp[row, a] > logp[row, best]:
-                best = a
+        best = row_argmax(logp, row)
         out[i] = best
         row = next_row(kind, row, best, base, rows)
 
@@ -669,18 +734,21 @@ def exact_kl_entropy(logp, prob, logq, kind, rows, base, length):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def policy_metrics(logp, prob, logq, ip, target, greedy, pm):
-    """Greedy document, its correct keys, exact KL and entropy into ``pm``; True if solved."""
+def policy_metrics(logp, prob, logq, ip, target, greedy, kl, h, pm):
+    """Greedy document, its correct keys, exact KL and entropy into ``pm``; True if solved.
+
+    A positional policy's greedy document and ``kl``, ``h`` are given (from
+    :func:`update_tables`); a context policy's are computed here.
+    """
     kind = ip[I_KIND]
-    rows = ip[I_ROWS]
-    base = ip[I_BASE]
     length = target.shape[0]
-    greedy_document(logp, kind, rows, base, greedy)
+    if kind != POSITIONAL:
+        greedy_document(logp, kind, ip[I_ROWS], ip[I_BASE], greedy)
+        kl, h = exact_kl_entropy(logp, prob, logq, kind, ip[I_ROWS], ip[I_BASE], length)
     correct = 0
     for i in range(length):
         if greedy[i] == target[i]:
             correct += 1
-    kl, h = exact_kl_entropy(logp, prob, logq, kind, rows, base, length)
     pm[PM_GREEDY] = correct
     pm[PM_KL] = kl
     pm[PM_ENTROPY] = h
@@ -723,15 +791,14 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
     epochs = ip[I_EPOCHS]
     dry = ip[I_DRY] != 0
     exact_reg = ip[I_KIND] == POSITIONAL
-    beta_exact = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
-    alpha_exact = hp[F_ENTROPY] if exact_reg else 0.0
     k3_mode = ip[I_KL] == KL_K3 and hp[F_BETA] != 0.0
     scale = 1.0 / n_docs
     for m in nb.prange(n_monkeys):
         psq = np.empty(theta.shape[1] if exact_reg else 0)
         psum = np.empty(n_docs)
-        # Σ p² of the tables on entry; policy_tables renews it
+        # Σ p² of the tables on entry; update_tables renews it
         q = row_sq_sums(prob[m], psq) if exact_reg else 0.0
+        kl = h = 0.0
         for s in range(steps):
             step = ip[I_STEP0] + s
             if ip[I_PHASE] == PHASE_LEARN:
@@ -745,41 +812,31 @@ def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf
                     break
             pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
             advantages(states[m], rewards[m], shaped[m], ip, hp, baseline[m], adv[m])
-            s2 = 0.0
             for e in range(epochs):
-                if e > 0:
-                    q = policy_tables(theta[m], logp[m], prob[m], cdf[m])
                 grad[m, :, :] = 0.0
                 rowsum[m, :] = 0.0
                 mm[s, m, MM_CLIPPED] += accumulate_gradient(
                     logp[m], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0, grad[m],
                     rowsum[m])
                 finish_gradient(prob[m], grad[m], rowsum[m])
-                if e == 0:
-                    s2 = grad_sq_norm(grad[m])
-                    if exact_reg:
-                        if k3_mode:
-                            row_sq_sums(prob[m], psq)
-                        s1 = score_sq_sum(logp[m], prob[m], psq, q, logq, ip, hp, docs[m],
-                                          adv[m], psum)
-                        noise_estimates(s1, s2, n_docs, pm[s, m])
-                    else:
-                        noise_estimates(0.0, 0.0, 0, pm[s, m])
-                if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
-                    exact_regulariser(logp[m], prob[m], logq, beta_exact, alpha_exact, grad[m])
-                    if e == 0:
-                        pm[s, m, PM_GRAD_NORM] = grad_norm(grad[m])
-                elif e == 0:
-                    pm[s, m, PM_GRAD_NORM] = math.sqrt(s2)
+                s1 = 0.0
+                if e == 0 and exact_reg:
+                    if k3_mode:
+                        row_sq_sums(prob[m], psq)
+                    s1 = score_sq_sum(logp[m], prob[m], psq, q, logq, ip, hp, docs[m], adv[m],
+                                      psum)
+                if not dry:
+                    opt_t[m] += 1
+                q, kl, h = apply_gradient(
+                    theta[m], grad[m], opt_m[m], opt_v[m], opt_t[m], ip, hp, logp[m], prob[m],
+                    cdf[m], logq, greedy[m], dry, e == 0, s1, n_docs if exact_reg else 0,
+                    pm[s, m])
                 if dry:
                     break
-                opt_t[m] += 1
-                optimiser_step(theta[m], grad[m], opt_m[m], opt_v[m], opt_t[m], ip, hp)
             if dry:
                 break
             baseline_update(baseline[m], shaped[m], hp[F_DECAY])
-            q = policy_tables(theta[m], logp[m], prob[m], cdf[m])
-            if policy_metrics(logp[m], prob[m], logq, ip, target, greedy[m], pm[s, m]):
+            if policy_metrics(logp[m], prob[m], logq, ip, target, greedy[m], kl, h, pm[s, m]):
                 if first_solved[m] < 0:
                     first_solved[m] = step + 1
 
@@ -804,8 +861,6 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
     epochs = ip[I_EPOCHS]
     dry = ip[I_DRY] != 0
     exact_reg = ip[I_KIND] == POSITIONAL
-    beta_exact = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
-    alpha_exact = hp[F_ENTROPY] if exact_reg else 0.0
     total_docs = n_monkeys * n_docs
     scale = 1.0 / total_docs
     flat_shaped = shaped.reshape(total_docs)
@@ -815,8 +870,9 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
     psq = np.empty(rows if exact_reg else 0)
     psum = np.empty((n_monkeys, n_docs))
     slot_s1 = np.zeros(n_slots)
-    # Σ p² of the tables on entry; policy_tables renews it
+    # Σ p² of the tables on entry; update_tables renews it
     q = row_sq_sums(prob[0], psq) if exact_reg else 0.0
+    kl = h = 0.0
     for s in range(steps):
         step = ip[I_STEP0] + s
         for m in nb.prange(n_monkeys):
@@ -831,10 +887,7 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
             break
         pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
         advantages(states[0], flat_rewards, flat_shaped, ip, hp, baseline[0], flat_adv)
-        s2 = 0.0
         for e in range(epochs):
-            if e > 0:
-                q = policy_tables(theta[0], logp[0], prob[0], cdf[0])
             noise = e == 0 and exact_reg
             if noise and k3_mode:
                 row_sq_sums(prob[0], psq)
@@ -854,30 +907,21 @@ def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq
                 for sl in range(1, n_slots):
                     for a in range(grad.shape[2]):
                         grad[0, r, a] += grad[sl, r, a]
-            if e == 0:
-                s2 = grad_sq_norm(grad[0])
-                if noise:
-                    s1 = 0.0
-                    for sl in range(n_slots):
-                        s1 += slot_s1[sl]
-                    noise_estimates(s1, s2, total_docs, pm[s, 0])
-                else:
-                    noise_estimates(0.0, 0.0, 0, pm[s, 0])
-            if exact_reg and (beta_exact != 0.0 or alpha_exact != 0.0):
-                exact_regulariser(logp[0], prob[0], logq, beta_exact, alpha_exact, grad[0])
-                if e == 0:
-                    pm[s, 0, PM_GRAD_NORM] = grad_norm(grad[0])
-            elif e == 0:
-                pm[s, 0, PM_GRAD_NORM] = math.sqrt(s2)
+            s1 = 0.0
+            if noise:
+                for sl in range(n_slots):
+                    s1 += slot_s1[sl]
+            if not dry:
+                opt_t[0] += 1
+            q, kl, h = apply_gradient(
+                theta[0], grad[0], opt_m[0], opt_v[0], opt_t[0], ip, hp, logp[0], prob[0], cdf[0],
+                logq, greedy[0], dry, e == 0, s1, total_docs if exact_reg else 0, pm[s, 0])
             if dry:
                 break
-            opt_t[0] += 1
-            optimiser_step(theta[0], grad[0], opt_m[0], opt_v[0], opt_t[0], ip, hp)
         if dry:
             break
         baseline_update(baseline[0], flat_shaped, hp[F_DECAY])
-        q = policy_tables(theta[0], logp[0], prob[0], cdf[0])
-        if policy_metrics(logp[0], prob[0], logq, ip, target, greedy[0], pm[s, 0]):
+        if policy_metrics(logp[0], prob[0], logq, ip, target, greedy[0], kl, h, pm[s, 0]):
             if first_solved[0] < 0:
                 first_solved[0] = step + 1
 
