@@ -267,7 +267,7 @@ def test_a_troop_logs_the_noise_scale_of_its_whole_group():
 def test_noise_scale_is_deterministic_and_independent_of_chunking(monkeypatch):
     cfg = T.TrainConfig(algo="rloo", batch=4, seed=12)
     a = NS.noise_scale(cfg, "HELLO", "upper27", samples=300)
-    monkeypatch.setattr(T, "NOISE_CHUNK", 64)
+    monkeypatch.setattr(NS, "NOISE_CHUNK", 64)
     b = NS.noise_scale(cfg, "HELLO", "upper27", samples=300)
     assert a == b
     c = NS.noise_scale(T.TrainConfig(algo="rloo", batch=4, seed=13), "HELLO", "upper27",

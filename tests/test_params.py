@@ -35,7 +35,7 @@ def _by_hand(config, spec, reviewer, dry):
     ip[KP.I_EPOCHS] = config.n_epochs
     ip[KP.I_KL] = {"exact": KP.KL_EXACT, "k1": KP.KL_K1, "k3": KP.KL_K3}[config.kl_mode]
     ip[KP.I_OPT] = KP.OPT_ADAM if config.optimizer == "adam" else KP.OPT_SGD
-    ip[KP.I_DRY], ip[KP.I_CHUNK] = int(dry), 16
+    ip[KP.I_DRY], ip[KP.I_CHUNK], ip[KP.I_TRACK_KL] = int(dry), 16, int(config.track_kl)
     ip[KP.I_PREF] = {None: KP.PREF_NONE, "naive": KP.PREF_NAIVE, "debiased": KP.PREF_DEBIASED,
                      "estimated": KP.PREF_ESTIMATED}[config.preferences]
     hp = np.zeros(KP.N_FLOAT)

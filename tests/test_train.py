@@ -169,7 +169,7 @@ def test_training_steps_match_reference_trainer(kind, algo, opt, troop, monkeys,
 def test_update_tables_matches_step_then_tables(kind, opt):
     """The fused optimiser step + tables + greedy keys + exact KL / entropy equal, bit for bit,
     a plain step followed by naive_tables and in-order sums (ties: the first key wins)."""
-    from monkeysim import _kernels_policy as KP
+    from monkeysim._kernels import policy as KP
 
     rng = np.random.default_rng(3)
     rows, a = 6, 5
@@ -537,3 +537,17 @@ def test_cli_bench_learning_small(tmp_path):
     assert len(rows) == 1 + 2 * len(methods)
     assert_clean_error(run_cli("bench", "learning", "--seeds", "0"), "seeds")
     assert_clean_error(run_cli("bench", "learning", "--seeds", "2", "--out", out), "--overwrite")
+
+
+def test_track_kl_off_skips_only_the_context_kl():
+    """track_kl=False: a context policy learns the same θ; its KL and entropy columns are NaN."""
+    kw = dict(algo="rloo", policy="context", order=2, batch=8, seed=3, stop="budget",
+              max_reviewer_calls=8 * 12)
+    on = T.train(T.TrainConfig(**kw), "TO BE", "upper27")
+    off = T.train(T.TrainConfig(**kw, track_kl=False), "TO BE", "upper27")
+    np.testing.assert_array_equal(on.policy.theta, off.policy.theta)
+    assert np.isfinite(on.metrics["kl_exact"]).all()
+    assert np.isnan(off.metrics["kl_exact"]).all() and np.isnan(off.metrics["entropy"]).all()
+    np.testing.assert_array_equal(on.metrics["greedy_correct"], off.metrics["greedy_correct"])
+    with pytest.raises(InvalidInput, match="track_kl"):
+        T.TrainConfig(track_kl="no")

@@ -80,8 +80,8 @@ OPT_ADAM = 1
 
 # integer parameters (ip)
 I_KIND, I_ROWS, I_BASE, I_REWARD, I_NGRAM, I_ADV, I_EPOCHS, I_KL, I_OPT, I_DRY, I_STEP0, \
-    I_CHUNK, I_PREF, I_PHASE = range(14)
-N_INT = 14
+    I_CHUNK, I_PREF, I_PHASE, I_TRACK_KL = range(15)
+N_INT = 15
 # what one call of a driver does (ip[I_PHASE]): whole steps with a built-in reviewer, or, for
 # a reviewer outside numba (a Python object), one step split in two calls: type the documents
 # (rewards left 0 for the caller to fill), then learn from the rewards the caller filled in
@@ -719,6 +719,7 @@ def exact_kl_entropy(logp, prob, logq, kind, rows, base, length):
     dist[rows - 1] = 1.0
     kl = 0.0
     h = 0.0
+    shift = rows % base == 0  # n ≥ 2: row r's successors are the a_size rows from (r·base) % rows
     for _ in range(length):
         new[:] = 0.0
         for r in range(rows):
@@ -727,8 +728,13 @@ def exact_kl_entropy(logp, prob, logq, kind, rows, base, length):
                 continue
             kl += w * row_kl[r]
             h += w * row_h[r]
-            for a in range(a_size):
-                new[(r * base + a) % rows] += w * prob[r, a]
+            if shift:
+                nxt = (r * base) % rows
+                for a in range(a_size):
+                    new[nxt + a] += w * prob[r, a]
+            else:
+                for a in range(a_size):
+                    new[(r * base + a) % rows] += w * prob[r, a]
         dist, new = new, dist
     return kl, h
 
@@ -738,13 +744,17 @@ def policy_metrics(logp, prob, logq, ip, target, greedy, kl, h, pm):
     """Greedy document, its correct keys, exact KL and entropy into ``pm``; True if solved.
 
     A positional policy's greedy document and ``kl``, ``h`` are given (from
-    :func:`update_tables`); a context policy's are computed here.
+    :func:`update_tables`); a context policy's are computed here (KL and entropy only with
+    ``ip[I_TRACK_KL]``, else NaN).
     """
     kind = ip[I_KIND]
     length = target.shape[0]
     if kind != POSITIONAL:
         greedy_document(logp, kind, ip[I_ROWS], ip[I_BASE], greedy)
-        kl, h = exact_kl_entropy(logp, prob, logq, kind, ip[I_ROWS], ip[I_BASE], length)
+        if ip[I_TRACK_KL] != 0:
+            kl, h = exact_kl_entropy(logp, prob, logq, kind, ip[I_ROWS], ip[I_BASE], length)
+        else:
+            kl = h = np.nan
     correct = 0
     for i in range(length):
         if greedy[i] == target[i]:

@@ -97,6 +97,10 @@ class TrainConfig:
     within each group (documents 2i and 2i+1 compared, one reviewer call each; winner +1,
     loser −1, ties 0), used as they are, divided by (1 − 2ε) with the known flip rate, or by
     (1 − 2ε̂) with ε̂ estimated from one repeated comparison per group and step."""
+    track_kl: bool = True
+    """Compute the exact KL(π‖π_ref) and entropy of a context policy after every step
+    (L·R·A work a step, often more than the step itself); False logs NaN for them.
+    Positional policies always get them (at no extra cost)."""
 
     def __post_init__(self) -> None:
         choice(self.algo, ALGOS, "algorithm")
@@ -110,8 +114,9 @@ class TrainConfig:
             raise InvalidInput(f"order n={order} needs --policy context")
         monkeys = positive_int(self.monkeys, "monkeys")
         batch = positive_int(self.batch, "batch")
-        if not isinstance(self.troop, bool | np.bool_):
-            raise InvalidInput(f"troop must be True or False, got {self.troop!r}")
+        for flag in ("troop", "track_kl"):
+            if not isinstance(getattr(self, flag), bool | np.bool_):
+                raise InvalidInput(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[(self.algo, self.optimizer)])
         positive_float(self.lr, "learning rate lr")

@@ -29,7 +29,7 @@ INT_SLOTS = {"kind": KP.I_KIND, "rows": KP.I_ROWS, "base": KP.I_BASE,
              "reward": KP.I_REWARD, "ngram": KP.I_NGRAM, "advantage": KP.I_ADV,
              "epochs": KP.I_EPOCHS, "kl": KP.I_KL, "optimiser": KP.I_OPT, "dry": KP.I_DRY,
              "step0": KP.I_STEP0, "chunk": KP.I_CHUNK, "preferences": KP.I_PREF,
-             "phase": KP.I_PHASE}
+             "phase": KP.I_PHASE, "track_kl": KP.I_TRACK_KL}
 FLOAT_SLOTS = {"lr": KP.F_LR, "clip": KP.F_CLIP, "group_eps": KP.F_GROUP_EPS,
                "kl_coef": KP.F_BETA, "entropy_coef": KP.F_ENTROPY, "adam_b1": KP.F_B1,
                "adam_b2": KP.F_B2, "adam_eps": KP.F_ADAM_EPS,
@@ -68,6 +68,8 @@ class KernelParams:
     noise: float
     """Reviewer noise sd in reward units (σ / L)."""
     flip_rate: float
+    track_kl: int
+    """1: exact KL and entropy of a context policy after every step (else NaN)."""
     step0: int = 0
     phase: int = KP.PHASE_ALL
 
@@ -86,7 +88,8 @@ class KernelParams:
             entropy_coef=config.entropy_coef, adam_b1=config.adam_betas[0],
             adam_b2=config.adam_betas[1], adam_eps=config.adam_eps,
             baseline_decay=config.baseline_decay,
-            noise=config.reviewer_noise / spec.length, flip_rate=config.flip_rate)
+            noise=config.reviewer_noise / spec.length, flip_rate=config.flip_rate,
+            track_kl=int(config.track_kl))
 
     def pack(self) -> tuple[np.ndarray, np.ndarray]:
         """``(ip, hp)``: int64[N_INT] and float64[N_FLOAT], as the kernels read them."""

@@ -108,6 +108,7 @@ def rloo_against(reference: CharPolicy, proxy: Callable[[np.ndarray], np.ndarray
         run = TrainConfig(algo="rloo", policy=spec.kind, order=spec.order, batch=config.batch,
                           lr=config.lr, kl_coef=config.kl_coef, kl_estimator="k1",
                           max_reviewer_calls=steps * config.batch, stop="budget", threads=1,
+                          track_kl=False,
                           seed=derived_seed(seed, RLHF_STREAM, done))
         policy = train(run, target, alphabet, init=policy, reference=reference,
                        reviewer=proxy).policy
