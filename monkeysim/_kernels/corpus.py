@@ -161,6 +161,17 @@ def _zero_hit_credit(doc, hits, right, settled, keys, w, m):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def unsettled(settled, active, n_active):
+    """Keep the unsettled positions of ``active[:n_active]`` in order; returns their count."""
+    j = 0
+    for t in range(n_active):
+        if not settled[active[t]]:
+            active[j] = active[t]
+            j += 1
+    return j
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def type_document(state, cdf, z, m, keys, active, n_active, doc, target, h, out, slot):
     """One document of the troop: the greedy ``doc`` with each active position drawn from
     its live keys (slot in ``slot``, key in ``out``); returns ``h`` plus the active positions
@@ -304,12 +315,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         if calls + group > max_calls:
             break
         if credit >= GREEDY_PAIRS:  # positions settled just now stop typing at random
-            j = 0
-            for t in range(n_active):
-                if not settled[active[t]]:
-                    active[j] = active[t]
-                    j += 1
-            n_active = j
+            n_active = unsettled(settled, active, n_active)
         # the troop types a group of documents; the reviewer scores each
         n_settled = n - n_active  # settled positions type their (right) key
         for k in range(group):

@@ -73,6 +73,7 @@ from .corpus import (
     line_stats,
     reinforce_step,
     type_document,
+    unsettled,
 )
 from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
 from .policy import normal
@@ -349,12 +350,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
         if calls + group > max_calls:
             break
         if credit >= GREEDY_PAIRS:  # positions settled just now stop typing at random
-            j = 0
-            for t in range(n_active):
-                if not settled[active[t]]:
-                    active[j] = active[t]
-                    j += 1
-            n_active = j
+            n_active = unsettled(settled, active, n_active)
         # the troop types a group of documents; the reviewer scores each (with noise)
         n_right = 0  # the reviewer counts every position: a wrongly settled key is no match
         for i in range(n):

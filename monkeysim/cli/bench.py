@@ -54,20 +54,26 @@ def add_parser(sub) -> None:
     c.set_defaults(func=_cmd_bench_corpus)
 
 
-
-def _cmd_bench_keystrokes(args) -> int:
+def _check_race(target: str, monkeys: int, budget: int, flag: str) -> None:
+    """A race bench's target, monkey count (``flag``) and budget, before anything runs."""
     from ..alphabet import resolve
     from ..errors import check_memory, positive_int
-    from ..experiments import bench_keystrokes as b
     from ..typewriter import check_budget
 
-    if not args.target:
+    if not target:
         raise InvalidInput("--target is empty; give at least one character")
-    resolve(args.target)
-    monkeys = positive_int(args.monkeys, "--monkeys")
-    check_budget(args.budget, monkeys, len(args.target), "stream")
+    resolve(target)
+    monkeys = positive_int(monkeys, flag)
+    check_budget(budget, monkeys, len(target), "stream")
+    check_memory(monkeys, 9, flag)
+
+
+def _cmd_bench_keystrokes(args) -> int:
+    from ..errors import positive_int
+    from ..experiments import bench_keystrokes as b
+
+    _check_race(args.target, args.monkeys, args.budget, "--monkeys")
     positive_int(args.repeats, "--repeats")
-    check_memory(monkeys, 9, "--monkeys")
     check_bench_files(args)
     res = b.run(target=args.target, monkeys=args.monkeys, budget=args.budget,
                 repeats=args.repeats)
@@ -101,17 +107,9 @@ def _cmd_bench_corpus(args) -> int:
 
 
 def _cmd_bench_monkeys(args) -> int:
-    from ..alphabet import resolve
-    from ..errors import check_memory, positive_int
     from ..experiments import bench_monkeys as b
-    from ..typewriter import check_budget
 
-    if not args.target:
-        raise InvalidInput("--target is empty; give at least one character")
-    resolve(args.target)
-    most = positive_int(args.max_monkeys, "--max-monkeys")
-    check_budget(args.budget, most, len(args.target), "stream")
-    check_memory(most, 9, "--max-monkeys")
+    _check_race(args.target, args.max_monkeys, args.budget, "--max-monkeys")
     check_bench_files(args)
     res = b.run(target=args.target, max_monkeys=args.max_monkeys, budget=args.budget)
     return bench_output(args, res, b.report(res))
