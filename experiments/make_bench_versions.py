@@ -76,7 +76,7 @@ def _same(a: Path, b: Path, names) -> dict[str, bool]:
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--old", default="31a8304", help="the revision to compare against")
-    p.add_argument("--repeats", type=int, default=3, help="alternating rounds (best kept)")
+    p.add_argument("--repeats", type=int, default=5, help="alternating rounds (best kept)")
     args = p.parse_args(argv)
     trees: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,7 +96,8 @@ def main(argv=None) -> dict:
                 for name, rate in json.loads(out).items():
                     learning[version][name] = max(learning[version].get(name, 0.0), rate)
                 d = tmp / f"corpus-{version}-{r}"
-                _, out = _run(tree, ["shakespeare", "--plays", "hamlet,macbeth", "--quiet",
+                _, out = _run(tree, ["shakespeare", "--plays", "hamlet,macbeth,othello,king-lear",
+                                     "--quiet",
                                      "--json", "--threads", "2", "--out", str(d)])
                 sec = json.loads((d / "run.json").read_text())["typing_seconds"]
                 corpus[version] = min(corpus.get(version, float("inf")), sec)
