@@ -168,7 +168,7 @@ def test_bad_rollout_sizes(n, k, fragment):
 def test_bad_training_input():
     with pytest.raises(InvalidInput, match="updates must be a positive integer, got 0"):
         ro.train(T, R, updates=0, n_queries=4, k=2, lr=1.0)
-    with pytest.raises(InvalidInput, match="learning rate must be a finite number > 0"):
+    with pytest.raises(InvalidInput, match="learning rate lr must be a positive finite number"):
         ro.train(T, R, updates=1, n_queries=4, k=2, lr=float("nan"))
     with pytest.raises(InvalidInput, match="baseline 'loo' needs K ≥ 2"):
         ro.train(T, R, updates=1, n_queries=4, k=1, lr=1.0)

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidInput, positive_int
+from ..errors import InvalidInput, positive_float, positive_int
 
 REWARDS = ("exact", "prefix", "hamming", "levenshtein", "ngram", "words")
 ALGOS = ("reinforce", "rloo", "grpo", "ppo")
@@ -109,8 +109,7 @@ class CompareConfig:
         for a in (self.algo, *self.convergence_algos):
             if a not in ALGOS:
                 raise InvalidInput(f"unknown algorithm {a!r}; choose from {', '.join(ALGOS)}")
-        if not (isinstance(self.lr, int | float) and self.lr > 0 and self.lr == self.lr):
-            raise InvalidInput(f"lr must be a positive number, got {self.lr!r}")
+        positive_float(self.lr, "learning rate lr")
         for v in self.lr_grid:
             if isinstance(v, bool) or not isinstance(v, int | float) or not (
                     0 < v < float("inf")):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InvalidInput, positive_int
+from ..errors import InvalidInput, positive_float, positive_int
 from ..learn import rollout as ro
 from ..results import prepare_out_dir, sidecar, write_json, write_table
 from ..reward_model import fit_bradley_terry, text_features
@@ -97,10 +97,7 @@ class WalkthroughConfig:
             positive_int(n, "ladder entry")
             if n < 2:
                 raise InvalidInput(f"ladder entries must be ≥ 2, got {n}")
-        lr = self.lr
-        if isinstance(lr, bool) or not isinstance(lr, int | float) or not (
-                math.isfinite(lr) and lr > 0):
-            raise InvalidInput(f"lr must be a finite number > 0, got {lr!r}")
+        positive_float(self.lr, "learning rate lr")
         if self.baseline not in ro.BASELINES:
             raise InvalidInput(f"baseline must be one of {', '.join(ro.BASELINES)}, "
                                f"got {self.baseline!r}")

@@ -58,7 +58,7 @@ class LearnSettings:
             raise InvalidInput(f"monkeys must be at least 2 (the group baseline compares "
                                f"documents), got {self.monkeys}")
         positive_int(self.max_reviewer_calls, "max_reviewer_calls")
-        positive_float(self.lr, "lr")
+        positive_float(self.lr, "learning rate lr")
         choice(self.credit, CREDITS, "credit")
         nonneg_float(self.reviewer_noise, "reviewer noise σ (characters)")
         if not (is_real(self.delta) and 0 < self.delta < 1):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..alphabet import Alphabet
-from ..errors import InvalidInput, positive_int
+from ..errors import InvalidInput, positive_float, positive_int
 from ..policy import CharPolicy
 from ..rng import STREAMS, check_seed, derived_seed
 from .train import TrainConfig, train
@@ -52,9 +52,7 @@ class RLHFConfig:
         positive_int(self.steps, "RLHF steps")
         if positive_int(self.batch, "RLHF batch") < 2:
             raise InvalidInput(f"RLHF batch must be at least 2 (leave-one-out), got {self.batch}")
-        lr = float(self.lr)
-        if not (math.isfinite(lr) and lr > 0):
-            raise InvalidInput(f"learning rate must be a positive number, got {self.lr!r}")
+        positive_float(self.lr, "learning rate lr")
         positive_int(self.eval_every, "eval every")
         positive_int(self.eval_docs, "eval docs")
 

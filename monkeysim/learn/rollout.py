@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._kernels import policy as KP
-from ..errors import InvalidInput, positive_int
+from ..errors import InvalidInput, positive_float, positive_int
 from ..rng import numpy_generator
 from ..stats import MeanCI, mean_ci
 
@@ -455,9 +455,7 @@ def train(table: RolloutTable, reviewer: Reviewer | np.ndarray, *, updates: int,
     updates = positive_int(updates, "updates")
     n_queries = positive_int(n_queries, "N (queries per rollout)")
     k = positive_int(k, "K (responses per query)")
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not (
-            math.isfinite(lr) and lr > 0):
-        raise InvalidInput(f"learning rate must be a finite number > 0, got {lr!r}")
+    positive_float(lr, "learning rate lr")
     if baseline not in BASELINES:
         raise InvalidInput(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     if baseline == "loo" and k < 2:
