@@ -86,7 +86,7 @@ def test_bad_config():
     for kwargs, frag in [({"updates": 0}, "updates must be a positive integer, got 0"),
                          ({"queries": 1}, "queries must be ≥ 2"),
                          ({"responses": 0}, "responses must be a positive integer, got 0"),
-                         ({"lr": -1.0}, "learning rate lr must be a positive finite number, got -1.0"),
+                         ({"lr": -1.0}, "lr must be a positive finite number, got -1.0"),
                          ({"ladder": ()}, "ladder is empty"),
                          ({"baseline": "mean"}, "baseline must be one of none, loo")]:
         with pytest.raises(ValueError) as exc:
