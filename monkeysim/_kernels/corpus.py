@@ -2,7 +2,9 @@
 
 One line of dialogue (codes ``target[L]`` over an alphabet of ``A`` keys) is learned by a
 positional policy (logits per position, 0 = uniform) with group REINFORCE against the
-``hamming`` reviewer (reward = fraction of positions that match):
+``hamming`` reviewer (reward = fraction of positions that match; the greedy document is scored
+by the reviewer kernel :func:`monkeysim._kernels.reward.hamming_matches`, a typed document
+incrementally, counting only the positions it drew):
 
 - each step the troop types ``G`` documents (``G`` reviewer calls, ``G·L`` keystrokes);
 - advantages ``A_k = R_k − mean(R)`` sum to zero, so the exact score-function update
@@ -31,6 +33,7 @@ import numpy as np
 
 from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
 from .random import next_double
+from .reward import hamming_matches
 
 # columns of the per-line statistics; ST_EXACT (the final document equals the line, checked
 # after the line ended, for reporting), ST_RESCORES and ST_RESETS (noisy reviewer only, see
@@ -289,9 +292,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         if changed:  # the reviewer scores the new greedy document
             if calls + 1 > max_calls:
                 break
-            h = 0
-            for i in range(n):
-                h += 1 if doc[i] == target[i] else 0
+            h = hamming_matches(doc, target)  # the hamming reviewer's kernel
             calls += 1
             keystrokes += n
             bananas += h / n

@@ -48,13 +48,18 @@ def score_prefix(doc, target):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def score_hamming(doc, target):
-    n = target.shape[0]
+def hamming_matches(doc, target):
+    """The hamming reviewer's count: positions where ``doc`` has the target's key."""
     same = 0
-    for i in range(n):
+    for i in range(target.shape[0]):
         if doc[i] == target[i]:
             same += 1
-    return same / n
+    return same
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def score_hamming(doc, target):
+    return hamming_matches(doc, target) / target.shape[0]
 
 
 @nb.njit(**KERNEL_OPTIONS)
