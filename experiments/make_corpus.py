@@ -10,8 +10,8 @@ Run: python experiments/make_corpus.py
 from common import RESULTS
 
 from monkeysim.experiments import bench_corpus
-from monkeysim.plots.compare import save
 from monkeysim.plots.corpus import corpus_figure
+from monkeysim.plots.figure import save
 from monkeysim.results import write_json
 
 if __name__ == "__main__":

@@ -178,8 +178,8 @@ def test_bench_corpus_bad_input_and_missing_extra(monkeypatch, capsys):
 
 
 def test_corpus_figure_draws_from_a_bench_result(tmp_path):
-    from monkeysim.plots.compare import save
     from monkeysim.plots.corpus import corpus_figure
+    from monkeysim.plots.figure import save
 
     scaling = [{"chars": c, "typing_seconds": c / 1e5, "peak_rss_mb": 160.0}
                for c in (4e4, 4e5, 4e6)]

@@ -99,8 +99,8 @@ def _cmd_bench_corpus(args) -> int:
     check_bench_files(args)
     res = b.run(fractions, args.methods_fraction, not args.no_thread_check)
     if args.figure is not None:
-        from ..plots.compare import save
         from ..plots.corpus import corpus_figure
+        from ..plots.figure import save
 
         save(corpus_figure(res), args.figure)
     return bench_output(args, res, b.report(res))

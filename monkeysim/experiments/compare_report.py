@@ -336,6 +336,7 @@ def table(summary: dict, cfg) -> str:
 def write(run: CompareRun, seed: int) -> None:
     """compare.csv + sidecar, convergence.csv + sidecar, summary.json and the figures."""
     from ..plots import compare as pc
+    from ..plots.figure import save
 
     out = run.out
     cfg = run.config.to_dict()
@@ -355,7 +356,7 @@ def write(run: CompareRun, seed: int) -> None:
             "frontier.png": pc.frontier(run.frontier, summary["critical"], run.config.batch),
             "b_simple.png": pc.b_simple(run.convergence, summary["critical"])}
     for name, fig in figs.items():
-        pc.save(fig, out / name)
+        save(fig, out / name)
 
 
 def load_summary(out: Path) -> dict:

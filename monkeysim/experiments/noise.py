@@ -660,7 +660,7 @@ def csv_rows(res: NoiseResult) -> list[list[str]]:
 def write_outputs(res: NoiseResult, out: Path) -> Path:
     """noise.csv (+ noise.json sidecar), noise.png and summary.json in ``out`` (which a
     :class:`~monkeysim.results.RunDir` holds)."""
-    from ..plots.compare import save
+    from ..plots.figure import save
     from ..plots.noise import noise_figure
 
     out = Path(out)

@@ -316,7 +316,7 @@ def rows(res: OveroptResult) -> list[list]:
 
 def write_outputs(res: OveroptResult, out: Path, overwrite: bool = False) -> Path:
     """overopt.csv (+ sidecar), overopt.png and summary.json in ``out``."""
-    from ..plots.compare import save
+    from ..plots.figure import save
     from ..plots.overopt import overopt_figure
 
     out = prepare_out_dir(out, overwrite, FILES)

@@ -322,7 +322,7 @@ def _fmt(v):
 
 def write_outputs(res: WalkthroughResult, out: Path, overwrite: bool = False) -> Path:
     """walkthrough.csv (+ .json sidecar with the summary), walkthrough.png, summary.json."""
-    from ..plots.compare import save
+    from ..plots.figure import save
     from ..plots.walkthrough import walkthrough_figure
 
     out = prepare_out_dir(out, overwrite, FILES)

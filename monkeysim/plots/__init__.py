@@ -1,2 +1,2 @@
 """Figures, one module per family; each takes named records or result dicts, never runner
-modules, and :func:`monkeysim.plots.compare.save` writes any of them atomically."""
+modules, and :func:`monkeysim.plots.figure.save` writes any of them atomically."""

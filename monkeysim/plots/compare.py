@@ -14,27 +14,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from ..results import atomic_write_bytes
 
 COL = {"stream": "tab:gray", "document": "black", "exact": "tab:red", "prefix": "tab:orange",
        "hamming": "tab:blue", "levenshtein": "tab:green", "ngram": "tab:purple",
        "words": "tab:brown"}
-
-
-def save(fig: Figure, path: Path) -> None:
-    """Render ``fig`` to PNG and write it atomically."""
-    import io
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def _measured(rows, target, method, reward, n, time_col="wall_time_keystrokes",

@@ -4,7 +4,7 @@ Left: seconds spent typing and peak memory against the characters typed (1 %, 10
 of the lines): time grows linearly (dotted: proportional to characters), memory stays flat.
 Right: reviewer calls per character for each credit level, plain group REINFORCE first,
 with the goal line.
-Save with :func:`monkeysim.plots.compare.save`.
+Save with :func:`monkeysim.plots.figure.save`.
 """
 
 from __future__ import annotations

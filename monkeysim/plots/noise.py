@@ -9,7 +9,7 @@ preference flip rate ε; both log y, medians with interquartile bars (hollow: mo
 the runs censored, the median is a lower bound), the capacity bounds as lines. Right: the
 KL leash: each seed's final KL per condition (median reward printed above), with the
 mean-field fixed point of the condition's effective β as a bar.
-Save with :func:`monkeysim.plots.compare.save`.
+Save with :func:`monkeysim.plots.figure.save`.
 """
 
 from __future__ import annotations

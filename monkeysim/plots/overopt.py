@@ -3,7 +3,7 @@
 Left: gold reward (the real reviewer) vs d = √KL for best-of-n and RL at each β, as points
 with 95% error bars, with the fitted Gao et al. (2022) forms as lines. Right: the proxy
 (reward-model) score on the same axes: it keeps rising while the gold reward flattens or
-falls — over-optimisation. Save with :func:`monkeysim.plots.compare.save`.
+falls — over-optimisation. Save with :func:`monkeysim.plots.figure.save`.
 """
 
 from __future__ import annotations

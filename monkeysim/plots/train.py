@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .compare import save
+from .figure import save
 
 __all__ = ["convergence", "save"]
 

@@ -3,7 +3,7 @@
 Left: the empirical expected reward's error and standard error vs NK documents on log-log
 axes, with the exact sd of the estimator (∝ 1/√(NK)) as a line. Right: exact expected reward
 and KL(π_θ ‖ π_0) over policy-gradient updates (lines), with their rollout estimates (points).
-Save with :func:`monkeysim.plots.compare.save`.
+Save with :func:`monkeysim.plots.figure.save`.
 """
 
 from __future__ import annotations
