@@ -164,6 +164,19 @@ def _zero_hit_credit(doc, hits, right, settled, keys, w, m):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def fresh_line(n, a_size):
+    """A line's learner at the uniform policy: every key live at each of the ``n`` positions
+    (``keys[n, A]`` slots, ``m[n]`` live counts), weights ``w = 1``, empty running sums
+    ``cdf[n, A]`` and totals ``z[n]``, nothing settled."""
+    keys = np.empty((n, a_size), np.uint8)
+    for i in range(n):
+        for a in range(a_size):
+            keys[i, a] = a
+    return (keys, np.full(n, a_size, np.int64), np.ones((n, a_size)), np.empty((n, a_size)),
+            np.empty(n), np.zeros(n, np.bool_))
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def unsettled(settled, active, n_active):
     """Keep the unsettled positions of ``active[:n_active]`` in order; returns their count."""
     j = 0
@@ -253,15 +266,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     ``cdf[i, s]``; a dropped key is swapped out of the live slots.
     """
     n = target.shape[0]
-    keys = np.empty((n, a_size), np.uint8)
-    for i in range(n):
-        for a in range(a_size):
-            keys[i, a] = a
-    m = np.full(n, a_size, np.int64)
-    w = np.ones((n, a_size))
-    cdf = np.empty((n, a_size))
-    z = np.empty(n)
-    settled = np.zeros(n, np.bool_)
+    keys, m, w, cdf, z, settled = fresh_line(n, a_size)
     shown = np.empty(n, np.uint8)
     shown_hits = -1  # matches of ``shown``, the greedy document the reviewer last scored
     docs = np.empty((group, n), np.uint8)

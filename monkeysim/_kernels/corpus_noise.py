@@ -69,6 +69,7 @@ from .corpus import (
     _scan_row,
     _splitmix64,
     _zero_hit_credit,
+    fresh_line,
     line_state,
     line_stats,
     reinforce_step,
@@ -205,15 +206,7 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
     """
     n = target.shape[0]
     thr = math.log(2.0 / delta)
-    keys = np.empty((n, a_size), np.uint8)
-    for i in range(n):
-        for a in range(a_size):
-            keys[i, a] = a
-    m = np.full(n, a_size, np.int64)
-    w = np.ones((n, a_size))
-    cdf = np.empty((n, a_size))
-    z = np.empty(n)
-    settled = np.zeros(n, np.bool_)
+    keys, m, w, cdf, z, settled = fresh_line(n, a_size)
     shown = np.zeros(n, np.uint8)  # the reference: a document whose score is a fact
     shown_hits = -1  # its score (−1: no reference)
     gs = 0.0  # scores of the greedy document since it last changed: sum and count
