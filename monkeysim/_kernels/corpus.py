@@ -177,6 +177,29 @@ def fresh_line(n, a_size):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def greedy_tables(w, cdf, z, m, keys, settled, active, doc, refresh):
+    """Running sums ``cdf``/``z`` of every unsettled position (listed into ``active``) and
+    the greedy key of each into ``doc``. Returns ``(n_active, changed, free)``: ``changed``
+    when a greedy key changed (always with ``refresh``), ``free`` the unsettled positions
+    with a choice left (two or more live keys)."""
+    n_active = 0
+    changed = refresh
+    free = 0
+    for i in range(doc.shape[0]):
+        if settled[i]:
+            continue
+        active[n_active] = i
+        n_active += 1
+        zi, best = _scan_row(w[i], cdf[i], m[i])
+        z[i] = zi
+        if keys[i, best] != doc[i] or refresh:
+            doc[i] = keys[i, best]
+            changed = True
+        free += 1 if m[i] >= 2 else 0
+    return n_active, changed, free
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def unsettled(settled, active, n_active):
     """Keep the unsettled positions of ``active[:n_active]`` in order; returns their count."""
     j = 0
@@ -282,18 +305,8 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     solved = False
     while True:
         # tables of the live positions and the greedy document
-        n_active = 0
-        changed = shown_hits < 0
-        for i in range(n):
-            if settled[i]:
-                continue
-            active[n_active] = i
-            n_active += 1
-            zi, best = _scan_row(w[i], cdf[i], m[i])
-            z[i] = zi
-            if keys[i, best] != doc[i] or shown_hits < 0:
-                doc[i] = keys[i, best]
-                changed = True
+        n_active, changed, _ = greedy_tables(w, cdf, z, m, keys, settled, active, doc,
+                                             shown_hits < 0)
         if changed:  # the reviewer scores the new greedy document
             if calls + 1 > max_calls:
                 break

@@ -66,10 +66,10 @@ from .corpus import (
     PLAIN,
     ZERO_HITS,
     _pair_credit,
-    _scan_row,
     _splitmix64,
     _zero_hit_credit,
     fresh_line,
+    greedy_tables,
     line_state,
     line_stats,
     reinforce_step,
@@ -234,21 +234,9 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
     solved = False
     first = True
     while True:
-        # tables of the unsettled positions and the greedy document
-        n_active = 0
-        changed = first
-        free = 0  # unsettled positions with a choice left
-        for i in range(n):
-            if settled[i]:
-                continue
-            active[n_active] = i
-            n_active += 1
-            zi, best = _scan_row(w[i], cdf[i], m[i])
-            z[i] = zi
-            if keys[i, best] != doc[i] or first:
-                doc[i] = keys[i, best]
-                changed = True
-            free += 1 if m[i] >= 2 else 0
+        # tables of the unsettled positions and the greedy document (free: unsettled
+        # positions with a choice left)
+        n_active, changed, free = greedy_tables(w, cdf, z, m, keys, settled, active, doc, first)
         first = False
         if changed:
             gs = 0.0
