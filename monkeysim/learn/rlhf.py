@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..alphabet import Alphabet
-from ..errors import InvalidInput, positive_float, positive_int
+from ..errors import InvalidInput, nonneg_float, positive_float, positive_int
 from ..policy import CharPolicy
 from ..rng import STREAMS, check_seed, derived_seed
 from .train import TrainConfig, train
@@ -45,10 +45,7 @@ class RLHFConfig:
     """Fresh documents scored by proxy and gold at each evaluation."""
 
     def __post_init__(self) -> None:
-        b = float(self.kl_coef)
-        if not (math.isfinite(b) and b >= 0):
-            raise InvalidInput(f"KL coefficient β must be a finite number ≥ 0, got "
-                               f"{self.kl_coef!r}")
+        nonneg_float(self.kl_coef, "KL coefficient β")
         positive_int(self.steps, "RLHF steps")
         if positive_int(self.batch, "RLHF batch") < 2:
             raise InvalidInput(f"RLHF batch must be at least 2 (leave-one-out), got {self.batch}")
