@@ -587,11 +587,17 @@ def noise_estimates(s1, s2, n, pm):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def sgd_row(theta, grad, r, lr):
+    """Gradient ascent on row ``r``: ``θ[r] += lr · g[r]``."""
+    for a in range(theta.shape[1]):
+        theta[r, a] += lr * grad[r, a]
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def sgd_update(theta, grad, lr):
-    """Gradient ascent: ``θ += lr · g``."""
+    """Gradient ascent: ``θ += lr · g`` (row by row, :func:`sgd_row`)."""
     for r in range(theta.shape[0]):
-        for a in range(theta.shape[1]):
-            theta[r, a] += lr * grad[r, a]
+        sgd_row(theta, grad, r, lr)
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -630,8 +636,7 @@ def update_tables(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf, logq, g
         if adam:
             adam_row(theta, grad, opt_m, opt_v, r, lr, b1, b2, hp[F_ADAM_EPS], bc1, bc2)
         else:
-            for a in range(theta.shape[1]):
-                theta[r, a] += lr * grad[r, a]
+            sgd_row(theta, grad, r, lr)
         q += row_tables(theta, logp, prob, cdf, r)
         if positional:
             greedy[r] = row_argmax(logp, r)
