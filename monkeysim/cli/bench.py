@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InvalidInput
-from .common import Parser, bench_output, check_bench_files, int_arg
+from .common import Parser, add_bench_output, bench_output, check_bench_files, int_arg
 
 
 def add_parser(sub) -> None:
@@ -22,9 +22,7 @@ def add_parser(sub) -> None:
                    help="keystrokes per monkey (default 10^6)")
     k.add_argument("--repeats", type=int_arg, default=3,
                    help="timed repeats, best kept (default 3)")
-    k.add_argument("--json", action="store_true", help="print the result as JSON")
-    k.add_argument("--save", metavar="FILE", type=Path,
-                   help="also write the JSON result to FILE (atomically)")
+    add_bench_output(k)
     k.set_defaults(func=_cmd_bench_keystrokes)
     m = bsub.add_parser("monkeys", help="throughput and peak memory vs monkey count")
     m.add_argument("--target", default="HI", help="short target (default HI)")
@@ -32,9 +30,7 @@ def add_parser(sub) -> None:
                    help="top of the 1, 10, 100, ... ladder (default 10^7)")
     m.add_argument("--budget", type=int_arg, default=2000,
                    help="keystrokes per monkey (default 2000)")
-    m.add_argument("--json", action="store_true", help="print the result as JSON")
-    m.add_argument("--save", metavar="FILE", type=Path,
-                   help="also write the JSON result to FILE (atomically)")
+    add_bench_output(m)
     m.set_defaults(func=_cmd_bench_monkeys)
     add_bench_learning(bsub)
     c = bsub.add_parser("corpus", help="whole-corpus run: time and memory vs size, threads, "
@@ -46,9 +42,7 @@ def add_parser(sub) -> None:
                         "default 1)")
     c.add_argument("--no-thread-check", action="store_true",
                    help="skip the 1-thread repeat of the largest fraction")
-    c.add_argument("--json", action="store_true", help="print the result as JSON")
-    c.add_argument("--save", metavar="FILE", type=Path,
-                   help="also write the JSON result to FILE (atomically)")
+    add_bench_output(c)
     c.add_argument("--figure", metavar="FILE", type=Path,
                    help="also draw the figure (time/memory vs size, calls per credit level)")
     c.set_defaults(func=_cmd_bench_corpus)
@@ -135,9 +129,7 @@ def add_bench_learning(bsub) -> None:
     p.add_argument("--repeats", type=int_arg, default=3,
                    help="timed repeats of the speed comparison, best kept (default 3)")
     p.add_argument("--no-speed", action="store_true", help="skip the speed comparison")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--save", metavar="FILE", type=Path,
-                   help="also write the JSON result to FILE (atomically)")
+    add_bench_output(p)
     p.add_argument("--out", metavar="DIR", type=Path,
                    help="write bench_learning.json and bench_learning_runs.csv (+ sidecar) "
                         "into DIR")

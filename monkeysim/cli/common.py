@@ -127,6 +127,13 @@ def add_common_out(p: argparse.ArgumentParser, what: str) -> None:
                    help="replace existing results in --out")
 
 
+def add_bench_output(p: argparse.ArgumentParser) -> None:
+    """A bench's ``--json`` and ``--save FILE`` (read by :func:`bench_output`)."""
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--save", metavar="FILE", type=Path,
+                   help="also write the JSON result to FILE (atomically)")
+
+
 def check_bench_files(args) -> None:
     """``--save FILE`` (and ``--figure FILE``): writable file names, checked before the run."""
     from ..results import check_out_file
