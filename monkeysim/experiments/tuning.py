@@ -109,6 +109,66 @@ def line_search(run: Callable[[float, int, int], tuple[float, bool]], grid: Sequ
     return Tuned(grid[b], median, edge, tuple(trials))
 
 
+def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
+                       grid: Sequence[float], budget: int, first_seeds: int = 2,
+                       final_seeds: int = 16, keep_last: int = 3,
+                       cap_factor: float = 8.0) -> Tuned:
+    """Best step size of ``grid`` (increasing) by successive halving over tuning seeds.
+
+    Rung 0 runs every grid value on ``first_seeds`` tuning seeds; each later rung keeps the
+    better half of the survivors (never fewer than ``keep_last``) and doubles their seeds
+    (the earlier seeds' runs are reused), until the survivors have ``final_seeds`` seeds; the
+    best of the last rung is chosen. ``run(lr, seed_index, budget) -> (wall, censored)`` as
+    for :func:`line_search`. Objective: the median wall time (keystrokes per monkey), a
+    censored run counted at its budget. Once a best is known, a run's budget is capped at
+    ``cap_factor`` × the best median; a value whose median is such a capped (censored) run is
+    a lower bound and ranks after every value with an uncensored median, so the cap never
+    changes the choice. Returns a :class:`Tuned` (``median``: the chosen value's median over
+    ``final_seeds`` seeds, the budget if censored)."""
+    grid = [float(g) for g in grid]
+    if first_seeds < 1 or final_seeds < first_seeds:
+        raise ValueError("need 1 <= first_seeds <= final_seeds")
+    walls: dict[int, list[tuple[float, bool]]] = {i: [] for i in range(len(grid))}
+    trials: list[Trial] = []
+    alive = list(range(len(grid)))
+    seeds = first_seeds
+    best: tuple | None = None
+    while True:
+        # middle of the grid first: a good best early makes the caps tight
+        for i in sorted(alive, key=lambda i: abs(i - (len(grid) - 1) / 2)):
+            for s in range(len(walls[i]), seeds):
+                cap = budget if best is None else min(
+                    budget, max(1, math.ceil(cap_factor * best[1])))
+                wall, censored = run(grid[i], s, cap)
+                walls[i].append((float(wall), bool(censored)))
+                trials.append(Trial(grid[i], s, float(wall), bool(censored)))
+            rank = _rank(walls[i])
+            if not rank[0] and (best is None or rank < best):
+                best = rank
+        ranked = sorted(alive, key=lambda i: (_rank(walls[i]), i))
+        best = _rank(walls[ranked[0]]) if not _rank(walls[ranked[0]])[0] else None
+        if seeds >= final_seeds:
+            break
+        alive = sorted(ranked[:max(keep_last, math.ceil(len(ranked) / 2))])
+        seeds = min(final_seeds, 2 * seeds)
+    b = ranked[0]
+    edge = "low" if b == 0 else "high" if b == len(grid) - 1 else ""
+    censored_median, median = _rank(walls[b])
+    return Tuned(grid[b], median if not censored_median else float(budget), edge,
+                 tuple(trials))
+
+
+def _rank(runs: list[tuple[float, bool]]) -> tuple[bool, float]:
+    """Sort key of one grid value's runs: (median is a censored lower bound, median). The
+    median of runs whose censored ones count at their budget is exact unless the upper
+    middle run is censored (censored values are at least their budget, every uncensored
+    one below it)."""
+    values = sorted(runs, key=lambda x: (x[0], x[1]))
+    n = len(values)
+    middle = values[n // 2]
+    return (middle[1], float(np.median([w for w, _ in values])))
+
+
 def _better(i: int, j: int, medians: dict[int, float]) -> bool:
     """Grid point i beats j: a smaller median; finite ties go to the smaller step size."""
     mi, mj = medians[i], medians[j]
