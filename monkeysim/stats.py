@@ -54,3 +54,31 @@ def ks_critical(n: int, alpha: float = 0.01) -> float:
     """Asymptotic one-sample KS critical value c(α)/√n (conservative for discrete laws)."""
     c = math.sqrt(-0.5 * math.log(alpha / 2))
     return c / math.sqrt(n)
+
+
+BOOTSTRAP_RESAMPLES = 2000
+"""Resamples of every bootstrap interval."""
+
+
+def bootstrap_rng(*key) -> np.random.Generator:
+    """The generator of one bootstrap, seeded by what it is about (``key``: strings and
+    numbers), so that every interval is reproducible and independent of the others."""
+    import zlib
+
+    return np.random.default_rng([zlib.crc32(repr(key).encode()), 2026])
+
+
+def bootstrap_medians(values, rng: np.random.Generator,
+                      resamples: int = BOOTSTRAP_RESAMPLES) -> np.ndarray:
+    """Medians of ``resamples`` resamples (with replacement, by seed) of ``values`` (n,):
+    shape (resamples,)."""
+    x = np.asarray(values, dtype=np.float64)
+    idx = rng.integers(0, x.size, size=(resamples, x.size))
+    return np.median(x[idx], axis=1)
+
+
+def percentile_interval(draws, level: float = 0.95) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap ``draws`` (percentile method)."""
+    a = (1.0 - level) / 2
+    lo, hi = np.quantile(np.asarray(draws, dtype=np.float64), [a, 1.0 - a])
+    return float(lo), float(hi)

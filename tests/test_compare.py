@@ -39,9 +39,10 @@ def test_quick_schema_and_files(quick_run):
         if r[3].startswith("learn") or r[3].startswith("random"):
             assert r[6] != "" and int(r[15]) > 0
     meta = json.loads((out / "compare.json").read_text())
-    assert meta["config"]["seeds"] == 2 and "versions" in meta and "git_revision" in meta
+    assert meta["config"]["seeds"] == 3 and "versions" in meta and "git_revision" in meta
     for name in ("time_to_target.png", "monkey_counts.png", "convergence.png",
-                 "reward_shaping.png", "convergence.csv", "summary.json"):
+                 "reward_shaping.png", "convergence.csv", "summary.json", "tuning.csv",
+                 "tuning.png"):
         assert (out / name).stat().st_size > 0
     assert summary["answer"] and summary["lengths"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
 
-from monkeysim.experiments import compare, compare_report, frontier, tuning
+from monkeysim.experiments import compare, compare_answer, compare_report, frontier, tuning
 from monkeysim.experiments.compare_config import make_config
 from monkeysim.experiments.dask_backend import available as dask_available
 
@@ -17,7 +17,7 @@ from monkeysim.experiments.dask_backend import available as dask_available
 SMALL = dict(lengths=(2, 3), weasel=False, monkeys=(1, 4, 16), frontier_length=3, seeds=2,
              budget=100_000, random_max_keystrokes=50_000_000, rewards=("exact", "hamming"),
              convergence_algos=("rloo",), tune_seeds=2, noise_samples=128,
-             lr_grid=(4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0))
+             frontier_batches=(4,), lr_grid=(4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0))
 
 
 # --- the line search -------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_chosen_step_size_does_not_depend_on_reported_seeds():
     cells_a, cells_b = compare.tuning_plan(a), compare.tuning_plan(b)
     assert [c.key for c in cells_a] == [c.key for c in cells_b]
     for i, (ca, cb) in enumerate(zip(cells_a, cells_b, strict=True)):
-        if ca.key[0] == "tune" and ca.key[-1] == 4:
+        if ca.key[0] == "tune" and ca.key[5] == 4:
             ra = compare.compute_cell(a, 0, None, i, ca)
             rb = compare.compute_cell(b, 0, None, i, cb)
             assert ra == rb
@@ -157,15 +157,19 @@ def test_every_setting_uses_its_tuned_step_size(small_run):
     for r in run.rows:
         if r.method.startswith("learn_") and r.reward != "exact":
             regime = r.method[len("learn_"):]
-            assert r.lr == lrs[(r.target, r.length, r.reward, regime, r.monkeys)]
+            assert r.lr == lrs[(r.target, r.length, r.reward, regime, r.monkeys, 16)]
+    for f in run.frontier:  # the smaller batches too
+        if f.reward != "exact":
+            assert f.lr == lrs[(f.target, f.length, f.reward, f.regime, f.monkeys, f.batch)]
+    assert {f.batch for f in run.frontier if f.regime == "troop"} == {4, 16}
     # the fixed-step troop shares the smallest N's step size
     fixed = {r.lr for r in run.rows if r.method == "learn_troop_fixed"}
-    assert fixed == {lrs[("line", 3, "hamming", "troop", 1)]}
+    assert fixed == {lrs[("line", 3, "hamming", "troop", 1, 16)]}
 
 
 def test_answer_mentions_the_critical_troop(small_run):
     run, _ = small_run
-    text = compare_report.table(compare_report.summarize(run), run.config)
+    text = compare_answer.table(compare_report.summarize(run))
     assert "Critical troop" in text and "own step size" in text
 
 
@@ -226,7 +230,10 @@ def test_bad_compare_input_clean_error(tmp_path, argv, fragment):
 def test_bad_toml_ladder_and_grid(tmp_path):
     for text, fragment in (("monkeys = [4, 1]", "strictly increasing"),
                            ("lr_grid = []", "lr_grid is empty"),
-                           ('regimes = ["troop", "troop"]', "regimes repeat")):
+                           ('regimes = ["troop", "troop"]', "regimes repeat"),
+                           ("frontier_batches = [1]", "frontier_batches entries must lie"),
+                           ("frontier_batches = [16]", "frontier_batches entries must lie"),
+                           ("frontier_batches = [8, 4]", "strictly increasing")):
         cfg = tmp_path / "c.toml"
         cfg.write_text(text + "\n")
         out = tmp_path / "o"

@@ -95,7 +95,7 @@ def _cmd_compare(args) -> int:
 
 
 def _run_compare(args, cfg, backend) -> int:
-    from ..experiments import compare, compare_report
+    from ..experiments import compare, compare_answer, compare_report
     from ..results import RunDir, check_out_dir, run_out_dir
 
     out = run_out_dir(args.out, "compare", args.resume)
@@ -110,10 +110,10 @@ def _run_compare(args, cfg, backend) -> int:
                              threads=args.threads if backend is None else None,
                              quiet=args.quiet or args.json,
                              backend=None if backend is None else backend.cells)
-    summary = compare_report.summarize(result)
+    summary = result.summary or compare_report.summarize(result)
     if args.json:
         emit_json({"out": str(out), **summary})
     else:
-        print(compare_report.table(summary, cfg))
+        print(compare_answer.table(summary))
         print(f"\n{result.seconds:.1f} s; results and figures in {out}")
     return 0

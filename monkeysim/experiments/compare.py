@@ -106,6 +106,16 @@ def _regime_monkeys(cfg: CompareConfig, regime: str) -> list[int]:
     return list(cfg.monkeys)
 
 
+def _regime_ladder(cfg: CompareConfig, regime: str) -> list[tuple[int, int]]:
+    """(N, batch per monkey) of ``regime``'s ladder: every N at ``cfg.batch``, and for the
+    troops also one monkey at each of ``cfg.frontier_batches`` (smaller documents per step
+    for the frontier)."""
+    out = [(n, cfg.batch) for n in _regime_monkeys(cfg, regime)]
+    if regime in ("troop", "troop_fixed"):
+        out = [(1, k) for k in cfg.frontier_batches] + out
+    return out
+
+
 def _lengths(cfg: CompareConfig, tgt: Target) -> tuple[int, ...]:
     return cfg.lengths if tgt.name == "line" else (len(tgt.text),)
 
@@ -119,18 +129,18 @@ def settings(cfg: CompareConfig) -> list[Setting]:
         for length in _lengths(cfg, tgt):
             for reward in _graded(cfg):
                 out.append(Setting(tgt.name, length, reward, "independent",
-                                   cfg.length_sweep_monkeys))
+                                   cfg.length_sweep_monkeys, cfg.batch))
         for reward in _ladder_rewards(cfg, tgt, graded=True):
             for regime in cfg.regimes:
-                for n in _regime_monkeys(cfg, regime):
-                    out.append(Setting(tgt.name, _ladder(cfg, tgt), reward, regime, n))
+                for n, k in _regime_ladder(cfg, regime):
+                    out.append(Setting(tgt.name, _ladder(cfg, tgt), reward, regime, n, k))
     return list(dict.fromkeys(out))
 
 
 def tuning_plan(cfg: CompareConfig) -> list[Cell]:
     """Phase 1: a step-size search per setting, and B_simple at initialisation per ladder
     target and graded reward."""
-    cells = [Cell(("tune", *st.key), cost=_tune_cost(cfg, st.length, st.monkeys))
+    cells = [Cell(("tune", *st.key), cost=_tune_cost(cfg, st.length, st.monkeys * st.batch))
              for st in settings(cfg)]
     for tgt in targets(cfg):
         for reward in _ladder_rewards(cfg, tgt, graded=True):
@@ -160,7 +170,8 @@ def plan(cfg: CompareConfig) -> list[Cell]:
                     continue
                 for s in range(cfg.seeds):
                     cells.append(Cell(("learn", tgt.name, length, reward, "independent", n_len,
-                                       s), cost=_learn_cost(cfg, length, n_len, reward)))
+                                       cfg.batch, s),
+                                      cost=_learn_cost(cfg, length, n_len, reward)))
     # learning: monkey ladder at the frontier prefix and the weasel, each N at its own step
     # size; the fixed-step troop at the step size of the smallest N
     regimes = list(cfg.regimes)
@@ -170,15 +181,18 @@ def plan(cfg: CompareConfig) -> list[Cell]:
         length = _ladder(cfg, tgt)
         for reward in _ladder_rewards(cfg, tgt):
             for regime in regimes:
-                for n in _regime_monkeys(cfg, regime):
+                for n, k in _regime_ladder(cfg, regime):
                     if regime == "independent" and n == n_len and length in _lengths(cfg, tgt):
                         continue  # already in the length sweep
-                    if regime == "troop_fixed" and (n == min(cfg.monkeys) or reward == "exact"):
+                    if regime == "troop_fixed" and (n == min(cfg.monkeys) or reward == "exact"
+                                                    or k != cfg.batch):
                         continue  # the same runs as the tuned troop
+                    if k != cfg.batch and reward == "exact":
+                        continue  # the frontier is fitted for graded bananas only
                     if not _learning_feasible(cfg, tgt, length, reward, n):
                         continue
                     for s in range(cfg.seeds):
-                        cells.append(Cell(("learn", tgt.name, length, reward, regime, n, s),
+                        cells.append(Cell(("learn", tgt.name, length, reward, regime, n, k, s),
                                           cost=_learn_cost(cfg, length, n, reward)))
     for algo in cfg.convergence_algos:
         for s in range(cfg.seeds):
@@ -192,20 +206,20 @@ def step_sizes(cfg: CompareConfig, tuned: dict[tuple, dict]) -> dict[tuple, floa
     that of the first graded reward of the same setting (else ``cfg.lr``)."""
     lrs = {key: float(t["lr"]) for key, t in tuned.items()}
     out = dict(lrs)
-    for (name, length, reward, regime, n) in list(lrs):
-        if regime == "troop":
-            out[(name, length, reward, "troop_fixed", n)] = lrs[(name, length, reward, "troop",
-                                                                 min(cfg.monkeys))]
+    for (name, length, reward, regime, n, k) in list(lrs):
+        if regime == "troop" and k == cfg.batch:
+            out[(name, length, reward, "troop_fixed", n, k)] = lrs[
+                (name, length, reward, "troop", min(cfg.monkeys), k)]
     graded = _graded(cfg)
     for key in list(out):
-        name, length, reward, regime, n = key
+        name, length, reward, regime, n, k = key
         if graded and reward == graded[0]:
-            out.setdefault((name, length, "exact", regime, n), out[key])
+            out.setdefault((name, length, "exact", regime, n, k), out[key])
     return out
 
 
-def _tune_cost(cfg: CompareConfig, length: int, n: int) -> float:
-    return 1 + n * length / 20
+def _tune_cost(cfg: CompareConfig, length: int, docs: int) -> float:
+    return 1 + docs / cfg.batch * length / 20
 
 
 def random_feasible(cfg: CompareConfig, tgt: Target, length: int, mode: str,
@@ -291,9 +305,9 @@ def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, ce
     by_name = {t.name: t for t in targets(cfg)}
     kind = cell.key[0]
     if kind == "tune":
-        _, name, length, reward, regime, n = cell.key
+        _, name, length, reward, regime, n, k = cell.key
         tgt = by_name[name]
-        return compare_learn.tune_cell(cfg, Setting(name, length, reward, regime, n),
+        return compare_learn.tune_cell(cfg, Setting(name, length, reward, regime, n, k),
                                        tgt.prefix(length), tgt.alphabet, seed)
     if kind == "noise":
         _, name, length, reward = cell.key
@@ -304,9 +318,9 @@ def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, ce
         _, name, length, mode, s = cell.key
         return random_rows(cfg, by_name[name], length, mode, cell_seed, s)
     if kind == "learn":
-        _, name, length, reward, regime, n, s = cell.key
-        lr = lrs.get((name, length, reward, regime, n), cfg.lr)
-        return compare_learn.learn_cell(cfg, by_name[name], length, reward, regime, n, lr,
+        _, name, length, reward, regime, n, k, s = cell.key
+        lr = lrs.get((name, length, reward, regime, n, k), cfg.lr)
+        return compare_learn.learn_cell(cfg, by_name[name], length, reward, regime, n, k, lr,
                                         cell_seed, s).to_dict()
     _, algo, s = cell.key
     return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
@@ -345,7 +359,8 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
             convergence.extend(got)
         elif cell.key[0] == "learn":
             outcome = compare_learn.LearnOutcome(**got)
-            rows.append(outcome.compare_row())
+            if outcome.batch == cfg.batch:  # smaller batches: frontier points only
+                rows.append(outcome.compare_row())
             if outcome.length == ladder[outcome.target]:
                 frontier.extend(outcome.frontier_rows())
         else:

@@ -29,8 +29,9 @@ class CompareConfig:
     """N for the time-to-target vs length sweep."""
     frontier_length: int = 4
     """Prefix length of the line for the monkey-count sweep (the weasel is swept too)."""
-    seeds: int = 5
-    """Seeds (independent repetitions) per measured cell."""
+    seeds: int = 10
+    """Reported seeds (independent repetitions) per measured cell; the 95 % intervals
+    resample them."""
     rewards: tuple[str, ...] = ("exact", "prefix", "hamming")
     """Reward kinds of the learning monkeys."""
     algo: str = "rloo"
@@ -52,8 +53,12 @@ class CompareConfig:
     lr_grid: tuple[float, ...] = tuple(float(2**k) for k in range(0, 17))
     """Log grid of step sizes (increasing, > 0) searched for every setting (target, length,
     graded reward, regime, N) on the tuning seeds; see ``experiments.tuning``."""
-    tune_seeds: int = 3
-    """Tuning seeds per step size (their own stream, disjoint from the reported seeds)."""
+    tune_seeds: int = 16
+    """Tuning seeds of the last rung of successive halving (the first rung has 2; their own
+    stream, disjoint from the reported seeds); see ``experiments.tuning``."""
+    frontier_batches: tuple[int, ...] = (2, 4, 8)
+    """Documents per update of a one-monkey troop below ``batch``: more points on the
+    frontier below one monkey × ``batch`` (each tuned like every other setting)."""
     regimes: tuple[str, ...] = ("independent", "troop")
     """Regimes of the monkey ladder: independent (N policies, the first to type the target
     ends the race) and troop (one policy, all N monkeys' documents in each update)."""
@@ -78,6 +83,17 @@ class CompareConfig:
     policy stops exploring and the run stalls (seen with lr ≥ 0.2 on the Hamlet line)."""
 
     def __post_init__(self) -> None:
+        if isinstance(self.frontier_batches, list):
+            object.__setattr__(self, "frontier_batches", tuple(self.frontier_batches))
+        for k in self.frontier_batches:
+            positive_int(k, "frontier_batches entry")
+            minimum = 2 if self.algo in ("rloo", "grpo") else 1
+            if not minimum <= k < self.batch:
+                raise InvalidInput(f"frontier_batches entries must lie in [{minimum}, batch "
+                                   f"{self.batch}) for {self.algo}, got {k}")
+        if list(self.frontier_batches) != sorted(set(self.frontier_batches)):
+            raise InvalidInput(f"frontier_batches must be strictly increasing, got "
+                               f"{list(self.frontier_batches)}")
         for name in ("lengths", "monkeys", "rewards", "convergence_algos", "lr_grid", "regimes",
                      "weasel_ladder_rewards"):
             value = getattr(self, name)
@@ -140,12 +156,13 @@ class CompareConfig:
                 for f in dataclasses.fields(self)}
 
 QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_length=3,
-             seeds=2, budget=200_000, random_max_keystrokes=200_000_000,
-             convergence_algos=("reinforce", "rloo"), tune_seeds=2, noise_samples=256)
+             seeds=3, budget=200_000, random_max_keystrokes=200_000_000,
+             convergence_algos=("reinforce", "rloo"), tune_seeds=2, noise_samples=256,
+             frontier_batches=(4,))
 FULL = dict(lengths=tuple(range(2, 42)), monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
                                                    2048, 4096),
-            seeds=10, budget=10_000_000, random_max_keystrokes=50_000_000_000,
-            tune_seeds=5, weasel_ladder_rewards=("prefix", "hamming"), independent_max_monkeys=256,
+            seeds=20, budget=10_000_000, random_max_keystrokes=50_000_000_000,
+            tune_seeds=16, weasel_ladder_rewards=("prefix", "hamming"), independent_max_monkeys=256,
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:

@@ -17,7 +17,7 @@ from ..learn.train import TrainConfig, TrainResult, train
 from ..records import CompareRow
 from .compare_config import CompareConfig
 from .frontier import FrontierRow
-from .tuning import Tuned, line_search, tuning_seed
+from .tuning import Tuned, successive_halving, tuning_seed
 
 REGIMES = ("independent", "troop")
 """The regimes whose step sizes are tuned (``troop_fixed`` reuses the N = 1 step size)."""
@@ -25,17 +25,19 @@ REGIMES = ("independent", "troop")
 
 @dataclass(frozen=True)
 class Setting:
-    """What gets its own step size: a target prefix, a reward, a regime and N."""
+    """What gets its own step size: a target prefix, a reward, a regime, N and the documents
+    per monkey per update (``batch``)."""
 
     target: str
     length: int
     reward: str
     regime: str
     monkeys: int
+    batch: int
 
     @property
     def key(self) -> tuple:
-        return (self.target, self.length, self.reward, self.regime, self.monkeys)
+        return (self.target, self.length, self.reward, self.regime, self.monkeys, self.batch)
 
 
 @dataclass(frozen=True)
@@ -81,46 +83,50 @@ class LearnOutcome:
         return out
 
 
-def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, length: int,
-                  lr: float, seed: int, budget: int, stop: str) -> TrainConfig:
-    docs_per_monkey = max(cfg.batch, budget // length)
+def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, batch: int,
+                  length: int, lr: float, seed: int, budget: int, stop: str) -> TrainConfig:
+    docs_per_monkey = max(batch, budget // length)
     return TrainConfig(algo=cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
-                       batch=cfg.batch, lr=lr, optimizer=cfg.optimizer,
+                       batch=batch, lr=lr, optimizer=cfg.optimizer,
                        max_reviewer_calls=monkeys * docs_per_monkey, stop=stop, seed=seed,
                        threads=None)
 
 
 def _run(cfg: CompareConfig, text: str, alphabet, reward: str, regime: str, monkeys: int,
-         lr: float, seed: int, budget: int, stop: str) -> TrainResult:
-    tc = _train_config(cfg, reward, regime != "independent", monkeys, len(text), lr, seed,
-                       budget, stop)
+         batch: int, lr: float, seed: int, budget: int, stop: str) -> TrainResult:
+    tc = _train_config(cfg, reward, regime != "independent", monkeys, batch, len(text), lr,
+                       seed, budget, stop)
     return train(tc, text, alphabet)
 
 
 def tune_cell(cfg: CompareConfig, setting: Setting, text: str, alphabet, seed: int) -> dict:
     """The step size of ``setting`` (a :class:`~.tuning.Tuned` as a dict), chosen on the
-    tuning seeds of root ``seed`` by wall time until typed."""
+    tuning seeds of root ``seed`` by successive halving on the median wall time until typed
+    (``cfg.tune_seeds`` seeds on the last rung)."""
 
     def run(lr: float, j: int, budget: int) -> tuple[float, bool]:
-        res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys, lr,
-                   tuning_seed(seed, j), budget, "typed")
+        res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys,
+                   setting.batch, lr, tuning_seed(seed, j), budget, "typed")
         if res.typed:
             return res.typed_wall_reviewer_calls * len(text), False
-        return res.steps * cfg.batch * len(text), True
+        return res.steps * setting.batch * len(text), True
 
-    tuned: Tuned = line_search(run, cfg.lr_grid, cfg.tune_seeds, cfg.budget)
+    tuned: Tuned = successive_halving(run, cfg.lr_grid, cfg.budget,
+                                      first_seeds=min(2, cfg.tune_seeds),
+                                      final_seeds=cfg.tune_seeds)
     return {"setting": list(setting.key), **tuned.to_dict()}
 
 
 def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, monkeys: int,
-               lr: float, seed: int, seed_index: int) -> LearnOutcome:
+               batch: int, lr: float, seed: int, seed_index: int) -> LearnOutcome:
     """One reported learning run (a reported seed) at step size ``lr``."""
     text = tgt.prefix(length)
-    res = _run(cfg, text, tgt.alphabet, reward, regime, monkeys, lr, seed, cfg.budget, "both")
-    spent = res.steps * cfg.batch
+    res = _run(cfg, text, tgt.alphabet, reward, regime, monkeys, batch, lr, seed, cfg.budget,
+               "both")
+    spent = res.steps * batch
     return LearnOutcome(
         target=tgt.name, length=length, alphabet_size=tgt.alphabet.size, reward=reward,
-        regime=regime, monkeys=monkeys, batch=cfg.batch, lr=float(lr), seed=seed_index,
+        regime=regime, monkeys=monkeys, batch=batch, lr=float(lr), seed=seed_index,
         budget=cfg.budget, typed=res.typed,
         typed_docs=res.typed_wall_reviewer_calls if res.typed else spent,
         solved=res.solved, solved_docs=res.wall_reviewer_calls if res.solved else spent)
@@ -132,8 +138,8 @@ def noise_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int) -> 
     from ..learn.noise_scale import noise_scale
 
     text = tgt.prefix(length)
-    tc = _train_config(cfg, reward, False, 1, length, cfg.lr_grid[0], seed, cfg.budget,
-                       "budget")
+    tc = _train_config(cfg, reward, False, 1, cfg.batch, length, cfg.lr_grid[0], seed,
+                       cfg.budget, "budget")
     ns = noise_scale(tc, text, tgt.alphabet, samples=cfg.noise_samples)
     return {"target": tgt.name, "length": length, "reward": reward,
             "b_simple": float(ns.b_simple), "grad_sq": float(ns.grad_sq),

@@ -13,7 +13,9 @@ import numpy as np
 from ..records import COMPARE_COLUMNS as COLUMNS
 from ..records import CompareRow
 from ..results import atomic_write_bytes, sidecar, write_table
+from . import compare_answer as answer
 from .compare_config import CompareConfig
+from .compare_stats import frontier_fit, median_ci, ratio_ci
 from .frontier import COLUMNS as FRONTIER_COLUMNS
 from .frontier import FrontierRow
 
@@ -35,10 +37,12 @@ class CompareRun:
     noise: list[dict]
     out: Path
     seconds: float
+    summary: dict | None = None
+    """``summary.json``'s content, once :func:`write` has made it."""
 
 
 FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "frontier.csv",
-         "frontier.json", "summary.json", "time_to_target.png", "monkey_counts.png",
+         "frontier.json", "tuning.csv", "tuning.json", "summary.json", "tuning.png", "time_to_target.png", "monkey_counts.png",
          "convergence.png", "reward_shaping.png", "frontier.png", "b_simple.png"]
 
 
@@ -57,7 +61,10 @@ def cell_stats(rows, time_col="wall_time_keystrokes", cens_col="censored") -> di
     w = np.array([r.number(total_col) for r in rows])
     calls_col = "reviewer_calls" if cens_col == "censored" else "greedy_reviewer_calls"
     calls = np.array([r.number(calls_col) for r in rows])
+    r0 = rows[0]
+    ci = median_ci(t, r0.target, r0.length, r0.method, r0.reward, r0.monkeys, time_col)["ci"]
     return {"restricted_mean": float(np.mean(t)), "median": float(np.median(t)),
+            "median_ci": ci,
             "min": float(np.min(t)), "max": float(np.max(t)), "censored": int(c.sum()),
             "seeds": len(rows), "total_work_median": float(np.median(w)),
             "reviewer_calls_median": float(np.median(calls)) if not np.all(np.isnan(calls))
@@ -93,8 +100,11 @@ def summarize(run: CompareRun) -> dict:
                 entry[f"bananas_{reward}_greedy"] = cell_stats(
                     rs, "greedy_wall_time_keystrokes", "greedy_censored")
                 med = entry[f"bananas_{reward}"]["median"]
-                if entry["random_document_theory"] and med > 0:
-                    entry[f"savings_{reward}"] = entry["random_document_theory"] / med
+                low, high = entry[f"bananas_{reward}"]["median_ci"]
+                th = entry["random_document_theory"]
+                if th and med > 0:
+                    entry[f"savings_{reward}"] = th / med
+                    entry[f"savings_{reward}_ci"] = [th / high, th / low]
         lengths.append(entry)
     ladder = []
     frontier = sorted({(r.target, r.length) for r in rows if r.method == "learn_troop"},
@@ -117,30 +127,39 @@ def summarize(run: CompareRun) -> dict:
                        if (tgt, length, f"learn_{layout}", reward, n) in measured}
                 if got:
                     methods[f"{layout}_{reward}"] = got
-        ladder.append({"target": tgt, "length": length, "methods": methods})
+        ladder.append({"target": tgt, "length": length, "methods": methods,
+                       "ratios": ladder_ratios(cfg, measured, tgt, length)})
     tuning = tuning_summary(run)
     critical = critical_summary(run)
-    return {"lengths": lengths, "ladder": ladder, "seconds": run.seconds,
-            "monkeys": list(cfg.monkeys), "length_sweep_monkeys": n_len,
-            "tuning": tuning, "critical": critical,
-            "answer": answer_lines(lengths, ladder, cfg) + critical_lines(critical, cfg)
-            + tuning_lines(tuning)}
+    summary = {"lengths": lengths, "ladder": ladder, "seconds": run.seconds,
+               "monkeys": list(cfg.monkeys), "length_sweep_monkeys": n_len,
+               "rewards": list(cfg.rewards), "batch": cfg.batch, "budget": cfg.budget,
+               "seeds": cfg.seeds, "tune_seeds": cfg.tune_seeds,
+               "tuning": tuning, "critical": critical}
+    summary["answer"] = answer.lines(summary)
+    return summary
 
 
-def tuning_lines(tuning: list[dict]) -> list[str]:
-    """How the step sizes were chosen, the rule beside them, and any at the grid's edge."""
-    out = [f"Step sizes: each of {len(tuning)} settings tuned on its own tuning seeds "
-           f"(disjoint from the reported ones) over the lr grid."]
-    ratios = [t["rule_over_tuned"] for t in tuning
-              if "rule_over_tuned" in t and t["regime"] == "troop"]
-    if ratios:
-        out.append(f"McCandlish et al.'s rule ε(B) = ε_max/(1 + B_simple/B) lands within "
-                   f"{min(ratios):.2g}–{max(ratios):.2g}× of the troops' tuned step sizes.")
-    edge = [t for t in tuning if t["edge"]]
-    for t in edge:
-        out.append(f"At the grid's {t['edge']} edge (the best step size may lie beyond): "
-                   f"{t['target']} L={t['length']} {t['reward']} {t['regime']} "
-                   f"N={t['monkeys']}, lr {t['lr']:g}.")
+def ladder_ratios(cfg, measured: dict, tgt: str, length: int) -> dict:
+    """Wall time and total work of the largest N over the smallest, per layout and graded
+    reward, with 95 % bootstrap intervals over the reported seeds (the fixed-step troop's
+    smallest N is the tuned troop's)."""
+    lo, hi = min(cfg.monkeys), max(cfg.monkeys)
+    out = {}
+    for reward in cfg.rewards:
+        for layout in ("independent", "troop", "troop_fixed"):
+            first = "troop" if layout == "troop_fixed" else layout
+            base = measured.get((tgt, length, f"learn_{first}", reward, lo))
+            top = measured.get((tgt, length, f"learn_{layout}", reward, hi))
+            if not base or not top:
+                continue
+            entry = {"from": lo, "to": hi}
+            for what, col in (("wall", "wall_time_keystrokes"),
+                              ("total", "total_work_keystrokes")):
+                entry[what] = ratio_ci([r.number(col) for r in base],
+                                       [r.number(col) for r in top], tgt, length, layout,
+                                       reward, what)
+            out[f"{layout}_{reward}"] = entry
     return out
 
 
@@ -159,10 +178,11 @@ def tuning_summary(run) -> list[dict]:
     cfg = run.config
     out = []
     for key, t in run.tuned.items():
-        name, length, reward, regime, n = key
+        name, length, reward, regime, n, k = key
         out.append({"target": name, "length": length, "reward": reward, "regime": regime,
-                    "monkeys": n, "documents_per_update": n * cfg.batch if regime == "troop"
-                    else cfg.batch, "lr": t["lr"], "median_wall_time_keystrokes": t["median"],
+                    "monkeys": n, "batch": k,
+                    "documents_per_update": n * k if regime == "troop" else k,
+                    "lr": t["lr"], "median_wall_time_keystrokes": t["median"],
                     "edge": t["edge"], "runs": len(t["trials"])})
     troops = group_by(out, lambda x: (x["target"], x["length"], x["reward"]),
                       lambda x: x["regime"] == "troop")
@@ -192,37 +212,31 @@ def group_by(items, key, keep=lambda x: True) -> dict:
 
 def critical_summary(run) -> list[dict]:
     """Per ladder target and graded reward: the hyperbola S = S_min (1 + B_crit/B) fitted to
-    the troop's median steps until solved (and, under ``typed``, until typed), with B_simple
-    at initialisation (measured; closed form for hamming bananas)."""
+    the troop's median steps until typed (the goal the step sizes were tuned for; under
+    ``solved``: until the greedy document is the target), with bootstrap intervals, and
+    B_simple at initialisation (measured; closed form for hamming bananas)."""
     from .. import theory
-    from .frontier import fit_hyperbola, medians_by_batch
 
     cfg = run.config
     out = []
     keys = list(dict.fromkeys((f.target, f.length, f.reward) for f in run.frontier
                               if f.regime == "troop" and f.reward != "exact"))
     for target, length, reward in keys:
-        entry = {"target": target, "length": length, "reward": reward}
-        for goal in ("solved", "typed"):
+        entry = {"target": target, "length": length, "reward": reward, "goal": "typed"}
+        for goal in ("typed", "solved"):
             rows = [f for f in run.frontier if (f.target, f.length, f.reward, f.regime,
                                                 f.goal) == (target, length, reward, "troop",
                                                             goal)]
-            b, med, cens = medians_by_batch(rows)
-            keep = cens * 2 < len(rows) / max(len(b), 1)  # median not censored
-            try:
-                fit = fit_hyperbola(b[keep], med[keep])
-            except ValueError:
+            part = frontier_fit(rows, target, length, reward, goal)
+            if part is None:
                 continue
-            part = {"s_min": fit.s_min, "e_min": fit.e_min, "b_crit": fit.b_crit,
-                    "n_crit": fit.b_crit / cfg.batch, "fit_rms_log_error": fit.rms_log_error,
-                    "fit_points": fit.points,
-                    "points": [{"documents_per_step": float(x), "median_steps": float(y),
-                                "censored": int(c)} for x, y, c in zip(b, med, cens,
-                                                                        strict=True)]}
-            if goal == "solved":
+            if "b_crit" in part:
+                part["n_crit"] = part["b_crit"] / cfg.batch
+                part["n_crit_ci"] = [x / cfg.batch for x in part["b_crit_ci"]]
+            if goal == "typed":
                 entry.update(part)
             else:
-                entry["typed"] = part
+                entry["solved"] = part
         noise = _noise(run, target, reward)
         if noise is not None:
             entry["b_simple_init"] = noise["b_simple"]
@@ -233,104 +247,6 @@ def critical_summary(run) -> list[dict]:
                 length, size, theory.ALGO_NOISE_BASELINE[cfg.algo], cfg.batch).b_simple
         out.append(entry)
     return out
-
-
-def critical_lines(critical: list[dict], cfg) -> list[str]:
-    """The critical troop size in words."""
-    out = []
-    for c in critical:
-        if "b_crit" not in c:
-            continue
-        name = "weasel" if c["target"] == "weasel" else f"L={c['length']} prefix"
-        noise = (f"; B_simple at initialisation {c['b_simple_init']:.3g} documents"
-                 if "b_simple_init" in c else "")
-        out.append(
-            f"Critical troop ({name}, {c['reward']} bananas): steps to solve follow "
-            f"S = {c['s_min']:.3g}·(1 + B_crit/B) with B_crit = {c['b_crit']:.3g} documents "
-            f"per step (≈ {c['n_crit']:.3g} monkeys × {cfg.batch}; fit error "
-            f"{100 * c['fit_rms_log_error']:.0f} % rms){noise}: below it more monkeys buy "
-            f"wall time almost for free, above it they only add work.")
-    return out
-
-
-def _fmt(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    if x >= 1e6:
-        return f"{x:.2e}"
-    return f"{x:,.0f}"
-
-
-def answer_lines(lengths, ladder, cfg) -> list[str]:
-    """A short answer in words, computed from the measured data."""
-    out = []
-    best = "hamming" if "hamming" in cfg.rewards else cfg.rewards[-1]
-    sav = [(e["target"], e["length"], e.get(f"savings_{best}"),
-            e.get(f"bananas_{best}", {}).get("censored", 0)) for e in lengths]
-    sav = [s for s in sav if s[2] is not None]
-    if sav:
-        parts = [f"{'weasel' if t == 'weasel' else f'L={ln}'}: {s:.3g}×"
-                 + (" (censored, lower bound)" if c else "") for t, ln, s, c in sav]
-        out.append(f"Less time: with {best} bananas one monkey needs fewer keystrokes than "
-                   f"the exact random-document mean by " + ", ".join(parts) + ".")
-    if "exact" in cfg.rewards:
-        hard = [e["length"] for e in lengths if e["target"] == "line" and (
-            "bananas_exact" not in e or e["bananas_exact"]["censored"])]
-        if hard:
-            out.append("Sparse (exact) bananas help nothing until the first hit: before it the "
-                       "policy gets no gradient and types like random documents, so from "
-                       f"L={min(hard)} on no monkey is paid within the budget of "
-                       f"{cfg.budget:,} keystrokes.")
-    for lad in ladder:
-        m = lad["methods"]
-        lo, hi = min(cfg.monkeys), max(cfg.monkeys)
-        name = "weasel" if lad["target"] == "weasel" else f"L={lad['length']} prefix"
-        td = m.get("theory_document", {})
-        if lo in td and hi in td:
-            out.append(f"More monkeys without bananas ({name}): N={lo}→{hi} divides wall time "
-                       f"by {td[lo]['wall'] / td[hi]['wall']:.3g} but total work changes "
-                       f"×{td[hi]['total'] / td[lo]['total']:.3g} (theory).")
-        for layout, how in (("independent", "independent monkeys, each N at its own step size"),
-                            ("troop", "a troop, each N at its own step size"),
-                            ("troop_fixed", f"a troop at the step size tuned for N={lo}")):
-            g = dict(m.get(f"{layout}_{best}", {}))
-            if layout == "troop_fixed" and lo in m.get(f"troop_{best}", {}):
-                g[lo] = m[f"troop_{best}"][lo]
-            if lo in g and hi in g:
-                out.append(
-                    f"More monkeys with {best} bananas, {how} ({name}): N={lo}→{hi} wall time "
-                    f"×{g[hi]['median'] / g[lo]['median']:.3g}, total work "
-                    f"×{g[hi]['total_work_median'] / g[lo]['total_work_median']:.3g} (medians).")
-    return out
-
-
-def table(summary: dict, cfg) -> str:
-    """Printed table: keystrokes per monkey to the target, random vs bananas."""
-    rewards = list(cfg.rewards)
-    head = (f"{'target':<8}{'L':>4}  {'random stream':>14}{'random doc':>12}"
-            + "".join(f"{'bananas ' + r:>17}" for r in rewards)
-            + f"{'savings':>10}")
-    lines = [f"keystrokes per monkey until the target is first typed "
-             f"(N = {summary['length_sweep_monkeys']}; theory for random, median over seeds "
-             f"for bananas; ≥ = censored; = : exact bananas give no gradient before the "
-             f"first hit, so there they type like random documents: theory)", head]
-    best = "hamming" if "hamming" in rewards else rewards[-1]
-    for e in summary["lengths"]:
-        cells = ""
-        for r in rewards:
-            st = e.get(f"bananas_{r}")
-            if st is None and r == "exact":  # not simulated: equal in law to random documents
-                shown = "=" + _fmt(e["random_document_theory"])
-            else:
-                shown = ("≥" if st and st["censored"] else "") + _fmt(
-                    st["median"] if st else None)
-            cells += f"{shown:>17}"
-        s = e.get(f"savings_{best}")
-        lines.append(f"{e['target']:<8}{e['length']:>4}  {_fmt(e['random_stream_theory']):>14}"
-                     f"{_fmt(e['random_document_theory']):>12}{cells}"
-                     f"{(f'{s:.3g}×' if s else '—'):>10}")
-    lines += ["", "Answer:"] + [f"  - {a}" for a in summary["answer"]]
-    return "\n".join(lines)
 
 
 def write(run: CompareRun, seed: int) -> None:
@@ -346,17 +262,48 @@ def write(run: CompareRun, seed: int) -> None:
                 sidecar(cfg, seed, columns=CONVERGENCE_COLUMNS))
     write_table(out / "frontier.csv", FRONTIER_COLUMNS, [f.as_list() for f in run.frontier],
                 sidecar(cfg, seed, columns=FRONTIER_COLUMNS))
+    write_table(out / "tuning.csv", TUNING_COLUMNS, tuning_rows(run.tuned),
+                sidecar(cfg, seed, columns=TUNING_COLUMNS))
     summary = summarize(run)
+    run.summary = summary
     atomic_write_bytes(out / "summary.json",
                        (json.dumps(summary, indent=2, default=str) + "\n").encode())
-    figs = {"time_to_target.png": pc.time_to_target(run),
+    figs = {"time_to_target.png": pc.time_to_target(run, summary),
             "monkey_counts.png": pc.monkey_counts(run),
             "convergence.png": pc.convergence(run),
             "reward_shaping.png": pc.reward_shaping(run),
-            "frontier.png": pc.frontier(run.frontier, summary["critical"], run.config.batch),
-            "b_simple.png": pc.b_simple(run.convergence, summary["critical"])}
+            "frontier.png": pc.frontier(summary["critical"], run.config.batch),
+            "b_simple.png": pc.b_simple(run.convergence, summary["critical"]),
+            "tuning.png": tuning_figure(run.tuned)}
     for name, fig in figs.items():
         save(fig, out / name)
+
+
+TUNING_COLUMNS = ["target", "length", "reward", "regime", "monkeys", "batch", "lr", "seeds",
+                  "median_wall_time_keystrokes", "q1_wall_time_keystrokes",
+                  "q3_wall_time_keystrokes", "censored", "chosen"]
+"""Columns of tuning.csv: one row per setting and step size tried; wall times are keystrokes
+per monkey until typed over the tuning seeds that step size reached (censored runs at their
+budget); ``chosen`` marks the setting's step size."""
+
+
+def tuning_rows(tuned: dict[tuple, dict]) -> list[list]:
+    """The rows of tuning.csv from the tuned settings' trials."""
+    rows = []
+    for key, t in tuned.items():
+        by_lr = group_by(t["trials"], lambda x: x["lr"])
+        for lr in sorted(by_lr):
+            walls = np.array([x["wall"] for x in by_lr[lr]], dtype=float)
+            q1, med, q3 = np.quantile(walls, [0.25, 0.5, 0.75])
+            rows.append([*key, lr, len(walls), float(med), float(q1), float(q3),
+                         sum(bool(x["censored"]) for x in by_lr[lr]), int(lr == t["lr"])])
+    return rows
+
+
+def tuning_figure(tuned: dict[tuple, dict]):
+    from ..plots.tuning import tuning_bowls
+
+    return tuning_bowls(TUNING_COLUMNS, tuning_rows(tuned))
 
 
 def load_summary(out: Path) -> dict:

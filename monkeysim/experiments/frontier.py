@@ -99,32 +99,46 @@ def fit_hyperbola(batch, steps, s_min_floor: float = S_MIN_FLOOR) -> HyperbolaFi
     b, s = b[ok], s[ok]
     if len(np.unique(b)) < 2:
         raise ValueError("the hyperbola needs steps at two or more batch sizes")
-    ls = np.log(s)
+    s_min, b_crit, err = fit_hyperbola_many(b, s[None, :], s_min_floor)
+    return HyperbolaFit(s_min=float(s_min[0]), e_min=float(s_min[0] * b_crit[0]),
+                        b_crit=float(b_crit[0]), rms_log_error=float(err[0]),
+                        points=int(len(s)))
 
-    def sse(log_bc: float) -> tuple[float, float]:
-        shape = np.log1p(math.exp(log_bc) / b)
-        log_smin = max(float(np.mean(ls - shape)), math.log(s_min_floor))
-        return float(np.sum((ls - log_smin - shape) ** 2)), log_smin
 
+def fit_hyperbola_many(b: np.ndarray, steps: np.ndarray, s_min_floor: float = S_MIN_FLOOR
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fit_hyperbola` of many step vectors at once (a bootstrap): ``b`` (P,) distinct
+    enough batch sizes, ``steps`` (R, P) positive. Returns S_min (R,), B_crit (R,) and the
+    rms log error (R,)."""
+    b = np.asarray(b, dtype=float)
+    ls = np.log(np.asarray(steps, dtype=float))  # (R, P)
+    floor = math.log(s_min_floor)
+
+    def sse(log_bc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # log_bc (R, K) -> sse (R, K), ln S_min (R, K)
+        shape = np.log1p(np.exp(log_bc)[..., None] / b)  # (R, K, P)
+        resid = ls[:, None, :] - shape
+        log_smin = np.maximum(resid.mean(axis=2), floor)
+        return ((resid - log_smin[..., None]) ** 2).sum(axis=2), log_smin
+
+    rows = ls.shape[0]
     lo, hi = math.log(b.min() / 1e3), math.log(b.max() * 1e3)
-    # coarse scan, then golden section around the best scan point
     scan = np.linspace(lo, hi, 241)
-    k = int(np.argmin([sse(x)[0] for x in scan]))
-    a, c = scan[max(k - 1, 0)], scan[min(k + 1, len(scan) - 1)]
+    k = np.argmin(sse(np.broadcast_to(scan, (rows, scan.size)))[0], axis=1)
+    a = scan[np.maximum(k - 1, 0)]
+    c = scan[np.minimum(k + 1, scan.size - 1)]
     g = (math.sqrt(5) - 1) / 2
     x1, x2 = c - g * (c - a), a + g * (c - a)
     for _ in range(80):
-        if sse(x1)[0] < sse(x2)[0]:
-            c, x2 = x2, x1
-            x1 = c - g * (c - a)
-        else:
-            a, x1 = x1, x2
-            x2 = a + g * (c - a)
+        f = sse(np.stack([x1, x2], axis=1))[0]
+        left = f[:, 0] < f[:, 1]
+        c = np.where(left, x2, c)
+        a = np.where(left, a, x1)
+        x1, x2 = np.where(left, c - g * (c - a), x2), np.where(left, x1, a + g * (c - a))
     log_bc = (a + c) / 2
-    err, log_smin = sse(log_bc)
-    s_min, b_crit = math.exp(log_smin), math.exp(log_bc)
-    return HyperbolaFit(s_min=s_min, e_min=s_min * b_crit, b_crit=b_crit,
-                        rms_log_error=math.sqrt(err / len(s)), points=int(len(s)))
+    err, log_smin = sse(log_bc[:, None])
+    return (np.exp(log_smin[:, 0]), np.exp(log_bc),
+            np.sqrt(err[:, 0] / ls.shape[1]))
 
 
 def medians_by_batch(rows: list[FrontierRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

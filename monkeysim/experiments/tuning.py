@@ -147,8 +147,8 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
                 best = rank
         ranked = sorted(alive, key=lambda i: (_rank(walls[i]), i))
         best = _rank(walls[ranked[0]]) if not _rank(walls[ranked[0]])[0] else None
-        if seeds >= final_seeds:
-            break
+        if seeds >= final_seeds or best is None:  # done, or every value censored: no
+            break                                 # ranking to refine
         alive = sorted(ranked[:max(keep_last, math.ceil(len(ranked) / 2))])
         seeds = min(final_seeds, 2 * seeds)
     b = ranked[0]

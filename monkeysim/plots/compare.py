@@ -50,12 +50,16 @@ def _points(ax, data: dict, color, label, marker="o", offset=0.0):
                    zorder=3, label=f"{label} (censored ≥)" if not (~cens).any() else None)
 
 
-def time_to_target(run) -> Figure:
+def time_to_target(run, summary: dict) -> Figure:
+    """Left: keystrokes per monkey vs target length on log axes (theory lines for random
+    typing, measured points: median, bars min–max over seeds). Right: the learners alone on
+    linear axes, medians with their 95 % bootstrap intervals, so that the near-linear growth
+    with L is visible."""
     cfg = run.config
     rows = run.rows
     n = cfg.length_sweep_monkeys
-    fig = Figure(figsize=(8, 5.2))
-    ax = fig.add_subplot(1, 1, 1)
+    fig = Figure(figsize=(13, 5.2))
+    ax = fig.add_subplot(1, 2, 1)
     for mode, style in (("stream", "--"), ("document", "-")):
         th = sorted((r.length, r.number("wall_time_keystrokes")) for r in rows
                     if r.target == "line" and r.method == f"theory_{mode}" and r.monkeys == n)
@@ -69,11 +73,34 @@ def time_to_target(run) -> Figure:
                 f"bananas ({reward}): first typed", offset=0.15 * (k + 1))
     ax.axhline(cfg.budget, color="tab:red", lw=0.8, ls=":", label="budget per monkey")
     ax.set_yscale("log")
+    ax.set_ylim(bottom=1)
     ax.set_xlabel("target length L (characters, prefix of the line)")
     ax.set_ylabel(f"keystrokes per monkey until the target is typed (N = {n})")
-    ax.set_title("Time to target: random typing vs learning from bananas")
+    ax.set_title("Time to target: random typing vs learning from bananas", fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(True, which="major", alpha=0.3)
+    lin = fig.add_subplot(1, 2, 2)
+    for k, reward in enumerate(r for r in cfg.rewards if r != "exact"):
+        pts = [(e["length"], e[f"bananas_{reward}"]) for e in summary["lengths"]
+               if e["target"] == "line" and f"bananas_{reward}" in e]
+        if not pts:
+            continue
+        xs = np.array([x for x, _ in pts], dtype=float) + 0.2 * k
+        med = np.array([p["median"] for _, p in pts])
+        lo = np.array([p["median_ci"][0] for _, p in pts])
+        hi = np.array([p["median_ci"][1] for _, p in pts])
+        cens = np.array([p["censored"] > 0 for _, p in pts])
+        lin.errorbar(xs, med, yerr=[med - lo, hi - med], fmt="-", color=COL[reward], lw=0.8,
+                     capsize=3, label=f"{reward} bananas: median, 95 % CI")
+        lin.scatter(xs[~cens], med[~cens], color=COL[reward], zorder=3)
+        lin.scatter(xs[cens], med[cens], facecolors="none", edgecolors=COL[reward], zorder=3,
+                    label=f"{reward}: some runs censored (≥)" if cens.any() else None)
+    lin.set_ylim(bottom=0)
+    lin.set_xlabel("target length L (characters, prefix of the line)")
+    lin.set_ylabel(f"keystrokes per monkey until typed (N = {n}; linear)")
+    lin.set_title("Learners on linear axes: growth with L", fontsize=10)
+    lin.legend(fontsize=7, loc="upper left")
+    lin.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -131,40 +158,44 @@ def _panel(ax, target: str, length: int, reward: str, xlabel: str, ylabel: str,
     ax.legend(fontsize=legend)
 
 
-def frontier(rows, critical: list[dict], batch: int) -> Figure:
-    """Steps vs documents until solved for the troop ladder (median per documents-per-step
-    B, bars min–max over seeds), the fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1 and
-    B_crit marked."""
+def frontier(critical: list[dict], batch: int) -> Figure:
+    """Steps vs documents until typed for the troop ladder (one point per documents per step
+    B: median steps, bars its 95 % bootstrap interval; hollow: left out of the fit), the
+    fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1 and B_crit with its interval."""
     fits = [c for c in critical if "b_crit" in c]
     cols = max(1, len(fits))
-    fig = Figure(figsize=(4.6 * cols, 4.4))
+    fig = Figure(figsize=(4.8 * cols, 4.6))
     for p, c in enumerate(fits):
         ax = fig.add_subplot(1, cols, p + 1)
-        sel = [r for r in rows if r.target == c["target"] and r.reward == c["reward"]
-               and r.regime == "troop" and r.goal == "solved"]
-        by_b = defaultdict(list)
-        for r in sel:
-            by_b[r.monkeys * r.batch].append(r.steps)
-        bs = np.array(sorted(by_b), dtype=float)
-        med = np.array([np.median(by_b[b]) for b in sorted(by_b)])
-        lo = np.array([min(by_b[b]) for b in sorted(by_b)])
-        hi = np.array([max(by_b[b]) for b in sorted(by_b)])
-        ax.errorbar(bs * med, med, yerr=[med - lo, hi - med], fmt="o", color="tab:blue",
-                    label="troop, own step size (median, min–max)")
+        pts = c["points"]
+        bs = np.array([q["documents_per_step"] for q in pts])
+        med = np.array([q["median_steps"] for q in pts])
+        lo = np.array([q["ci"][0] for q in pts])
+        hi = np.array([q["ci"][1] for q in pts])
+        fitted = np.array([q["fitted"] for q in pts])
+        ax.errorbar(bs * med, med, yerr=[med - lo, hi - med], fmt="none", color="tab:blue",
+                    capsize=2)
+        ax.scatter((bs * med)[fitted], med[fitted], color="tab:blue", zorder=3,
+                   label="troop, own step size (median, 95 % CI)")
+        if (~fitted).any():
+            ax.scatter((bs * med)[~fitted], med[~fitted], facecolors="none",
+                       edgecolors="tab:blue", zorder=3, label="not fitted (< 2 steps)")
         for b, m in zip(bs, med, strict=True):
-            ax.annotate(f"N={int(b) // batch}", (b * m, m), fontsize=6,
-                        textcoords="offset points", xytext=(3, 3))
+            label = f"N={int(b) // batch}" if b >= batch else f"1×{int(b)}"
+            ax.annotate(label, (b * m, m), fontsize=6, textcoords="offset points",
+                        xytext=(3, 3))
         grid = np.geomspace(bs.min() / 4, bs.max() * 4, 200)
         s_fit = c["s_min"] * (1 + c["b_crit"] / grid)
         ax.plot(grid * s_fit, s_fit, "-", color="black",
                 label=f"(S/S_min − 1)(E/E_min − 1) = 1, rms {100 * c['fit_rms_log_error']:.0f} %")
         s_c = 2 * c["s_min"]
         ax.plot([c["b_crit"] * s_c], [s_c], "*", ms=12, color="tab:red",
-                label=f"B_crit = {c['b_crit']:.3g} documents/step")
+                label=f"B_crit = {c['b_crit']:.3g} ({c['b_crit_ci'][0]:.3g}–"
+                      f"{c['b_crit_ci'][1]:.3g}) documents/step")
         ax.axhline(c["s_min"], color="gray", ls=":", lw=0.8)
         ax.axvline(c["e_min"], color="gray", ls=":", lw=0.8)
         _panel(ax, c["target"], c["length"], c["reward"],
-               "documents E until solved (all monkeys)", "steps S until solved", 6)
+               "documents E until typed (all monkeys)", "steps S until typed", 6)
     fig.suptitle("Steps vs documents: the critical troop size", fontsize=11)
     fig.tight_layout()
     return fig

@@ -1,0 +1,73 @@
+"""The answer's numbers with 95 % bootstrap intervals over the reported seeds.
+
+Every quantity the answer quotes is a function of per-seed measurements (wall time, total
+work, steps until typed). Each cell's seeds are resampled with replacement, independently of
+the other cells', :data:`~monkeysim.stats.BOOTSTRAP_RESAMPLES` times, the quantity is
+recomputed on every resample and the central 95 % of the draws is its interval (percentile
+bootstrap; `tests/test_compare_stats.py` checks its coverage). Censored runs count at their
+budget, as in the medians.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..stats import bootstrap_medians, bootstrap_rng, percentile_interval
+from .frontier import FrontierRow, fit_hyperbola, fit_hyperbola_many
+
+MIN_FIT_STEPS = 2.0
+"""Frontier points whose median steps fall below this are left out of the fit: at one or two
+steps the integer floor of an update, not the trade-off, sets the steps."""
+
+
+def median_ci(values, *key) -> dict:
+    """{"median", "ci": [low, high]} of ``values`` (one cell's seeds)."""
+    draws = bootstrap_medians(values, bootstrap_rng("median", *key))
+    return {"median": float(np.median(values)), "ci": list(percentile_interval(draws))}
+
+
+def ratio_ci(base, other, *key) -> dict:
+    """{"ratio", "ci"} of median(other) / median(base), each cell resampled on its own."""
+    rng = bootstrap_rng("ratio", *key)
+    draws = bootstrap_medians(other, rng) / bootstrap_medians(base, rng)
+    return {"ratio": float(np.median(other) / np.median(base)),
+            "ci": list(percentile_interval(draws))}
+
+
+def compared_with(ci: list[float], one: float = 1.0) -> str:
+    """"less" / "more" if the interval lies wholly below / above ``one``, else "same"."""
+    return "less" if ci[1] < one else "more" if ci[0] > one else "same"
+
+
+def frontier_fit(rows: list[FrontierRow], *key) -> dict | None:
+    """The hyperbola S = S_min (1 + B_crit/B) fitted to the median steps per documents per
+    step B (points whose median is censored or below :data:`MIN_FIT_STEPS` are shown but not
+    fitted), with bootstrap intervals on S_min, E_min and B_crit; None with fewer than two
+    fitted points."""
+    by_b: dict[int, list[FrontierRow]] = {}
+    for r in rows:
+        by_b.setdefault(r.monkeys * r.batch, []).append(r)
+    bs = sorted(by_b)
+    points, fit_b, fit_steps = [], [], []
+    rng = bootstrap_rng("frontier", *key)
+    for b in bs:
+        steps = np.array([r.steps for r in by_b[b]], dtype=float)
+        censored = int(sum(r.censored for r in by_b[b]))
+        med = float(np.median(steps))
+        draws = bootstrap_medians(steps, rng)
+        fitted = censored * 2 < len(steps) and med >= MIN_FIT_STEPS
+        points.append({"documents_per_step": float(b), "median_steps": med,
+                       "ci": list(percentile_interval(draws)), "censored": censored,
+                       "seeds": len(steps), "fitted": fitted})
+        if fitted:
+            fit_b.append(float(b))
+            fit_steps.append(draws)
+    if len(fit_b) < 2:
+        return {"points": points}
+    fit = fit_hyperbola(fit_b, [p["median_steps"] for p in points if p["fitted"]])
+    s_min, b_crit, _ = fit_hyperbola_many(np.array(fit_b), np.stack(fit_steps, axis=1))
+    return {"s_min": fit.s_min, "s_min_ci": list(percentile_interval(s_min)),
+            "e_min": fit.e_min, "e_min_ci": list(percentile_interval(s_min * b_crit)),
+            "b_crit": fit.b_crit, "b_crit_ci": list(percentile_interval(b_crit)),
+            "fit_rms_log_error": fit.rms_log_error, "fit_points": fit.points,
+            "points": points}
