@@ -92,11 +92,11 @@ def _ladder(summary: dict) -> list[str]:
         name = _name(lad["target"], lad["length"])
         td = lad["methods"].get("theory_document", {})
         lo, hi = min(summary["monkeys"]), max(summary["monkeys"])
-        if str(lo) in td or lo in td:
-            get = (lambda n: td[str(n)]) if str(lo) in td else (lambda n: td[n])
+        td = {int(n): v for n, v in td.items()}  # JSON keys are strings
+        if lo in td and hi in td:
             out.append(f"More monkeys without bananas ({name}): N={lo}→{hi} divides wall time "
-                       f"by {_g(get(lo)['wall'] / get(hi)['wall'])} but total work changes "
-                       f"×{_g(get(hi)['total'] / get(lo)['total'])} (theory).")
+                       f"by {_g(td[lo]['wall'] / td[hi]['wall'])} but total work changes "
+                       f"×{_g(td[hi]['total'] / td[lo]['total'])} (theory).")
         for layout in ("independent", "troop", "troop_fixed"):
             r = lad.get("ratios", {}).get(f"{layout}_{best}")
             if r is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +41,9 @@ class CompareRun:
 
 
 FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "frontier.csv",
-         "frontier.json", "tuning.csv", "tuning.json", "summary.json", "tuning.png", "time_to_target.png", "monkey_counts.png",
-         "convergence.png", "reward_shaping.png", "frontier.png", "b_simple.png"]
+         "frontier.json", "tuning.csv", "tuning.json", "summary.json", "tuning.png",
+         "time_to_target.png", "monkey_counts.png", "convergence.png", "reward_shaping.png",
+         "frontier.png", "b_simple.png"]
 
 
 def group(rows, *keys) -> dict:
@@ -175,7 +175,6 @@ def tuning_summary(run) -> list[dict]:
     same target and reward; B = documents per update of one policy)."""
     from .tuning import rule_step_size
 
-    cfg = run.config
     out = []
     for key, t in run.tuned.items():
         name, length, reward, regime, n, k = key
