@@ -27,7 +27,8 @@ def default_run() -> compare_report.CompareRun:
     run = compare.run(cfg, CACHE, seed=SEED, resume=True)
     RESULTS.mkdir(exist_ok=True)
     for name in ("compare.csv", "compare.json", "convergence.csv", "convergence.json",
-                 "frontier.csv", "frontier.json", "summary.json"):
+                 "frontier.csv", "frontier.json", "tuning.csv", "tuning.json",
+                 "summary.json"):
         shutil.copyfile(CACHE / name, RESULTS / name)
     return run
 

@@ -18,22 +18,24 @@ def add_parser(sub) -> None:
                     "weasel sentence, across monkey counts, each setting at its own step size "
                     "(tuned on tuning seeds disjoint from the reported ones). Writes "
                     "compare.csv, frontier.csv (steps vs documents, the critical troop size), "
-                    "convergence.csv (each + JSON sidecar), summary.json and six figures, and "
+                    "convergence.csv, tuning.csv (each + JSON sidecar), summary.json (every "
+                    "quoted number with its 95%% bootstrap interval) and seven figures, and "
                     "prints a table and a short answer. Checkpoints every finished cell; "
                     "--resume continues an interrupted run with byte-identical results, on "
                     "either backend.")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="a seconds-long version (for tests)")
     size.add_argument("--full", action="store_true",
-                      help="a bigger ladder: every length, N up to 4096, 10 seeds")
+                      help="a bigger ladder: every length, N up to 4096, 20 seeds")
     p.add_argument("--config", metavar="FILE.toml", type=Path,
                    help="set any CompareConfig field (unknown keys are errors)")
     p.add_argument("--line", metavar="TEXT|NAME", help="the line whose prefixes are typed "
                    "(built-in name or text; default hamlet)")
-    p.add_argument("--seeds", type=int_arg, help="reported seeds per measured cell "
-                   "(default 5; --quick 2, --full 10)")
-    p.add_argument("--tune-seeds", type=int_arg, help="tuning seeds per step size "
-                   "(default 3; --quick 2, --full 5); disjoint from the reported seeds")
+    p.add_argument("--seeds", type=int_arg, help="reported seeds per measured cell; the 95%% "
+                   "intervals resample them (default 10; --quick 3, --full 20)")
+    p.add_argument("--tune-seeds", type=int_arg, help="tuning seeds of the last rung of "
+                   "successive halving (the first rung has 2; default 16; --quick 2); "
+                   "disjoint from the reported seeds")
     p.add_argument("--lr-grid", metavar="LR,LR,...", type=floats,
                    help="increasing log grid of step sizes searched per setting "
                    "(default 1,2,4,...,65536; --full 0.25 ... 262144)")
