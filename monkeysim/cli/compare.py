@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
                     "(tuned on tuning seeds disjoint from the reported ones). Writes "
                     "compare.csv, frontier.csv (steps vs documents, the critical troop size), "
                     "convergence.csv, tuning.csv (each + JSON sidecar), summary.json (every "
-                    "quoted number with its 95%% bootstrap interval) and seven figures, and "
+                    "quoted number with its 95% bootstrap interval) and seven figures, and "
                     "prints a table and a short answer. Checkpoints every finished cell; "
                     "--resume continues an interrupted run with byte-identical results, on "
                     "either backend.")
