@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seeds", type=int_arg, help="reported seeds per measured cell; the 95%% "
                    "intervals resample them (default 10; --quick 3, --full 20)")
     p.add_argument("--tune-seeds", type=int_arg, help="tuning seeds of the last rung of "
-                   "successive halving (the first rung has 2; default 16; --quick 2); "
+                   "successive halving (the first rung has 2; default 16; --quick 2, on the "
+                   "grid 4, 16, ..., 4096); "
                    "disjoint from the reported seeds")
     p.add_argument("--lr-grid", metavar="LR,LR,...", type=floats,
                    help="increasing log grid of step sizes searched per setting "

@@ -117,6 +117,26 @@ def tune_cell(cfg: CompareConfig, setting: Setting, text: str, alphabet, seed: i
     return {"setting": list(setting.key), **tuned.to_dict()}
 
 
+def replay(cfg: CompareConfig, setting: Setting, text: str, alphabet, lrs, seeds: int,
+           seed: int) -> dict[float, list[float]]:
+    """Wall times until typed (keystrokes per monkey; the budget if censored) of ``setting``
+    at each step size of ``lrs`` on ``seeds`` seeds that neither the tuning nor the reported
+    cells use (stream ``tuning_check``): does a tuned step size hold on unseen seeds?"""
+    from ..rng import STREAMS, derived_seed
+
+    out: dict[float, list[float]] = {}
+    for lr in lrs:
+        walls = []
+        for j in range(seeds):
+            res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys,
+                       setting.batch, lr, derived_seed(seed, STREAMS["tuning_check"], j),
+                       cfg.budget, "typed")
+            walls.append(float(res.typed_wall_reviewer_calls * len(text)) if res.typed
+                         else float(res.steps * setting.batch * len(text)))
+        out[float(lr)] = walls
+    return out
+
+
 def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, monkeys: int,
                batch: int, lr: float, seed: int, seed_index: int) -> LearnOutcome:
     """One reported learning run (a reported seed) at step size ``lr``."""
