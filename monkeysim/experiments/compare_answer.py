@@ -102,17 +102,13 @@ def _ladder(summary: dict) -> list[str]:
             if r is None:
                 continue
             wall, total = r["wall"], r["total"]
-            work = {"less": "less total work than", "more": "more total work than",
-                    "same": "total work not distinguishable from that of"}[
-                compared_with(total["ci"])]
-            faster = {"less": "less wall time than", "more": "more wall time than",
-                      "same": "wall time not distinguishable from that of"}[
-                compared_with(wall["ci"])]
+            words = {"less": "less", "more": "more", "same": "indistinguishable"}
             out.append(f"More monkeys with {best} bananas, {HOW[layout]} ({name}): "
                        f"N={r['from']}→{r['to']} wall time ×{_g(wall['ratio'])} "
                        f"{_ci(wall['ci'])}, total work ×{_g(total['ratio'])} "
-                       f"{_ci(total['ci'])}: {faster} and {work} N={r['from']} "
-                       f"(medians over seeds).")
+                       f"{_ci(total['ci'])}; against N={r['from']}: "
+                       f"{words[compared_with(wall['ci'])]} wall time, "
+                       f"{words[compared_with(total['ci'])]} total work (medians over seeds).")
     return out
 
 
