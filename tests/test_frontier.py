@@ -240,3 +240,24 @@ def test_bad_toml_ladder_and_grid(tmp_path):
         p = run_cli("compare", "--quick", "--config", cfg, "--out", out)
         assert_clean_error(p, fragment)
         assert not out.exists()
+
+
+def test_tuning_csv_lists_every_step_size_tried(small_run):
+    run, out = small_run
+    with open(out / "tuning.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    settings = {tuple(r[c] for c in ("target", "length", "reward", "regime", "monkeys",
+                                     "batch")) for r in rows}
+    assert len(settings) == len(run.tuned)
+    for key, t in run.tuned.items():
+        mine = [r for r in rows if tuple(r[c] for c in ("target", "length", "reward", "regime",
+                                                         "monkeys", "batch"))
+                == tuple(str(x) for x in key)]
+        chosen = [r for r in mine if r["chosen"] == "1"]
+        assert len(chosen) == 1 and float(chosen[0]["lr"]) == t["lr"]
+        assert int(chosen[0]["seeds"]) == SMALL["tune_seeds"]
+        assert sum(int(r["seeds"]) for r in mine) == len(t["trials"])
+        for r in mine:
+            assert float(r["q1_wall_time_keystrokes"]) <= float(
+                r["median_wall_time_keystrokes"]) <= float(r["q3_wall_time_keystrokes"])
+    assert (out / "tuning.png").stat().st_size > 10_000
