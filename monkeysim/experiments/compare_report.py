@@ -144,10 +144,12 @@ def ladder_ratios(cfg, measured: dict, tgt: str, length: int) -> dict:
     """Wall time and total work of the largest N over the smallest, per layout and graded
     reward, with 95 % bootstrap intervals over the reported seeds (the fixed-step troop's
     smallest N is the tuned troop's)."""
-    lo, hi = min(cfg.monkeys), max(cfg.monkeys)
+    lo = min(cfg.monkeys)
     out = {}
     for reward in cfg.rewards:
         for layout in ("independent", "troop", "troop_fixed"):
+            hi = max(n for n in cfg.monkeys if layout != "independent"
+                     or n <= cfg.independent_max_monkeys)
             first = "troop" if layout == "troop_fixed" else layout
             base = measured.get((tgt, length, f"learn_{first}", reward, lo))
             top = measured.get((tgt, length, f"learn_{layout}", reward, hi))
