@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from .compare_stats import compared_with
+from .frontier import S_MIN_FLOOR
 
 README_BEGIN = "<!-- answer: generated from results/summary.json; do not edit by hand -->"
 README_END = "<!-- end of the generated answer -->"
@@ -132,8 +133,16 @@ def _critical(summary: dict) -> list[str]:
             f"≈ {_g(c['n_crit'])} monkeys × {summary['batch']} (fit error "
             f"{100 * c['fit_rms_log_error']:.0f} % rms over {c['fit_points']} points){noise}: "
             f"below B_crit more monkeys buy wall time almost for free, above it they only add "
-            f"work.")
+            f"work." + (_floor_note(c) if c["s_min"] <= S_MIN_FLOOR * (1 + 1e-9) else ""))
     return out
+
+
+def _floor_note(c: dict) -> str:
+    """Said when the fit holds S_min at its floor of one step: then the data do not show the
+    bend of the hyperbola, and B_crit = E_min is only a lower bound."""
+    return (" S_min is held at its floor of one step, so the steps measured fall about as 1/B "
+            "without the bend of the hyperbola: B_crit is a lower bound here, and its interval "
+            "is that of E_min.")
 
 
 def _tuning(summary: dict) -> list[str]:
