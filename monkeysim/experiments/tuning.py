@@ -118,7 +118,8 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
     Rung 0 runs every grid value on ``first_seeds`` tuning seeds; each later rung keeps the
     better half of the survivors (never fewer than ``keep_last``) and doubles their seeds
     (the earlier seeds' runs are reused), until the survivors have ``final_seeds`` seeds; the
-    best of the last rung is chosen. ``run(lr, seed_index, budget) -> (wall, censored)`` as
+    best of the last rung is chosen, a near tie (within half a standard error of the best
+    median) going to the smaller upper quartile (:func:`_near_tie`). ``run(lr, seed_index, budget) -> (wall, censored)`` as
     for :func:`line_search`. Objective: the median wall time (keystrokes per monkey), a
     censored run counted at its budget. Once a best is known, a run's budget is capped at
     ``cap_factor`` × the best median; a value whose median is such a capped (censored) run is
@@ -151,11 +152,30 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
             break                                 # ranking to refine
         alive = sorted(ranked[:max(keep_last, math.ceil(len(ranked) / 2))])
         seeds = min(final_seeds, 2 * seeds)
-    b = ranked[0]
+    b = _near_tie(ranked[0], [i for i in ranked if len(walls[i]) == seeds], walls)
     edge = "low" if b == 0 else "high" if b == len(grid) - 1 else ""
     censored_median, median = _rank(walls[b])
     return Tuned(grid[b], median if not censored_median else float(budget), edge,
                  tuple(trials))
+
+
+def _near_tie(best: int, last: list[int], walls: dict) -> int:
+    """Among the last rung's values whose median is within half a standard error of the best
+    median, the one with the smallest upper quartile. Near the largest stable step size
+    learning times have a cliff: a few runs stall, which moves the upper quartile long
+    before the median, and unseen seeds find more of them. The standard error of a median
+    on log scale is 1.2533 × σ/√n, with σ estimated robustly as IQR/1.349 of the log wall
+    times."""
+    censored, median = _rank(walls[best])
+    if censored:
+        return best
+    logs = np.log([max(w, 1.0) for w, _ in walls[best]])
+    q1, q3 = np.quantile(logs, [0.25, 0.75])
+    se = 1.2533 * (q3 - q1) / 1.349 / math.sqrt(len(logs))
+    near = [i for i in last if not _rank(walls[i])[0]
+            and _rank(walls[i])[1] <= median * math.exp(se / 2)]
+    return min(near + [best], key=lambda i: (float(np.quantile(
+        [w for w, _ in walls[i]], 0.75)), i))
 
 
 def _rank(runs: list[tuple[float, bool]]) -> tuple[bool, float]:
