@@ -119,8 +119,8 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
     better half of the survivors (never fewer than ``keep_last``) and doubles their seeds
     (the earlier seeds' runs are reused), until the survivors have ``final_seeds`` seeds; the
     best of the last rung is chosen, a near tie (within half a standard error of the best
-    median) going to the smaller upper quartile (:func:`_near_tie`). ``run(lr, seed_index, budget) -> (wall, censored)`` as
-    for :func:`line_search`. Objective: the median wall time (keystrokes per monkey), a
+    median) going to the smaller upper quartile (:func:`_near_tie`).
+    ``run(lr, seed_index, budget) -> (wall, censored)`` as for :func:`line_search`. Objective: the median wall time (keystrokes per monkey), a
     censored run counted at its budget. Once a best is known, a run's budget is capped at
     ``cap_factor`` × the best median; a value whose median is such a capped (censored) run is
     a lower bound and ranks after every value with an uncensored median, so the cap never
