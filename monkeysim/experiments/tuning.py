@@ -120,8 +120,9 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
     (the earlier seeds' runs are reused), until the survivors have ``final_seeds`` seeds; the
     best of the last rung is chosen, a near tie (within half a standard error of the best
     median) going to the smaller upper quartile (:func:`_near_tie`).
-    ``run(lr, seed_index, budget) -> (wall, censored)`` as for :func:`line_search`. Objective: the median wall time (keystrokes per monkey), a
-    censored run counted at its budget. Once a best is known, a run's budget is capped at
+    ``run(lr, seed_index, budget) -> (wall, censored)`` as for :func:`line_search`.
+    Objective: the median wall time (keystrokes per monkey), a censored run counted at its
+    budget. Once a best is known, a run's budget is capped at
     ``cap_factor`` × the best median; a value whose median is such a capped (censored) run is
     a lower bound and ranks after every value with an uncensored median, so the cap never
     changes the choice. Returns a :class:`Tuned` (``median``: the chosen value's median over
