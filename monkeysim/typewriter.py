@@ -22,9 +22,9 @@ import numpy as np
 
 from ._kernels import typing as K
 from ._kernels.options import call_specialized
-from ._kernels.random import keys_per_draw
+from ._kernels.random import digits_per_half
 from .alphabet import Alphabet, resolve
-from .automaton import kmp_automaton
+from .automaton import document_automaton, kmp_automaton
 from .errors import InvalidInput, check_memory, positive_int
 from .rng import check_seed, chunk_states, n_chunks
 
@@ -164,31 +164,57 @@ def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int 
     seed = check_seed(seed)
     check_threads(threads)
     codes = alpha.encode(target)
-    delta = kmp_automaton(codes, alpha.size)
-    keys_per, limit = keys_per_draw(alpha.size)
+    table, found, dead = race_table(codes, alpha.size, mode)
+    stop = budget if mode == "stream" else budget // len(target) * len(target)
+    k, p, thr = digits_per_half(alpha.size)
     n_chunk = n_chunks(monkeys, CHUNK_MONKEYS)
-    states = chunk_states(seed, 0, n_chunk)
+    rs, lanes, nxt = lane_setup(chunk_states(seed, 0, n_chunk), monkeys, dead)
     keystrokes = np.zeros(monkeys, dtype=np.int64)
-    found = np.zeros(monkeys, dtype=np.bool_)
-    pos = np.zeros((n_chunk, 4), dtype=np.int64)  # monkey, its keystrokes, state, keys left
-    pos[:, 0] = np.arange(n_chunk, dtype=np.int64) * CHUNK_MONKEYS
-    ends = np.minimum(pos[:, 0] + CHUNK_MONKEYS, monkeys)
-    draws = np.zeros(n_chunk, dtype=np.uint64)
+    found_out = np.zeros(monkeys, dtype=np.bool_)
     spent = np.zeros(n_chunk, dtype=np.int64)
-    unit = keys_per * len(target)  # pieces end on whole draws (stream) and documents
     typed = 0
     with numba_threads(threads) as used:
         start = time.perf_counter()
         while True:
-            active = int(np.count_nonzero(pos[:, 0] < ends))
+            active = int(np.count_nonzero((lanes[:, :, 0] >= 0).any(axis=1)))
             if active == 0:
                 break
-            work = max(unit, BLOCK_KEYSTROKES // active // unit * unit)
-            call_specialized(K.race_chunks_block, (5, 6), states, CHUNK_MONKEYS, monkeys,
-                               delta, codes, alpha.size, keys_per, np.uint64(limit), budget,
-                               mode == "document", keystrokes, found, pos, draws, work, spent)
+            work = max(k * K.LANES, BLOCK_KEYSTROKES // active)
+            call_specialized(K.race_block, (6, 7, 8, 9), rs, lanes, nxt, table, found, dead,
+                             alpha.size, k, p, thr, stop, keystrokes, found_out, work, spent)
             typed += int(spent.sum())
             if progress is not None:
-                progress(int((pos[:, 0] - np.arange(n_chunk) * CHUNK_MONKEYS).sum()), typed)
+                done = nxt[:, 0] - np.arange(n_chunk) * CHUNK_MONKEYS \
+                    - (lanes[:, :, 0] >= 0).sum(axis=1)
+                progress(int(done.sum()), typed)
         seconds = time.perf_counter() - start
-    return RaceResult(target, alpha, mode, budget, seed, keystrokes, found, seconds, used)
+    return RaceResult(target, alpha, mode, budget, seed, keystrokes, found_out, seconds, used)
+
+
+def race_table(codes: np.ndarray, alphabet_size: int, mode: str) -> tuple[np.ndarray, int, int]:
+    """The race kernel's automaton: (flat uint32 table, found, dead), entries next-state × A.
+
+    Stream mode: the KMP automaton (:func:`kmp_automaton`); document mode:
+    :func:`document_automaton`. The found state (L × A) is made absorbing and a ``dead``
+    absorbing row is appended for idle lanes; a step is ``s = table[s + key]``.
+    """
+    a = int(alphabet_size)
+    delta = kmp_automaton(codes, a) if mode == "stream" else document_automaton(codes, a)
+    length = len(codes)
+    rows = np.empty((delta.shape[0] + 1, a), dtype=np.uint32)
+    rows[:-1] = delta.astype(np.uint64) * a
+    rows[length] = length * a
+    rows[-1] = delta.shape[0] * a
+    return rows.ravel(), length * a, delta.shape[0] * a
+
+
+def lane_setup(states: np.ndarray, monkeys: int, dead: int):
+    """Lane streams and positions of every chunk (:func:`monkeysim._kernels.typing.setup_lanes`)."""
+    n_chunk = states.shape[0]
+    lo = np.arange(n_chunk, dtype=np.int64) * CHUNK_MONKEYS
+    hi = np.minimum(lo + CHUNK_MONKEYS, monkeys)
+    rs = np.zeros((n_chunk, K.LANES, K.LANE_WORDS), dtype=np.uint64)
+    lanes = np.zeros((n_chunk, K.LANES, 3), dtype=np.int64)
+    nxt = np.zeros((n_chunk, 2), dtype=np.int64)
+    K.setup_lanes(states, lo, hi, dead, rs, lanes, nxt)
+    return rs, lanes, nxt

@@ -22,7 +22,7 @@ import numpy as np
 
 from .._kernels import typing as K
 from .._kernels.options import call_specialized
-from .._kernels.random import keys_per_draw
+from .._kernels.typing_baseline import keys_per_draw
 from ..alphabet import resolve
 from ..automaton import kmp_automaton
 from ..rng import chunk_states
