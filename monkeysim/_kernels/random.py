@@ -117,3 +117,4 @@ def accepted_half(lane, p, thr):
     while (h * nb.uint64(p)) & nb.uint64(MASK32) < nb.uint64(thr):
         h = next_half(lane)
     return h
+

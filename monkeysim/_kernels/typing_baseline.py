@@ -102,18 +102,35 @@ def draw_sum(state, alphabet_size, keys_per, limit, keys):
 
 @nb.njit(**KERNEL_OPTIONS)
 def rng_ceiling(rs, a, k, p, thr, rounds):
-    """Draw keys on the four lanes ``rs`` (uint64[4, 5]) exactly as the race kernel does,
-    ``rounds`` rounds of ``k`` keys per lane, and return their sum: no automaton. Call through
-    :func:`call_specialized` with ``a, k, p, thr`` (arguments 1 to 4) as literals."""
+    """Draw keys on the four lanes ``rs`` (uint64[4, 5]) exactly as the race kernel does
+    (``rounds`` rounds of two accepted halves, ``2k`` keys, per lane) and return their sum:
+    no automaton. Call through :func:`call_specialized` with ``a, k, p, thr`` (arguments 1
+    to 4) as literals."""
     av = nb.uint64(a)
     mask = nb.uint64(MASK32)
     sh = nb.uint64(32)
     total = nb.uint64(0)
     for _ in range(rounds):
-        r0 = accepted_half(rs[0], p, thr)
-        r1 = accepted_half(rs[1], p, thr)
-        r2 = accepted_half(rs[2], p, thr)
-        r3 = accepted_half(rs[3], p, thr)
+        h0 = accepted_half(rs[0], p, thr)
+        g0 = accepted_half(rs[0], p, thr)
+        h1 = accepted_half(rs[1], p, thr)
+        g1 = accepted_half(rs[1], p, thr)
+        h2 = accepted_half(rs[2], p, thr)
+        g2 = accepted_half(rs[2], p, thr)
+        h3 = accepted_half(rs[3], p, thr)
+        g3 = accepted_half(rs[3], p, thr)
+        r0, r1, r2, r3 = h0, h1, h2, h3
+        for _ in range(k):
+            x0 = r0 * av
+            x1 = r1 * av
+            x2 = r2 * av
+            x3 = r3 * av
+            total += (x0 >> sh) + (x1 >> sh) + (x2 >> sh) + (x3 >> sh)
+            r0 = x0 & mask
+            r1 = x1 & mask
+            r2 = x2 & mask
+            r3 = x3 & mask
+        r0, r1, r2, r3 = g0, g1, g2, g3
         for _ in range(k):
             x0 = r0 * av
             x1 = r1 * av
@@ -130,16 +147,16 @@ def rng_ceiling(rs, a, k, p, thr, rounds):
 @nb.njit(**KERNEL_OPTIONS)
 def load_ceiling(table, keys, k, rounds):
     """Step four automaton chains ``s = table[s + key]`` (the race kernel's table) with keys
-    read from ``keys`` (uint8[4096], in L1 cache) instead of drawn: ``rounds`` rounds of ``k``
-    keys per lane, no generator; returns the final states' sum. ``k`` (argument 2) is a
-    literal, as in the race kernel."""
+    read from ``keys`` (uint8[4096], in L1 cache) instead of drawn: ``rounds`` rounds of
+    ``2k`` keys per lane, no generator; returns the final states' sum. ``k`` (argument 2) is
+    a literal, as in the race kernel."""
     s0 = nb.uint64(0)
     s1 = nb.uint64(0)
     s2 = nb.uint64(0)
     s3 = nb.uint64(0)
     i = 0
     for _ in range(rounds):
-        for _ in range(k):
+        for _ in range(2 * k):
             j = i & 1023
             s0 = nb.uint64(table[s0 + keys[j]])
             s1 = nb.uint64(table[s1 + keys[j + 1024]])
