@@ -109,7 +109,7 @@ def rng_ceiling(rs, a, k, p, thr, rounds):
     av = nb.uint64(a)
     mask = nb.uint64(MASK32)
     sh = nb.uint64(32)
-    total = nb.uint64(0)
+    t0 = t1 = t2 = t3 = nb.uint64(0)  # one sum per lane: no chain across lanes
     for _ in range(rounds):
         h0 = accepted_half(rs[0], p, thr)
         g0 = accepted_half(rs[0], p, thr)
@@ -125,7 +125,10 @@ def rng_ceiling(rs, a, k, p, thr, rounds):
             x1 = r1 * av
             x2 = r2 * av
             x3 = r3 * av
-            total += (x0 >> sh) + (x1 >> sh) + (x2 >> sh) + (x3 >> sh)
+            t0 += x0 >> sh
+            t1 += x1 >> sh
+            t2 += x2 >> sh
+            t3 += x3 >> sh
             r0 = x0 & mask
             r1 = x1 & mask
             r2 = x2 & mask
@@ -136,12 +139,15 @@ def rng_ceiling(rs, a, k, p, thr, rounds):
             x1 = r1 * av
             x2 = r2 * av
             x3 = r3 * av
-            total += (x0 >> sh) + (x1 >> sh) + (x2 >> sh) + (x3 >> sh)
+            t0 += x0 >> sh
+            t1 += x1 >> sh
+            t2 += x2 >> sh
+            t3 += x3 >> sh
             r0 = x0 & mask
             r1 = x1 & mask
             r2 = x2 & mask
             r3 = x3 & mask
-    return total
+    return t0 + t1 + t2 + t3
 
 
 @nb.njit(**KERNEL_OPTIONS)
