@@ -140,3 +140,15 @@ def test_single_key_alphabet():
     assert race.keystrokes.tolist() == [3] * 5 and race.found.all()
     doc = type_race("AA", alphabet_chars="A", monkeys=5, budget=10, mode="document")
     assert doc.keystrokes.tolist() == [2] * 5
+
+
+@pytest.mark.parametrize("mode", ["stream", "document"])
+def test_first_monkeys_of_a_race_are_a_smaller_race(mode):
+    # lanes take the next monkey in index order, so monkey m never depends on monkeys > m:
+    # compare's troops of N are the first N monkeys of one race
+    kw = dict(alphabet_chars="ABC", budget=300, seed=6, mode=mode)
+    big = type_race("CAB", monkeys=tw.CHUNK_MONKEYS + 50, **kw)
+    for n in (1, 3, 7, 100, tw.CHUNK_MONKEYS + 13):
+        small = type_race("CAB", monkeys=n, **kw)
+        assert np.array_equal(small.keystrokes, big.keystrokes[:n])
+        assert np.array_equal(small.found, big.found[:n])
