@@ -63,7 +63,7 @@ def test_rejected_halves_are_skipped():
 
 def test_lanes_are_jumped_chunk_states():
     states = chunk_states(7, 0, 3)
-    rs, lanes, nxt = tw.lane_setup(states, 2 * tw.CHUNK_MONKEYS + 2, dead=99)
+    rs, lanes, nxt = tw.lane_setup(states, 0, 2 * tw.CHUNK_MONKEYS + 2, dead=99)
     for c in range(3):
         assert rs[c, :, :4].tolist() == lane_states(states[c])
     assert lanes[2, :, 0].tolist() == [2 * tw.CHUNK_MONKEYS, 2 * tw.CHUNK_MONKEYS + 1, -1, -1]
@@ -105,7 +105,7 @@ def test_lanes_independent_pairs():
     # key i of lane 0 against key i of lane 1 (the race's four chains must not be correlated)
     a, n = 27, 20 * 27 * 27
     st = chunk_states(17, 0, 1)
-    rs, _, _ = tw.lane_setup(st, 4, dead=0)
+    rs, _, _ = tw.lane_setup(st, 0, 4, dead=0)
     k, p, thr = R.digits_per_half(a)
     x = np.empty(n, dtype=np.uint8)
     y = np.empty(n, dtype=np.uint8)
@@ -122,10 +122,11 @@ def test_chi_square_helper():
     assert chi_square_uniform([1150, 850, 1000, 1000])[1] < 1e-4
 
 
-def test_pieces_do_not_change_the_race(monkeypatch):
-    kw = dict(alphabet_chars="ABC", monkeys=tw.CHUNK_MONKEYS + 9, budget=400, seed=21)
+def test_pieces_and_waves_do_not_change_the_race(monkeypatch):
+    kw = dict(alphabet_chars="ABC", monkeys=3 * tw.CHUNK_MONKEYS + 9, budget=400, seed=21)
     whole = type_race("ABCA", **kw), type_race("ABC", mode="document", **kw)
     monkeypatch.setattr(tw, "BLOCK_KEYSTROKES", 64)  # many kernel calls per monkey
+    monkeypatch.setattr(tw, "WAVE_CHUNKS", 3)  # chunks 0-2 in flight, then chunk 3 in a slot
     seen = []
     pieces = (type_race("ABCA", progress=lambda m, t: seen.append(m), **kw),
               type_race("ABC", mode="document", **kw))

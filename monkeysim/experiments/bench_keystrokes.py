@@ -177,7 +177,7 @@ def _ceilings(codes, a: int, keys: int, seed: int, repeats: int) -> dict[str, fl
     table, _, dead = race_table(codes, a, "stream")
     k, p, thr = digits_per_half(a)
     rounds = max(1, keys // (8 * k))
-    rs, _, _ = lane_setup(chunk_states(seed, 0, 1), 4, dead)
+    rs, _, _ = lane_setup(chunk_states(seed, 0, 1), 0, 4, dead)
     buf = np.random.default_rng(seed).integers(0, a, 4096).astype(np.uint8)
 
     def draw(n):
