@@ -7,7 +7,9 @@ Two modes:
 - ``document``: a monkey types documents of ``len(target)`` keys; the reviewer accepts only a
   document that equals the target exactly.
 
-Memory is O(monkeys): per monkey only its keystroke count (int64) and found flag are kept.
+Memory is O(monkeys): per monkey only its keystroke count (int64) and found flag are kept;
+the kernel's lane state is kept for at most :data:`WAVE_CHUNKS` chunks at a time. Keys and
+lanes: :mod:`monkeysim._kernels.typing`.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 Private module. A chunk of monkeys types on :data:`LANES` lanes, each with its own xoshiro256**
 stream (the chunk's state jumped ``j`` times for lane ``j``; :func:`setup_lanes`). The lanes
-advance together in *rounds*: in each round every lane draws one accepted 32-bit half and its
-monkey types the ``k`` keys of that half (:mod:`monkeysim._kernels.random`), stepping its
-automaton ``state = table[state + key]``. The four automaton chains are independent, so their
-table loads overlap. A monkey that finishes (target found or budget reached) leaves the rest
-of its half unused; after the round, finished lanes take the chunk's next monkeys in lane
-order, and a lane with none left idles.
+advance together in *rounds*: in each round every lane draws two accepted 32-bit halves and
+its monkey types their ``2k`` keys (:mod:`monkeysim._kernels.random`), stepping its automaton
+``state = table[state + key]``. The four automaton chains are independent, so their table
+loads overlap. A monkey that finishes (target found or budget reached) leaves the rest of its
+round unused; after the round, finished lanes take the chunk's next monkeys in lane order, and
+a lane with none left idles. So monkey ``m`` depends only on monkeys before it in its chunk.
 
 The automaton comes as a flat uint32 table whose entries are next-state × A (so a step is one
 add and one load; see :func:`monkeysim.typewriter.race_table`): the found state is absorbing
