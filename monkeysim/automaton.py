@@ -45,6 +45,27 @@ def kmp_automaton(target: np.ndarray, alphabet_size: int) -> np.ndarray:
     return delta
 
 
+def document_automaton(target: np.ndarray, alphabet_size: int) -> np.ndarray:
+    """Transition table int32[2L, A] for typing whole documents of L keys against ``target``.
+
+    State ``i`` (0..L-1): ``i`` keys of the current document typed, all right; state L: a
+    document equal to the target was just finished; state ``L + i`` (1..L-1): ``i`` keys
+    typed, at least one wrong. After the L-th key of a document a wrong one restarts at 0.
+    Row L (found) starts a new document, so the table is total.
+    """
+    target = np.asarray(target, dtype=np.int64)
+    length = len(target)
+    delta = np.zeros((2 * length, alphabet_size), dtype=np.int32)
+    for i in range(length):
+        nxt_bad = 0 if i + 1 == length else length + i + 1
+        delta[i, :] = nxt_bad
+        delta[i, target[i]] = length if i + 1 == length else i + 1
+        if i > 0:
+            delta[length + i, :] = nxt_bad
+    delta[length] = delta[0]
+    return delta
+
+
 def borders(target) -> list[int]:
     """Lengths k (1..L) with target[:k] == target[-k:], i.e. Conway's correlation bits."""
     seq = list(target)

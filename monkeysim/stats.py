@@ -82,3 +82,47 @@ def percentile_interval(draws, level: float = 0.95) -> tuple[float, float]:
     a = (1.0 - level) / 2
     lo, hi = np.quantile(np.asarray(draws, dtype=np.float64), [a, 1.0 - a])
     return float(lo), float(hi)
+
+
+def chi_square_sf(stat: float, df: int) -> float:
+    """P(X ≥ stat) for X ~ χ²(df): the regularised upper incomplete gamma Q(df/2, stat/2)
+    (series below a + 1, Lentz's continued fraction above, as in Numerical Recipes)."""
+    a, x = df / 2.0, stat / 2.0
+    if x <= 0:
+        return 1.0
+    log_front = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:  # P(a, x) by its series
+        term = total = 1.0 / a
+        n = a
+        while abs(term) > 1e-16 * abs(total):
+            n += 1
+            term *= x / n
+            total += term
+        return max(0.0, 1.0 - total * math.exp(log_front))
+    tiny = 1e-300
+    b = x + 1 - a
+    c, d = 1 / tiny, 1 / b
+    h = d
+    i = 1
+    while True:
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        step = d * c
+        h *= step
+        if abs(step - 1) < 1e-15:
+            break
+        i += 1
+    return h * math.exp(log_front)
+
+
+def chi_square_uniform(counts) -> tuple[float, float]:
+    """Pearson's χ² statistic of ``counts`` against equal cells, and its p-value."""
+    c = np.asarray(counts, dtype=np.float64).ravel()
+    expected = c.sum() / c.size
+    stat = float(((c - expected) ** 2).sum() / expected)
+    return stat, chi_square_sf(stat, c.size - 1)

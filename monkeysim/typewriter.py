@@ -7,7 +7,9 @@ Two modes:
 - ``document``: a monkey types documents of ``len(target)`` keys; the reviewer accepts only a
   document that equals the target exactly.
 
-Memory is O(monkeys): per monkey only its keystroke count (int64) and found flag are kept.
+Memory is O(monkeys): per monkey only its keystroke count (int64) and found flag are kept;
+the kernel's lane state is kept for at most :data:`WAVE_CHUNKS` chunks at a time. Keys and
+lanes: :mod:`monkeysim._kernels.typing`.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import numpy as np
 
 from ._kernels import typing as K
 from ._kernels.options import call_specialized
-from ._kernels.random import keys_per_draw
+from ._kernels.random import digits_per_half
 from .alphabet import Alphabet, resolve
-from .automaton import kmp_automaton
+from .automaton import document_automaton, kmp_automaton
 from .errors import InvalidInput, check_memory, positive_int
 from .rng import check_seed, chunk_states, n_chunks
 
@@ -32,6 +34,8 @@ MODES = ("stream", "document")
 CHUNK_MONKEYS = 256  # monkeys per RNG chunk: fixed, independent of the thread count
 BLOCK_KEYSTROKES = 1 << 28
 """Keystrokes per kernel call of a race (about 0.3 s); between calls Ctrl-C and progress."""
+WAVE_CHUNKS = 256
+"""Chunks in flight at once (:class:`Wave`): their lane state is about 70 KB."""
 BYTES_PER_MONKEY = 9
 """Memory of a race per monkey: an int64 keystroke count and a found flag."""
 INT64_MAX = np.iinfo(np.int64).max
@@ -164,31 +168,94 @@ def type_race(target: str, alphabet: Alphabet | str | None = None, monkeys: int 
     seed = check_seed(seed)
     check_threads(threads)
     codes = alpha.encode(target)
-    delta = kmp_automaton(codes, alpha.size)
-    keys_per, limit = keys_per_draw(alpha.size)
+    table, found, dead = race_table(codes, alpha.size, mode)
+    stop = budget if mode == "stream" else budget // len(target) * len(target)
+    k, p, thr = digits_per_half(alpha.size)
     n_chunk = n_chunks(monkeys, CHUNK_MONKEYS)
-    states = chunk_states(seed, 0, n_chunk)
+    wave = Wave(min(n_chunk, WAVE_CHUNKS))
     keystrokes = np.zeros(monkeys, dtype=np.int64)
-    found = np.zeros(monkeys, dtype=np.bool_)
-    pos = np.zeros((n_chunk, 4), dtype=np.int64)  # monkey, its keystrokes, state, keys left
-    pos[:, 0] = np.arange(n_chunk, dtype=np.int64) * CHUNK_MONKEYS
-    ends = np.minimum(pos[:, 0] + CHUNK_MONKEYS, monkeys)
-    draws = np.zeros(n_chunk, dtype=np.uint64)
-    spent = np.zeros(n_chunk, dtype=np.int64)
-    unit = keys_per * len(target)  # pieces end on whole draws (stream) and documents
+    found_out = np.zeros(monkeys, dtype=np.bool_)
+    spent = np.zeros(wave.slots, dtype=np.int64)
     typed = 0
     with numba_threads(threads) as used:
         start = time.perf_counter()
         while True:
-            active = int(np.count_nonzero(pos[:, 0] < ends))
+            wave.refill(seed, n_chunk, monkeys, dead)
+            active = int(np.count_nonzero(wave.busy()))
             if active == 0:
                 break
-            work = max(unit, BLOCK_KEYSTROKES // active // unit * unit)
-            call_specialized(K.race_chunks_block, (5, 6), states, CHUNK_MONKEYS, monkeys,
-                               delta, codes, alpha.size, keys_per, np.uint64(limit), budget,
-                               mode == "document", keystrokes, found, pos, draws, work, spent)
+            work = max(k * K.LANES, BLOCK_KEYSTROKES // active)
+            call_specialized(K.race_block, (6, 7, 8, 9), wave.rs, wave.lanes, wave.nxt, table,
+                             found, dead, alpha.size, k, p, thr, stop, keystrokes, found_out,
+                             work, spent)
             typed += int(spent.sum())
             if progress is not None:
-                progress(int((pos[:, 0] - np.arange(n_chunk) * CHUNK_MONKEYS).sum()), typed)
+                progress(wave.monkeys_done(), typed)
         seconds = time.perf_counter() - start
-    return RaceResult(target, alpha, mode, budget, seed, keystrokes, found, seconds, used)
+    return RaceResult(target, alpha, mode, budget, seed, keystrokes, found_out, seconds, used)
+
+
+def race_table(codes: np.ndarray, alphabet_size: int, mode: str) -> tuple[np.ndarray, int, int]:
+    """The race kernel's automaton: (flat uint32 table, found, dead), entries next-state × A.
+
+    Stream mode: the KMP automaton (:func:`kmp_automaton`); document mode:
+    :func:`document_automaton`. The found state (L × A) is made absorbing and a ``dead``
+    absorbing row is appended for idle lanes; a step is ``s = table[s + key]``.
+    """
+    a = int(alphabet_size)
+    delta = kmp_automaton(codes, a) if mode == "stream" else document_automaton(codes, a)
+    length = len(codes)
+    rows = np.empty((delta.shape[0] + 1, a), dtype=np.uint32)
+    rows[:-1] = delta.astype(np.uint64) * a
+    rows[length] = length * a
+    rows[-1] = delta.shape[0] * a
+    return rows.ravel(), length * a, delta.shape[0] * a
+
+
+def lane_setup(states: np.ndarray, first: int, monkeys: int, dead: int):
+    """Lane streams and positions of chunks ``first, first + 1, ...`` (``states``: their
+    uint64[chunks, 4] states; :func:`monkeysim._kernels.typing.setup_lanes`)."""
+    n_chunk = states.shape[0]
+    lo = (first + np.arange(n_chunk, dtype=np.int64)) * CHUNK_MONKEYS
+    hi = np.minimum(lo + CHUNK_MONKEYS, monkeys)
+    rs = np.zeros((n_chunk, K.LANES, K.LANE_WORDS), dtype=np.uint64)
+    lanes = np.zeros((n_chunk, K.LANES, 3), dtype=np.int64)
+    nxt = np.zeros((n_chunk, 2), dtype=np.int64)
+    K.setup_lanes(states, lo, hi, dead, rs, lanes, nxt)
+    return rs, lanes, nxt
+
+
+class Wave:
+    """The chunks in flight: ``slots`` chunks type at once (in parallel), and a slot whose
+    chunk is done takes the next chunk, in order. Chunks are independent, so the result does
+    not depend on the slots; the lane state is O(slots), not O(monkeys)."""
+
+    def __init__(self, slots: int):
+        self.slots = slots
+        self.rs = np.zeros((slots, K.LANES, K.LANE_WORDS), dtype=np.uint64)
+        self.lanes = np.full((slots, K.LANES, 3), K.M_IDLE, dtype=np.int64)
+        self.nxt = np.zeros((slots, 2), dtype=np.int64)  # empty slot: nothing assigned
+        self.lo = np.zeros(slots, dtype=np.int64)
+        self.loaded = 0  # chunks set up so far
+        self.finished = 0  # monkeys of chunks that left their slot
+
+    def busy(self) -> np.ndarray:
+        """bool[slots]: the slot's chunk still has a monkey typing."""
+        return (self.lanes[:, :, 0] >= 0).any(axis=1)
+
+    def refill(self, seed: int, n_chunk: int, monkeys: int, dead: int) -> None:
+        """Give the next chunks to the slots whose chunk is done (or that are empty)."""
+        free = np.flatnonzero(~self.busy())[: n_chunk - self.loaded]
+        if free.size == 0:
+            return
+        self.finished += int((self.nxt[free, 0] - self.lo[free]).sum())
+        rs, lanes, nxt = lane_setup(chunk_states(seed, self.loaded, free.size), self.loaded,
+                                    monkeys, dead)
+        self.rs[free], self.lanes[free], self.nxt[free] = rs, lanes, nxt
+        self.lo[free] = (self.loaded + np.arange(free.size)) * CHUNK_MONKEYS
+        self.loaded += free.size
+
+    def monkeys_done(self) -> int:
+        """Monkeys with a result so far."""
+        assigned = int((self.nxt[:, 0] - self.lo).sum())
+        return self.finished + assigned - int((self.lanes[:, :, 0] >= 0).sum())

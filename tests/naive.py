@@ -27,77 +27,98 @@ class Xoshiro256:
         s[3] = rotl(s[3], 45)
         return result
 
+    def jump(self) -> None:
+        """Advance by 2**128 draws (xoshiro256**'s published jump polynomial)."""
+        poly = (0x180EC6D33CFD0ABA, 0xD5A61266F0C9392C, 0xA9582618E03FC9AA, 0x39ABDC4529B1661C)
+        acc = [0, 0, 0, 0]
+        for word in poly:
+            for b in range(64):
+                if word >> b & 1:
+                    acc = [x ^ y for x, y in zip(acc, self.s, strict=True)]
+                self.next()
+        self.s = acc
 
-def keys_per_draw(a: int) -> tuple[int, int]:
-    """Largest k with a**k <= 2**64 and the rejection limit a**k * floor(2**64 / a**k)."""
+
+def digits_per_half(a: int) -> tuple[int, int, int]:
+    """(k, P, thr): largest k with P = a**k <= 2**32, and Lemire's threshold 2**32 mod P."""
     if a == 1:
-        return 64, MASK
+        return 32, 1, 0
     k = 0
-    while a ** (k + 1) <= 2**64:
+    while a ** (k + 1) <= 2**32:
         k += 1
-    limit = a**k * (2**64 // a**k)
-    return k, min(limit, MASK)
+    return k, a**k, 2**32 % a**k
 
 
-class NaiveTypist:
-    """Draws keys one at a time: low base-A digits of accepted 64-bit draws."""
+class NaiveLane:
+    """One lane's keys: 32-bit halves of xoshiro256** draws (low half first); a half h is
+    accepted when (h·P) mod 2**32 >= 2**32 mod P, and then gives the k base-a digits of
+    v = floor(h·P / 2**32), most significant first."""
 
     def __init__(self, state, a: int):
         self.rng = Xoshiro256(state)
         self.a = a
-        self.k, self.limit = keys_per_draw(a)
-        self.digits: list[int] = []
+        self.k, self.p, self.thr = digits_per_half(a)
+        self.halves: list[int] = []
 
-    def fresh(self) -> None:
-        """Discard leftover keys of the current draw (each monkey starts on a fresh draw)."""
-        self.digits = []
-
-    def key(self) -> int:
-        if not self.digits:
+    def half(self) -> int:
+        if not self.halves:
             u = self.rng.next()
-            while u >= self.limit:
-                u = self.rng.next()
-            for _ in range(self.k):
-                self.digits.append(u % self.a)
-                u //= self.a
-        return self.digits.pop(0)
+            self.halves = [u & 0xFFFFFFFF, u >> 32]
+        return self.halves.pop(0)
+
+    def keys(self) -> list[int]:
+        """The k keys of the next accepted half."""
+        h = self.half()
+        while (h * self.p) % 2**32 < self.thr:
+            h = self.half()
+        v = h * self.p // 2**32
+        return [v // self.a ** (self.k - 1 - i) % self.a for i in range(self.k)]
 
 
-def naive_stream_monkey(typist: NaiveTypist, target: list[int], budget: int):
-    """Type until ``target`` is a suffix of the typed keys; (keystrokes, found)."""
-    typist.fresh()
-    typed: list[int] = []
+def lane_states(state, lanes: int = 4) -> list[list[int]]:
+    """Lane j of a chunk types from the chunk's state jumped j times."""
+    out = [[int(x) for x in state]]
+    for _ in range(lanes - 1):
+        g = Xoshiro256(out[-1])
+        g.jump()
+        out.append(g.s)
+    return out
+
+
+def naive_race(states, chunk_size, monkeys, target, a, budget, mode, lanes=4):
+    """Whole race, (keystrokes, found) per monkey: chunk c's monkeys type on ``lanes`` lanes.
+
+    In each round every lane draws two accepted halves; its monkey types their keys one by one
+    until the target appears (stream: as a suffix; document: as a whole document of
+    len(target) keys) or it reaches its budget (document mode: whole documents only). The
+    rest of the round is discarded; then, in lane order, every lane whose monkey finished
+    records it and takes the chunk's next monkey.
+    """
     n = len(target)
-    for t in range(1, budget + 1):
-        typed.append(typist.key())
-        if typed[-n:] == target:
-            return t, True
-    return budget, False
-
-
-def naive_document_monkey(typist: NaiveTypist, target: list[int], budget: int):
-    """Type whole documents until one equals ``target``; (keystrokes, found)."""
-    typist.fresh()
-    n = len(target)
-    t = 0
-    for _ in range(budget // n):
-        doc = [typist.key() for _ in range(n)]
-        t += n
-        if doc == target:
-            return t, True
-    return t, False
-
-
-def naive_race(states, chunk_size, monkeys, target, a, budget, mode):
-    """Whole race: chunk c's monkeys type one after another from states[c]."""
-    out = []
+    stop = budget if mode == "stream" else budget // n * n
+    out: list = [None] * monkeys
     for c, state in enumerate(states):
-        typist = NaiveTypist(state, a)
-        for _m in range(c * chunk_size, min((c + 1) * chunk_size, monkeys)):
-            if mode == "stream":
-                out.append(naive_stream_monkey(typist, target, budget))
-            else:
-                out.append(naive_document_monkey(typist, target, budget))
+        typists = [NaiveLane(s, a) for s in lane_states(state, lanes)]
+        queue = list(range(c * chunk_size, min((c + 1) * chunk_size, monkeys)))
+        cur = [queue.pop(0) if queue else None for _ in range(lanes)]
+        typed: list[list[int]] = [[] for _ in range(lanes)]
+        done = [False] * lanes
+        while any(m is not None for m in cur):
+            for j in range(lanes):
+                keys = typists[j].keys() + typists[j].keys()
+                for key in keys:
+                    if cur[j] is None or done[j] or len(typed[j]) == stop:
+                        break
+                    typed[j].append(key)
+                    hit = typed[j][-n:] == target
+                    if mode == "document":
+                        hit = hit and len(typed[j]) % n == 0
+                    done[j] = hit
+            for j in range(lanes):
+                if cur[j] is not None and (done[j] or len(typed[j]) == stop):
+                    out[cur[j]] = (len(typed[j]), done[j])
+                    cur[j] = queue.pop(0) if queue else None
+                    typed[j], done[j] = [], False
     return out
 
 

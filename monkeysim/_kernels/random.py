@@ -1,10 +1,14 @@
 """The xoshiro256** generator and uniform key drawing (numba kernels).
 
 Kernels take explicit RNG state arrays (``uint64[4]`` per stream); they never touch numpy's
-global RNG. Key drawing (shared by every kernel that types): one 64-bit xoshiro256** draw
-``u`` yields ``k = keys_per_draw(A)`` keys, the ``k`` lowest base-``A`` digits of ``u``. Draws
-with ``u >= limit`` (``limit = A**k * floor(2**64 / A**k)``) are rejected, so every key is
-exactly uniform. Each monkey starts on a fresh draw.
+global RNG. Key drawing (every kernel that types random keys): each 64-bit xoshiro256** draw
+gives two 32-bit halves, low half first. A half ``h`` is accepted when
+``(h * P) mod 2**32 >= 2**32 mod P`` with ``P = A**k`` the largest power of ``A`` up to
+``2**32`` (Lemire's rejection), so ``v = (h * P) >> 32`` is exactly uniform on ``[0, P)``;
+its ``k`` base-``A`` digits, most significant first, are the keys. They are extracted by
+multiply-and-shift, no division: ``x = r * A; key = x >> 32; r = x mod 2**32`` from
+``r = h``. A lane's halves come from a ``uint64[5]`` array: the four xoshiro words and the
+unused high half of the last draw (``2**32 + half``; 0 when none).
 """
 
 from __future__ import annotations
@@ -15,26 +19,25 @@ import numpy as np
 from .options import KERNEL_OPTIONS
 
 U64_MAX = (1 << 64) - 1
+MASK32 = (1 << 32) - 1
+PENDING = 1 << 32
+"""Marks the stored high half of a lane's last draw (word 4 of its state)."""
+JUMP = (0x180EC6D33CFD0ABA, 0xD5A61266F0C9392C, 0xA9582618E03FC9AA, 0x39ABDC4529B1661C)
+"""xoshiro256**'s jump polynomial: :func:`jump` advances a state by 2**128 draws."""
+_JUMP_WORDS = np.array(JUMP, dtype=np.uint64)
 
 
-def keys_per_draw(alphabet_size: int) -> tuple[int, int]:
-    """(k, limit): keys taken from one 64-bit draw and the rejection limit (Python ints).
-
-    ``limit`` is returned as an int that fits in uint64 (``2**64 - 1`` means accept all but
-    the very last value, used when ``A**k`` divides ``2**64``).
-    """
+def digits_per_half(alphabet_size: int) -> tuple[int, int, int]:
+    """(k, P, thr): keys per accepted 32-bit half, ``P = A**k <= 2**32`` and the rejection
+    threshold ``2**32 mod P`` (Python ints; A = 1 gives 32 keys per half)."""
     a = int(alphabet_size)
     if a == 1:
-        return 64, U64_MAX
+        return 32, 1, 0
     k, p = 0, 1
-    while p * a <= (1 << 64):
+    while p * a <= PENDING:
         p *= a
         k += 1
-    limit = p * ((1 << 64) // p)
-    if limit == (1 << 64):  # a power of two alphabet: no rejection needed
-        limit = U64_MAX
-        return k, limit
-    return k, limit
+    return k, p, PENDING % p
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -70,10 +73,48 @@ def next_double(state):
     return np.float64(next_u64(state) >> nb.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+
 @nb.njit(**KERNEL_OPTIONS)
-def accepted_draw(state, limit):
-    """Next draw that is below ``limit`` (uint64), so its low base-A digits are uniform."""
-    u = next_u64(state)
-    while u >= limit:
-        u = next_u64(state)
-    return u
+def jump(state):
+    """Advance a xoshiro256** state (uint64[4 or 5]; words 0..3) by 2**128 draws in place:
+    lane ``j`` of a chunk types from the chunk's state jumped ``j`` times."""
+    s0 = nb.uint64(0)
+    s1 = nb.uint64(0)
+    s2 = nb.uint64(0)
+    s3 = nb.uint64(0)
+    for w in range(4):
+        word = _JUMP_WORDS[w]
+        for b in range(64):
+            if (word >> nb.uint64(b)) & nb.uint64(1):
+                s0 ^= state[0]
+                s1 ^= state[1]
+                s2 ^= state[2]
+                s3 ^= state[3]
+            next_u64(state)
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def next_half(lane):
+    """Next 32-bit half (as uint64) of a lane's stream ``lane`` (uint64[5]): the stored high
+    half of the last draw if there is one, else the low half of a new draw."""
+    stored = lane[4]
+    if stored != 0:
+        lane[4] = nb.uint64(0)
+        return stored & nb.uint64(MASK32)
+    u = next_u64(lane)
+    lane[4] = (u >> nb.uint64(32)) | nb.uint64(PENDING)
+    return u & nb.uint64(MASK32)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def accepted_half(lane, p, thr):
+    """Next half ``h`` of ``lane`` with ``(h * p) mod 2**32 >= thr`` (see the module doc)."""
+    h = next_half(lane)
+    while (h * nb.uint64(p)) & nb.uint64(MASK32) < nb.uint64(thr):
+        h = next_half(lane)
+    return h
+

@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
                                    "process and print ratios.")
     bsub = p.add_subparsers(dest="bench", metavar="BENCH", required=True, parser_class=Parser)
     k = bsub.add_parser("keystrokes", help="keystrokes per second: kernel vs numpy, Python, "
-                        "and the RNG ceiling")
+                        "the old kernel and two ceilings (key drawing, table loads)")
     k.add_argument("--target", default="MONKEY", help="target text (default MONKEY)")
     k.add_argument("--monkeys", type=int_arg, default=1024, help="monkeys (default 1024)")
     k.add_argument("--budget", type=int_arg, default=1_000_000,
