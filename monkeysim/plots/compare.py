@@ -17,6 +17,7 @@ from collections import defaultdict
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 COL = {"stream": "tab:gray", "document": "black", "exact": "tab:red", "prefix": "tab:orange",
        "hamming": "tab:blue", "levenshtein": "tab:green", "ngram": "tab:purple",
@@ -196,6 +197,7 @@ def frontier(critical: list[dict], batch: int) -> Figure:
         ax.axvline(c["e_min"], color="gray", ls=":", lw=0.8)
         _panel(ax, c["target"], c["length"], c["reward"],
                "documents E until typed (all monkeys)", "steps S until typed", 6)
+        ax.xaxis.set_minor_formatter(NullFormatter())
     fig.suptitle("Steps vs documents: the critical troop size", fontsize=11)
     fig.tight_layout()
     return fig
