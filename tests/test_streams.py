@@ -12,7 +12,7 @@ def test_no_two_streams_share_a_key():
 def test_modules_take_their_streams_from_the_registry():
     from monkeysim import baselines, policy, reward, reward_model
     from monkeysim._kernels import corpus_noise as _kernels_corpus_noise
-    from monkeysim.experiments import compare, noise, shakespeare, tuning
+    from monkeysim.experiments import compare, compare_learn, noise, shakespeare, tuning
     from monkeysim.learn import rlhf, train
 
     used = {
@@ -22,6 +22,7 @@ def test_modules_take_their_streams_from_the_registry():
         "preference_pairs": reward_model.PAIR_STREAM, "rlhf": rlhf.RLHF_STREAM,
         "rlhf_eval": rlhf.EVAL_STREAM, "compare_tuning": tuning.TUNE_STREAM,
         "compare_noise_scale": compare.NOISE_STREAM, "noise_leash": noise.LEASH_KEY,
+        "tuning_check": compare_learn.CHECK_STREAM,
         "shakespeare_lines": shakespeare.KEY_STREAM,
         "shakespeare_noise": _kernels_corpus_noise.NOISE_STREAM,
     }

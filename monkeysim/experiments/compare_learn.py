@@ -15,10 +15,13 @@ from dataclasses import asdict, dataclass
 
 from ..learn.train import TrainConfig, TrainResult, train
 from ..records import CompareRow
+from ..rng import STREAMS
 from .compare_config import CompareConfig
 from .frontier import FrontierRow
 from .tuning import Tuned, successive_halving, tuning_seed
 
+CHECK_STREAM = STREAMS["tuning_check"]
+"""Spawn-key prefix of the unseen seeds of :func:`replay`."""
 REGIMES = ("independent", "troop")
 """The regimes whose step sizes are tuned (``troop_fixed`` reuses the N = 1 step size)."""
 
@@ -122,14 +125,14 @@ def replay(cfg: CompareConfig, setting: Setting, text: str, alphabet, lrs, seeds
     """Wall times until typed (keystrokes per monkey; the budget if censored) of ``setting``
     at each step size of ``lrs`` on ``seeds`` seeds that neither the tuning nor the reported
     cells use (stream ``tuning_check``): does a tuned step size hold on unseen seeds?"""
-    from ..rng import STREAMS, derived_seed
+    from ..rng import derived_seed
 
     out: dict[float, list[float]] = {}
     for lr in lrs:
         walls = []
         for j in range(seeds):
             res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys,
-                       setting.batch, lr, derived_seed(seed, STREAMS["tuning_check"], j),
+                       setting.batch, lr, derived_seed(seed, CHECK_STREAM, j),
                        cfg.budget, "typed")
             walls.append(float(res.typed_wall_reviewer_calls * len(text)) if res.typed
                          else float(res.steps * setting.batch * len(text)))
