@@ -87,11 +87,12 @@ def naive_count_split_line(target, order, max_calls):
             if n_known() == n:
                 break
             unknown = [i for i in range(n) if known[i] is None]
-            if c not in counts:
+            fresh = c not in counts
+            if fresh:
                 counts[c] = measure(c, c, [])
             k = counts[c]
             if k == 0:
-                st["dropped"] += len(unknown)
+                st["dropped"] += len(unknown) if fresh else 0  # else counted when probed
                 filler = c if filler is None else filler
                 continue
             if k == len(unknown):

@@ -114,7 +114,8 @@ def count_split_line(target, order, max_calls, doc, stats):
             if known[i] < 0:
                 pos[n_unknown] = i
                 n_unknown += 1
-        if counts[c] < 0:  # count c on the unknown positions
+        fresh = counts[c] < 0  # else c was counted as a filler candidate
+        if fresh:  # count c on the unknown positions
             if calls + 1 > max_calls:
                 break
             h = _measure(doc, target, known, c, c, pos, 0, 0)
@@ -123,7 +124,7 @@ def count_split_line(target, order, max_calls, doc, stats):
             counts[c] = h - n_known
         k = counts[c]
         if k == 0:
-            dropped += n_unknown
+            dropped += n_unknown if fresh else 0
             filler = c if filler < 0 else filler
             continue
         if k == n_unknown:  # the rest is all c
