@@ -123,8 +123,9 @@ LINE_STATS_DTYPE = np.dtype([(name, np.int64) for name in LINE_STATS_FIELDS])
 - ``solved``: 1 when the line ended typed (noiseless: proven by the reviewer's scores; noisy:
   the run's own claim, its end test passed), 0 when the budget ran out;
 - ``calls``: reviewer calls (documents scored); ``keystrokes``: keys typed;
-- ``steps``: learning steps (the troop typed a group of documents);
-- ``settled``: positions settled at the end; ``dropped``: keys dropped (refuted);
+- ``steps``: learning steps (the troop typed a group of documents; ``count-split``: documents);
+- ``settled``: positions settled at the end; ``dropped``: keys dropped (refuted;
+  ``count-split``: position-key pairs refuted by a count of zero);
 - ``exact``: 1 when the final document equals the line (checked after the line ended, for
   reporting only);
 - ``rescores``: reviewer calls that scored a document again; ``resets``: facts discarded or
