@@ -45,8 +45,8 @@ from monkeysim._kernels import corpus_noise as kn
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import shakespeare
 from monkeysim.learn.corpus import (
-    CREDITS,
     LINE_STATS_DTYPE,
+    NOISY_CREDITS,
     ChunkTask,
     LearnSettings,
     line_stats,
@@ -120,7 +120,7 @@ def noisy_lines(draw):
                 key=draw(st.integers(0, U64)), index=draw(st.integers(0, 2**32)))
 
 
-@pytest.mark.parametrize("credit", range(4), ids=CREDITS)
+@pytest.mark.parametrize("credit", range(4), ids=NOISY_CREDITS)
 @settings(max_examples=20, deadline=None)
 @given(case=noisy_lines())
 def test_kernel_matches_naive(credit, case):
@@ -137,7 +137,7 @@ FIXED = [
 ]
 
 
-@pytest.mark.parametrize("credit", range(4), ids=CREDITS)
+@pytest.mark.parametrize("credit", range(4), ids=NOISY_CREDITS)
 @pytest.mark.parametrize("case", FIXED)
 def test_kernel_matches_naive_fixed(credit, case):
     target, a, g, lr, mc, sigma, delta = case
@@ -168,7 +168,7 @@ def test_learn_lines_noisy_matches_naive_per_line():
 
 # --- properties --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("credit", range(4), ids=CREDITS)
+@pytest.mark.parametrize("credit", range(4), ids=NOISY_CREDITS)
 @settings(max_examples=30, deadline=None)
 @given(case=noisy_lines())
 def test_kernel_properties(credit, case):
@@ -193,7 +193,7 @@ def test_short_lines_are_claimed_and_right():
     offsets = np.zeros(301, np.int64)
     np.cumsum(lens, out=offsets[1:])
     codes = rng.integers(0, a, offsets[-1]).astype(np.uint8)
-    for credit in CREDITS:
+    for credit in NOISY_CREDITS:
         r = type_chunk(ChunkTask(0, codes, offsets, 0, 4242, a,
                                  LearnSettings(monkeys=4, lr=0.5, credit=credit,
                                                max_reviewer_calls=200_000,
@@ -428,10 +428,10 @@ _THREADS_CHILD = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 import numpy as np
-from monkeysim.learn.corpus import CREDITS, type_chunk
+from monkeysim.learn.corpus import NOISY_CREDITS, type_chunk
 from test_corpus_noise import _task
 h = hashlib.sha256()
-for credit in CREDITS:
+for credit in NOISY_CREDITS:
     r = type_chunk(_task(n_lines=48, credit=credit))
     for arr in (r.typed, r.stats, r.bananas):
         h.update(np.ascontiguousarray(arr).tobytes())
@@ -482,7 +482,7 @@ def test_noisy_chunk_one_and_two_threads_identical_subprocess():
     two = _child({"NUMBA_NUM_THREADS": "2"}, code)
     assert one == two
     h = hashlib.sha256()
-    for credit in CREDITS:
+    for credit in NOISY_CREDITS:
         r = type_chunk(_task(n_lines=48, credit=credit))
         for arr in (r.typed, r.stats, r.bananas):
             h.update(np.ascontiguousarray(arr).tobytes())

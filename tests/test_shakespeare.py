@@ -57,9 +57,11 @@ def test_random_log10_keystrokes_is_exact():
     assert got == pytest.approx(math.log10(total), rel=1e-12)
 
 
-def test_same_bytes_on_1_and_2_threads_and_any_chunking(tmp_path):
-    a = _run_json(tmp_path / "a", "--seed", "3", env={"NUMBA_NUM_THREADS": "1"})
-    b = _run_json(tmp_path / "b", "--seed", "3", "--chunk-lines", "7",
+@pytest.mark.parametrize("credit", ["count-split", "zero-hits"])
+def test_same_bytes_on_1_and_2_threads_and_any_chunking(tmp_path, credit):
+    a = _run_json(tmp_path / "a", "--seed", "3", "--credit", credit,
+                  env={"NUMBA_NUM_THREADS": "1"})
+    b = _run_json(tmp_path / "b", "--seed", "3", "--chunk-lines", "7", "--credit", credit,
                   env={"NUMBA_NUM_THREADS": "2"})
     assert a["threads"] == 1 and b["threads"] == 2
     sa, sb = _bytes(tmp_path / "a"), _bytes(tmp_path / "b")
@@ -69,8 +71,9 @@ def test_same_bytes_on_1_and_2_threads_and_any_chunking(tmp_path):
         d.pop("chunks")
         d["config"].pop("chunk_lines")
     assert da == db
-    c = _run_json(tmp_path / "c", "--seed", "4")
-    assert c["reviewer_calls"] != a["reviewer_calls"]  # the seed matters
+    c = _run_json(tmp_path / "c", "--seed", "4", "--credit", credit)
+    # the seed matters to the learners; count-split draws nothing at random
+    assert (c["reviewer_calls"] != a["reviewer_calls"]) == (credit != "count-split")
 
 
 def test_resume_after_injected_failure_is_byte_identical(tmp_path):
@@ -113,11 +116,14 @@ def test_resume_with_other_options_is_refused(tmp_path):
 
 def test_every_credit_level_types_the_excerpt_and_plain_costs_most(tmp_path):
     calls = {}
-    for credit in ("plain", "greedy-pairs", "group-pairs", "zero-hits"):
+    for credit in ("plain", "greedy-pairs", "group-pairs", "zero-hits", "count-split"):
         d = _run_json(tmp_path / credit, "--plays", "hamlet", "--excerpt", "--credit", credit)
         assert d["sha256_match"] is True
         calls[credit] = d["reviewer_calls"]
     assert calls["zero-hits"] < 0.8 * calls["plain"]
+    assert calls["count-split"] < 0.5 * calls["zero-hits"]
+    assert _run_json(tmp_path / "default", "--plays", "hamlet", "--excerpt")["config"][
+        "learn"]["credit"] == "count-split"
 
 
 def test_unsolved_line_is_reported_and_exit_1(tmp_path):
@@ -140,6 +146,8 @@ def test_bad_inputs_one_line_exit_2(tmp_path):
         (("--monkeys", "0"), ("monkeys",)),
         (("--lr", "nan"), ("lr",)),
         (("--workers", "2"), ("--backend dask",)),
+        (("--reviewer-noise", "0.5", "--credit", "count-split"),
+         ("count-split needs exact scores", "plain, greedy-pairs, group-pairs, zero-hits")),
     ]:
         assert_clean_error(run_cli("shakespeare", "--out", out, *args), *frags)
     assert not out.exists()

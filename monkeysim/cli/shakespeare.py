@@ -9,7 +9,7 @@ from __future__ import annotations
 
 def add_parser(sub) -> None:
     """Register ``shakespeare`` on the subparsers ``sub`` (with ``func=run``)."""
-    from ..learn.corpus import CREDITS, LearnSettings
+    from ..learn.corpus import CREDITS, DEFAULT_NOISY_CREDIT, LearnSettings
     from .common import add_common_out, int_arg
 
     d = LearnSettings()
@@ -36,9 +36,11 @@ def add_parser(sub) -> None:
     p.add_argument("--reward", default="hamming",
                    help="the reviewer: hamming (per-character matches, the only kind the "
                         "corpus run supports)")
-    p.add_argument("--credit", default=d.credit,
-                   help=f"credit assignment: {' | '.join(CREDITS)} (default {d.credit}; "
-                        "plain = group REINFORCE, the reference)")
+    p.add_argument("--credit", default=None,
+                   help=f"credit assignment: {' | '.join(CREDITS)} (default {d.credit}, "
+                        f"{DEFAULT_NOISY_CREDIT} with --reviewer-noise; plain = group "
+                        "REINFORCE, the reference; count-split counts keys and splits their "
+                        "positions with exact scores, without a policy)")
     p.add_argument("--lr", type=float, default=d.lr,
                    help=f"step size on the logits (default {d.lr})")
     p.add_argument("--max-reviewer-calls", type=int_arg, default=d.max_reviewer_calls,

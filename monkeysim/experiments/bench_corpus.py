@@ -4,12 +4,14 @@ Every row is one ``monkeysim shakespeare --all`` in a fresh subprocess (so its p
 its own), on the first 1 %, 10 % and 100 % of the lines: time should grow linearly with the
 characters typed and memory stay flat. The 100 % run is repeated on 1 numba thread (speed-up
 of 2 threads, identical results), and each credit level is run on ``methods_fraction`` of
-the lines, with plain group REINFORCE as the reference row.
+the lines, with plain group REINFORCE as the reference row, beside the information bound of
+the same lines (:func:`information_bound`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -39,10 +41,20 @@ def shakespeare_row(fraction: float, *, threads: int | None = None, credit: str 
     return d
 
 
+def information_bound(lengths, a_size: int) -> float:
+    """Reviewer calls per character that no strategy can beat on average, to first order:
+    a line of ``L`` keys over ``A`` has ``L·log2(A)`` bits and a hamming score (one of
+    ``L + 1`` values) tells at most ``log2(L+1)`` of them; summed over the lines (lengths
+    ``lengths``) and divided by their characters."""
+    lengths = [int(n) for n in lengths]
+    bits = sum(n * math.log2(a_size) / math.log2(n + 1) for n in lengths)
+    return bits / sum(lengths)
+
+
 def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
         thread_check: bool = True) -> dict:
     """Run the scaling ladder, the 1-thread repeat and the credit rows."""
-    from ..corpus import play_names
+    from ..corpus import load, play_names, summarize
 
     play_names()  # InvalidInput with the install hint when the 'corpus' extra is missing
     shakespeare_row(0.001)  # compile or load the kernels' cache before timing
@@ -69,6 +81,13 @@ def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
         for r in rows:
             r["vs_plain"] = r["reviewer_calls_per_char"] / plain
         res["methods"] = rows
+        lines = load(None)
+        lines = lines[:max(1, round(methods_fraction * len(lines)))]  # as --fraction does
+        a_size = summarize(lines).alphabet_size
+        res["bound"] = {"fraction": methods_fraction, "alphabet_size": a_size,
+                        "calls_per_char": information_bound([len(x.text) for x in lines],
+                                                            a_size),
+                        "formula": "sum over lines of L*log2(A)/log2(L+1), per character"}
     return res
 
 
@@ -97,4 +116,7 @@ def report(res: dict) -> str:
             lines.append(f"{r['credit']:<13} {r['reviewer_calls_per_char']:>10.2f} "
                          f"{r['vs_plain']:>9.2f} {r['keystrokes_per_char']:>10.0f} "
                          f"{r['seconds']:>8.2f} {str(r['sha256_match']):>6}")
+    if "bound" in res:
+        lines.append(f"{'bound':<13} {res['bound']['calls_per_char']:>10.2f}   (information "
+                     f"bound L·log2(A)/log2(L+1), A = {res['bound']['alphabet_size']})")
     return "\n".join(lines)

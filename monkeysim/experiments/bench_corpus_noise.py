@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import os
 
+from ..learn.corpus import DEFAULT_NOISY_CREDIT
 from .bench_corpus import SAME, shakespeare_row
+
+
+def _shakespeare_row(*args, **kwargs) -> dict:
+    """:func:`shakespeare_row` at the noisy default credit level (also without noise, so the
+    noiseless and noisy rows compare one learner)."""
+    return shakespeare_row(*args, credit=DEFAULT_NOISY_CREDIT, **kwargs)
+
 
 KEEP = ("lines", "chars", "lines_solved", "lines_claimed_exact", "lines_exact_checked",
         "lines_wrong", "lines_wrong_claimed", "sha256_match", "reviewer_calls",
@@ -41,10 +49,10 @@ def run(sigma: float = 0.5, delta: float = 1e-3, fraction: float = 1.0,
 
     play_names()  # InvalidInput with the install hint when the 'corpus' extra is missing
     noise = ("--reviewer-noise", repr(sigma), "--delta", repr(delta))
-    shakespeare_row(0.001)  # compile or load both kernels' caches before timing
-    shakespeare_row(0.001, extra=noise)
-    clean = _row(shakespeare_row(fraction), 0.0)
-    noisy_d = shakespeare_row(fraction, extra=noise)
+    _shakespeare_row(0.001)  # compile or load both kernels' caches before timing
+    _shakespeare_row(0.001, extra=noise)
+    clean = _row(_shakespeare_row(fraction), 0.0)
+    noisy_d = _shakespeare_row(fraction, extra=noise)
     noisy = _row(noisy_d, sigma)
     res = {"sigma": sigma, "delta": delta, "fraction": fraction, "noiseless": clean,
            "noisy": noisy,
@@ -56,26 +64,26 @@ def run(sigma: float = 0.5, delta: float = 1e-3, fraction: float = 1.0,
     res["timing"] = [{"order": "noiseless, noisy", "seconds_noiseless": clean["seconds"],
                       "seconds_noisy": noisy["seconds"]}]
     for _ in range(timing_repeats):
-        noisy_s = shakespeare_row(fraction, extra=noise)["seconds"]
+        noisy_s = _shakespeare_row(fraction, extra=noise)["seconds"]
         res["timing"].append({"order": "noisy, noiseless", "seconds_noisy": noisy_s,
-                              "seconds_noiseless": shakespeare_row(fraction)["seconds"]})
+                              "seconds_noiseless": _shakespeare_row(fraction)["seconds"]})
     for t in res["timing"]:
         t["ratio"] = t["seconds_noisy"] / t["seconds_noiseless"]
     if thread_check:
-        one = shakespeare_row(fraction, threads=1, extra=noise)
+        one = _shakespeare_row(fraction, threads=1, extra=noise)
         res["threads"] = {"seconds_1": one["seconds"], "seconds_n": noisy["seconds"],
                           "threads_n": noisy["threads"],
                           "speedup": one["seconds"] / noisy["seconds"],
                           "identical": all(one[k] == noisy_d[k] for k in SAME)}
     if dask_check:
-        d = shakespeare_row(fraction, extra=(*noise, "--backend", "dask", "--workers", "2"))
+        d = _shakespeare_row(fraction, extra=(*noise, "--backend", "dask", "--workers", "2"))
         res["dask"] = {"seconds": d["seconds"], "workers": d["workers"],
                        "peak_rss_mb": d["peak_rss_mb"],
                        "worker_peak_rss_mb": d.get("worker_peak_rss_mb"),
                        "identical": all(d[k] == noisy_d[k] for k in SAME)}
-    res["sweep"] = [_row(shakespeare_row(sweep_fraction, extra=(
+    res["sweep"] = [_row(_shakespeare_row(sweep_fraction, extra=(
         "--reviewer-noise", repr(s), "--delta", repr(delta))) if s > 0
-        else shakespeare_row(sweep_fraction), s) for s in (0.0, *sweep)]
+        else _shakespeare_row(sweep_fraction), s) for s in (0.0, *sweep)]
     return res
 
 

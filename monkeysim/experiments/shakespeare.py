@@ -47,6 +47,7 @@ from ..learn.corpus import (
     LearnSettings,
     decode,
     encode,
+    frequency_order,
     line_stats,
     line_stats_array,
     noise_counts,
@@ -184,14 +185,18 @@ def manifest_for(lines, alphabet: str, config: ShakespeareConfig, source: str) -
 # --- the run ----------------------------------------------------------------------------
 
 def tasks_for(texts: list[str], alphabet: str, config: ShakespeareConfig) -> list[ChunkTask]:
-    """The chunks of ``texts``, in order."""
-    out = []
+    """The chunks of ``texts``, in order. Each carries the run's key order for ``count-split``:
+    the keys by their frequency over all of ``texts`` (a property of the run's corpus, like
+    its alphabet; the same for every chunk)."""
     size = config.chunk_lines
-    for i in range(n_chunks(len(texts), size)):
-        codes, offsets = encode(texts[i * size:(i + 1) * size], alphabet)
-        out.append(ChunkTask(i, codes, offsets, i * size, config.key, len(alphabet),
-                             config.learn))
-    return out
+    encoded = [encode(texts[i * size:(i + 1) * size], alphabet)
+               for i in range(n_chunks(len(texts), size))]
+    counts = np.zeros(len(alphabet), np.int64)
+    for codes, _ in encoded:
+        counts += np.bincount(codes, minlength=len(alphabet))
+    order = frequency_order(counts)
+    return [ChunkTask(i, codes, offsets, i * size, config.key, len(alphabet), config.learn,
+                      order) for i, (codes, offsets) in enumerate(encoded)]
 
 
 def corpus_sha256(texts: Iterable[str]) -> str:

@@ -13,13 +13,18 @@ Credit levels (each adds to the one before; ``plain`` is the reference):
   keys of a single changed position when it did not move;
 - ``group-pairs``: the same exact credit from each typed document against the greedy one;
 - ``zero-hits``: a document that matches nowhere off its settled positions refutes every key
-  it typed elsewhere (dropped).
+  it typed elsewhere (dropped);
+- ``count-split`` (the default): no policy; documents are chosen so that every score is an
+  exact count — a key typed on every unknown position counts it, binary splitting with
+  counts finds its positions (keys counted in ``ChunkTask.key_order``); see
+  :mod:`monkeysim._kernels.corpus_count`. ``monkeys`` and ``lr`` do not apply to it.
 
 With a noisy reviewer (``reviewer_noise`` σ > 0 characters) the same rules apply to scores
 decided by a sequential test at error ``delta`` per inference, and a line ends only when its
 greedy document's scores show it right (the chance of a wrong claim, over the whole line, at
 most ``delta``); see :mod:`monkeysim._kernels.corpus_noise`. With σ = 0 the noiseless kernel
-runs, unchanged.
+runs, unchanged. ``count-split`` needs exact scores: with noise the default credit is
+``zero-hits`` and asking for ``count-split`` is refused (:data:`NOISY_CREDITS`).
 """
 
 from __future__ import annotations
@@ -30,8 +35,14 @@ import numpy as np
 
 from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 
-CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits")
-"""Credit levels, in the order of :mod:`monkeysim._kernels.corpus` (PLAIN .. ZERO_HITS)."""
+CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits", "count-split")
+"""Credit levels: the first four in the order of :mod:`monkeysim._kernels.corpus` (PLAIN ..
+ZERO_HITS, the learners), then ``count-split`` (:mod:`monkeysim._kernels.corpus_count`)."""
+
+NOISY_CREDITS = CREDITS[:4]
+"""The levels that work with a noisy reviewer (sequential tests on the scores)."""
+
+DEFAULT_CREDIT, DEFAULT_NOISY_CREDIT = "count-split", "zero-hits"
 
 
 @dataclass(frozen=True)
@@ -42,8 +53,8 @@ class LearnSettings:
     """Monkeys in the troop of a line; each types one document per step (the group, G)."""
     lr: float = 0.5
     """Step size on the logits (the reward is the fraction of matching positions)."""
-    credit: str = "zero-hits"
-    """One of :data:`CREDITS`."""
+    credit: str | None = None
+    """One of :data:`CREDITS`; None: ``count-split``, or ``zero-hits`` with reviewer noise."""
     max_reviewer_calls: int = 1_000_000
     """Budget per line; a line not proven within it is reported as a miss."""
     reviewer_noise: float = 0.0
@@ -59,8 +70,14 @@ class LearnSettings:
                                f"documents), got {self.monkeys}")
         positive_int(self.max_reviewer_calls, "max_reviewer_calls")
         positive_float(self.lr, "learning rate lr")
-        choice(self.credit, CREDITS, "credit")
         nonneg_float(self.reviewer_noise, "reviewer noise σ (characters)")
+        if self.credit is None:
+            object.__setattr__(self, "credit", DEFAULT_NOISY_CREDIT if self.reviewer_noise > 0
+                               else DEFAULT_CREDIT)
+        choice(self.credit, CREDITS, "credit")
+        if self.reviewer_noise > 0 and self.credit not in NOISY_CREDITS:
+            raise InvalidInput(f"credit {self.credit} needs exact scores; with reviewer noise "
+                               f"use one of: {', '.join(NOISY_CREDITS)}")
         if not (is_real(self.delta) and 0 < self.delta < 1):
             raise InvalidInput(f"delta (the error chance of each inference) must be in (0, 1), "
                                f"got {self.delta!r}")
@@ -82,7 +99,8 @@ class LearnSettings:
 @dataclass(frozen=True)
 class ChunkTask:
     """One chunk of lines: ``codes`` uint8 (all lines, concatenated), ``offsets`` int64[n+1];
-    its first line is line ``first_line`` of the run; ``key`` is the run's 64-bit key."""
+    its first line is line ``first_line`` of the run; ``key`` is the run's 64-bit key;
+    ``key_order`` uint8[A]: the order ``count-split`` counts keys in (None: code order)."""
 
     chunk: int
     codes: np.ndarray
@@ -91,6 +109,7 @@ class ChunkTask:
     key: int
     alphabet_size: int
     settings: LearnSettings
+    key_order: np.ndarray | None = None
 
 
 LINE_STATS_FIELDS = ("solved", "calls", "keystrokes", "steps", "settled", "dropped", "exact",
@@ -104,8 +123,9 @@ LINE_STATS_DTYPE = np.dtype([(name, np.int64) for name in LINE_STATS_FIELDS])
 - ``solved``: 1 when the line ended typed (noiseless: proven by the reviewer's scores; noisy:
   the run's own claim, its end test passed), 0 when the budget ran out;
 - ``calls``: reviewer calls (documents scored); ``keystrokes``: keys typed;
-- ``steps``: learning steps (the troop typed a group of documents);
-- ``settled``: positions settled at the end; ``dropped``: keys dropped (refuted);
+- ``steps``: learning steps (the troop typed a group of documents; ``count-split``: documents);
+- ``settled``: positions settled at the end; ``dropped``: keys dropped (refuted;
+  ``count-split``: position-key pairs refuted by a count of zero);
 - ``exact``: 1 when the final document equals the line (checked after the line ended, for
   reporting only);
 - ``rescores``: reviewer calls that scored a document again; ``resets``: facts discarded or
@@ -169,6 +189,14 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
     stats = np.zeros((n, kc.N_ST), np.int64)
     bananas = np.zeros(n)
     s = task.settings
+    if s.credit == "count-split":
+        from .._kernels import corpus_count as kcc
+
+        order = (np.arange(task.alphabet_size, dtype=np.uint8) if task.key_order is None
+                 else np.ascontiguousarray(task.key_order, np.uint8))
+        kcc.count_split_lines(task.codes, task.offsets, order, s.max_reviewer_calls, typed,
+                              stats, bananas)
+        return ChunkResult(task.chunk, typed, line_stats(stats), bananas)
     args = (task.codes, task.offsets, task.first_line, np.uint64(task.key), task.alphabet_size,
             s.monkeys, float(s.lr), CREDITS.index(s.credit), s.max_reviewer_calls)
     if s.noisy:
@@ -195,6 +223,13 @@ def noise_counts(stats: np.ndarray) -> dict[str, int]:
             "lines_wrong_claimed": int((claimed & ~exact).sum()),
             "reviewer_rescores": int(stats["rescores"].sum()),
             "credit_resets": int(stats["resets"].sum())}
+
+
+def frequency_order(counts: np.ndarray) -> np.ndarray:
+    """The keys (uint8[A]) by ``counts`` int64[A] (how often each key occurs), most frequent
+    first; ties in code order."""
+    counts = np.asarray(counts, np.int64)
+    return np.lexsort((np.arange(counts.shape[0]), -counts)).astype(np.uint8)
 
 
 def encode(texts, alphabet: str) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-GOAL_CALLS_PER_CHAR = 20
+GOAL_CALLS_PER_CHAR = 8
 
 
 def corpus_figure(res: dict) -> Figure:
@@ -45,8 +45,13 @@ def corpus_figure(res: dict) -> Figure:
                         va="bottom", fontsize=9)
         bx.axhline(GOAL_CALLS_PER_CHAR, color="black", ls="--", lw=1,
                    label=f"goal ≤ {GOAL_CALLS_PER_CHAR}")
+        if "bound" in res:
+            bx.axhline(res["bound"]["calls_per_char"], color="tab:purple", ls=":", lw=1.5,
+                       label=f"information bound {res['bound']['calls_per_char']:.2f} "
+                             "(L·log2 A / log2(L+1))")
         frac = res["methods"][0]["fraction"]
         bx.set_ylabel("reviewer calls per character")
+        bx.tick_params(axis="x", labelsize=8)
         bx.set_title(f"credit assignment (hamming bananas, {frac:.0%} of the lines)")
         bx.legend(fontsize=8)
     fig.tight_layout()
