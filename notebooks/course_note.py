@@ -59,29 +59,29 @@ print("monkeysim", monkeysim.__version__)
 # ## 1. Monkeys and bananas
 #
 # A *monkey* presses one of the A keys of its typewriter uniformly at random, one
-# *keystroke* at a time. How long until "TO BE" appears? The exact answer (Conway's
-# correlation formula) is a whole number of keystrokes; the numba kernels race a thousand
+# *keystroke* at a time. How long until "BARD" appears? The exact answer (Conway's
+# correlation formula) is a whole number of keystrokes; the numba kernels race two thousand
 # monkeys and we compare their times with the exact distribution P(T > t).
 
 # %%
-target = "TO BE"
-race = monkeysim.type_race(target, monkeys=1000, budget=10**8, mode="stream", seed=0)
+target, budget = "BARD", 10**7
+race = monkeysim.type_race(target, monkeys=2000, budget=budget, mode="stream", seed=0)
 mean_exact = theory.expected_keystrokes(target, 27)
 wt = theory.waiting_time(target, 27)
-print(f"mean keystrokes, exact:    {mean_exact:,}  (= 27^5 = {27**5:,})")
-print(f"mean of min(T, budget), exact: {wt.restricted_mean(10**8):,.0f}; measured: "
+print(f"mean keystrokes, exact:    {mean_exact:,}  (= 27^4 = {27**4:,})")
+print(f"mean of min(T, budget), exact: {wt.restricted_mean(budget):,.0f}; measured: "
       f"{race.keystrokes.mean():,.0f} ({(~race.found).sum()} of {len(race.found)} monkeys "
-      "censored at the budget of 10^8 keystrokes)")
+      f"censored at the budget of {budget:,} keystrokes)")
 print(f"median, exact: {float(wt.quantile([0.5])[0]):,.0f}; measured: "
       f"{np.median(race.keystrokes):,.0f}")
-print(f"first of 1000 monkeys, exact mean wall time: {wt.mean_first(1000):,.0f} keystrokes")
+print(f"first of 2000 monkeys, exact mean wall time: {wt.mean_first(2000):,.0f} keystrokes")
 
 # %%
 t = np.sort(race.keystrokes)
 fig = Figure(figsize=(6.5, 3.6))
 ax = fig.subplots()
-ax.step(t, 1 - np.arange(1, len(t) + 1) / len(t), where="post", label="1000 monkeys (measured)")
-grid = np.logspace(3, np.log10(t.max()), 200)
+ax.step(t, 1 - np.arange(1, len(t) + 1) / len(t), where="post", label="2000 monkeys (measured)")
+grid = np.logspace(2, np.log10(t.max()), 200)
 ax.plot(grid, wt.sf(grid), "k--", label="exact P(T > t)")
 ax.set_xscale("log")
 ax.set_xlabel("keystrokes t")
