@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Your own reviewer drives `train()`
+# # Your own reviewer drives train()
 #
 # `monkeysim.learn.train.train` learns from its built-in reviewers inside numba (the fast
 # path), or from any object that scores a batch of encoded documents: a learned reward
