@@ -6,6 +6,7 @@
 - ``<!-- readme: TITLE -->`` in a page is replaced by the README's section ``## TITLE`` (up
   to the next ``## `` heading), so the answer has one source.
 - ``<!-- help: COMMAND -->`` is replaced by ``monkeysim COMMAND --help`` in a code block.
+- Sphinx roles in docstrings (``:func:`x` ``) are shown as plain code.
 """
 
 from __future__ import annotations
@@ -67,3 +68,11 @@ def on_page_markdown(markdown, page, config, files):
         return readme_section(m.group(2)) if m.group(1) == "readme" else cli_help(m.group(2))
 
     return MARKER.sub(replace, markdown)
+
+
+SPHINX_ROLE = re.compile(r":(?:mod|func|class|data|meth|attr|exc|obj):(<code>)~?")
+
+
+def on_page_content(html, page, config, files):
+    """Docstrings cite with Sphinx roles (:func:`x`); show just the code ``x``."""
+    return SPHINX_ROLE.sub(r"\1", html)
