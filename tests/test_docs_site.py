@@ -67,8 +67,8 @@ def test_site_has_every_page(site):
     pages = {p.parent.relative_to(site).as_posix() for p in site.rglob("index.html")}
     for page in ("quickstart", "answer", "notebooks/course_note", "notebooks/own_reviewer",
                  "commands", "commands/compare", "complete-works", "reviewers-who-err",
-                 "learner", "metrics", "architecture", "measured-numbers", "api/learn", "api/reward",
-                 "api/theory", "api/typewriter"):
+                 "learner", "metrics", "architecture", "measured-numbers", "api/learn",
+                 "api/reward", "api/theory", "api/typewriter"):
         assert page in pages, page
     for page in ("api/learn", "api/theory"):  # the reference is generated from docstrings
         html = (site / page / "index.html").read_text()
