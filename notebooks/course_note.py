@@ -232,19 +232,22 @@ show(fig)
 
 # %% [markdown]
 # The same update, on keystrokes: one monkey with a positional policy (a categorical over
-# the 27 keys at each of the 28 positions) learns the weasel sentence from `hamming`
-# bananas (the share of correct characters) with RLOO, in a few hundred reviewer calls
-# instead of ~10^40 keystrokes.
+# the 96 keys of the typewriter at each of the 49 positions) learns to type the note's best
+# answer, "Antarctica is governed by an international treaty", from `hamming` bananas (the
+# share of correct characters) with RLOO: a couple of thousand reviewer calls, where a random
+# monkey needs about 10^97 keystrokes.
 
 # %%
 from monkeysim.learn.train import TrainConfig, train
 from monkeysim.plots.train import convergence
 
-weasel = texts.get("weasel")
-res = train(TrainConfig(algo="rloo", reward="hamming", seed=0), weasel, "upper27")
+answer = texts.get("antarctica")
+res = train(TrainConfig(algo="rloo", reward="hamming", seed=0), answer)
 print(f"solved: {res.solved} after {res.reviewer_calls:,} reviewer calls "
-      f"({res.keystrokes:,} keystrokes); greedy document {res.greedy!r}")
-show(convergence(res.metrics, len(weasel), "one monkey learns the weasel sentence (RLOO)",
+      f"({res.keystrokes:,} keystrokes, {res.alphabet.size} keys); random typing: 10^"
+      f"{theory.log10_expected_keystrokes(answer, res.alphabet):.1f} keystrokes on average")
+print(f"greedy document: {res.greedy!r}")
+show(convergence(res.metrics, len(answer), "one monkey learns the note's answer (RLOO)",
                  greedy_initial=res.greedy_correct_initial, solved_calls=res.reviewer_calls))
 
 # %% [markdown]

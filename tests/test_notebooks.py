@@ -32,6 +32,7 @@ NOTE_NUMBERS = {
         "'he looks like Brad Pitt') = -10000",
         "first-section score of 'no country owns Antarctica': 0.9",
         "exact     E_x Σ_y p(y|x) r(x, y) = ",
+        "greedy document: 'Antarctica is governed by an international treaty'",
         "Answer:",
     ],
     "own_reviewer": ["solved: True", "identical metrics: True", "error: "],
