@@ -292,22 +292,24 @@ assert status == 0, f"monkeysim compare --quick exited with status {status}"
 print(text.getvalue().replace(str(out), "<out>"))
 
 # %% [markdown]
-# The figures it wrote, among them keystrokes until the target is typed against its length
+# Two of the figures it wrote: keystrokes until the target is typed against its length
 # (`time_to_target.png`: random typing grows as A^L, learning with graded bananas about
-# linearly) and wall time against total work as the number of monkeys grows
-# (`monkey_counts.png`).
+# linearly), and wall time against the number of monkeys (`monkey_counts.png`).
 
 # %%
 import matplotlib.image as mpimg
 
 pngs = sorted(out.glob("*.png"))
-fig = Figure(figsize=(11, 4.2 * ((len(pngs) + 1) // 2)))
-for ax, png in zip(fig.subplots((len(pngs) + 1) // 2, 2).ravel(), pngs, strict=False):
-    ax.imshow(mpimg.imread(png))
-    ax.set_title(png.name, fontsize=9)
-for ax in fig.axes:
+main_figures = [p for p in pngs if p.stem in ("time_to_target", "monkey_counts")] or pngs[:2]
+for png in main_figures:
+    image = mpimg.imread(png)
+    height, width = image.shape[:2]
+    fig = Figure(figsize=(9, 9 * height / width))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(image)
     ax.axis("off")
-show(fig, dpi=64)
+    show(fig, dpi=72)
+print("also written:", ", ".join(p.name for p in pngs if p not in main_figures))
 shutil.rmtree(out.parent)
 
 # %% [markdown]
