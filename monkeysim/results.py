@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .errors import InvalidInput, os_error_message
+from .errors import Diverged, InvalidInput, os_error_message
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -347,7 +347,8 @@ class RunDir:
     moves the earlier results ``names`` aside. When the block ends:
 
     - normally: the moved-aside results are deleted;
-    - with :class:`InvalidInput` (a refusal, even a late one): what the run wrote among
+    - with :class:`InvalidInput` (a refusal, even a late one) or
+      :class:`~monkeysim.errors.Diverged` (nothing worth keeping): what the run wrote among
       ``names`` is removed and the old results come back; a directory the run created is
       removed entirely;
     - with any other exception (a failure, Ctrl-C): if the run wrote none of ``names`` the
@@ -430,7 +431,7 @@ class RunDir:
         try:
             if etype is None or self.resume:
                 self._drop_backup()
-            elif issubclass(etype, InvalidInput):
+            elif issubclass(etype, (InvalidInput, Diverged)):
                 if self.created is None:
                     self._restore()
             elif any(os.path.lexists(self.out / n) for n in self.names):
@@ -438,7 +439,7 @@ class RunDir:
             else:
                 self._restore()
         finally:
-            refused = etype is not None and issubclass(etype, InvalidInput)
+            refused = etype is not None and issubclass(etype, (InvalidInput, Diverged))
             self._release(clear=refused and not self.resume)
 
     def _release(self, clear: bool) -> None:

@@ -75,7 +75,6 @@ def run(args) -> int:
     Every option, the corpus selection, the memory a line's troop needs and ``--out`` are
     checked before anything is written; the run then holds ``--out``'s lock (RunDir)."""
     import os
-    import sys
 
     from .. import corpus
     from ..errors import InvalidInput, check_memory
@@ -123,9 +122,9 @@ def run(args) -> int:
     try:
         with RunDir(out, shakespeare.FILES, overwrite=args.overwrite, resume=args.resume,
                     subdirs=["chunks"]):
-            print(f"writing into {out}", file=sys.stderr)
             summary = shakespeare.run(lines, config, out, source=source, resume=args.resume,
-                                      backend=backend, quiet=args.quiet or args.json)
+                                      backend=backend, quiet=args.quiet or args.json,
+                                      announce=f"writing into {out}")
     finally:
         getattr(backend, "close", lambda: None)()  # a Dask client must not outlive the run
     if args.json:
