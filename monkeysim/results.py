@@ -7,8 +7,8 @@ removed when the next run starts in that directory. Each CSV ``NAME.csv`` gets `
 with the config, seed, versions and git revision.
 
 Output directories: :func:`check_out_dir` / :func:`check_out_file` validate a path without
-touching the disk (not a file, not inside a file, writable, no results to replace without
-``--overwrite``); :class:`RunDir` then creates the directory, holds its lock
+changing the disk (not a file, not inside a file, writable, no results to replace without
+``--overwrite``; a single file's folder is probed with a temporary file, removed at once); :class:`RunDir` then creates the directory, holds its lock
 (:class:`RunLock`, an advisory ``flock`` on ``.monkeysim.lock``) for the whole run, and undoes
 what the run did if it is refused: old results replaced with ``--overwrite`` come back, a
 directory the run created is removed.
@@ -207,17 +207,42 @@ def _clash(out: Path, names: Sequence[str]) -> list[str]:
 
 
 def check_out_file(path: str | os.PathLike, what: str = "--save") -> Path:
-    """Validate a single output file without touching the disk: not a directory, its parent
-    a writable directory (or creatable)."""
+    """Validate a single output file before the run: not a directory, its parent a writable
+    directory (or creatable). A file written only at the end of a run (a bench's ``--save``)
+    gets a real probe as well (:func:`_probe`), since permissions cannot tell whether a
+    virtual file system (``/proc``, ``/sys``) takes a new file."""
     path = _check_path(Path(path), what)
     try:
         if path.is_dir():
             raise InvalidInput(f"{what} {str(path)!r} is a directory; give a file name")
         parent = path.absolute().parent
         _writable(parent if parent.is_dir() else _existing_ancestor(parent), what, path)
+        _probe(parent, what, path)
     except OSError as exc:
         raise InvalidInput(os_error_message(exc, "access", path)) from None
     return path
+
+
+def _probe(parent: Path, what: str, path: Path) -> None:
+    """InvalidInput unless a file can be created in ``parent`` (or, if it does not exist, a
+    directory in its nearest existing ancestor): creates and at once removes a hidden
+    temporary file (named like :func:`atomic_write_bytes`'s, so a leftover of a killed
+    process is cleaned like theirs)."""
+    exists = parent.is_dir()
+    where = parent if exists else _existing_ancestor(parent)
+    try:
+        if exists:
+            fd, tmp = tempfile.mkstemp(prefix=f".probe.{os.getpid()}.", suffix=".tmp",
+                                       dir=where)
+            os.close(fd)
+            os.unlink(tmp)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=f".probe.{os.getpid()}.", suffix=".tmp",
+                                      dir=where))
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InvalidInput(f"cannot write {what} {str(path)!r}: {str(where)!r} takes no new "
+                           f"{'file' if exists else 'directory'} ({reason})") from None
 
 
 # --- the lock of a run directory ------------------------------------------------------------

@@ -96,13 +96,14 @@ def _cmd_compare(args) -> int:
 
 def _run_compare(args, cfg, backend) -> int:
     from ..experiments import compare, compare_report
+    from ..experiments.runner import verify_manifest
     from ..results import RunDir, check_out_dir, run_out_dir
 
     out = run_out_dir(args.out, "compare", args.resume)
     names = compare_report.FILES + ["manifest.json", "cells", "tuning"]
     check_out_dir(out, args.overwrite, names, resume=args.resume)
-    if args.resume and not (out / "manifest.json").exists():
-        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+    if args.resume:  # another command's run or other options: refused before announcing
+        verify_manifest(out, compare.run_manifest(cfg, args.seed))
     with RunDir(out, names, overwrite=args.overwrite, resume=args.resume,
                 subdirs=["cells", "tuning"]):
         print(f"writing into {out}", file=sys.stderr)

@@ -312,6 +312,11 @@ def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, ce
     return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
 
 
+def run_manifest(cfg: CompareConfig, seed: int) -> dict:
+    """What identifies a compare run (``manifest.json``; a resume must match it)."""
+    return {"command": "compare", "config": cfg.to_dict(), "seed": seed}
+
+
 def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
         threads: int | None = None, quiet: bool = False, after_cell=None,
         backend=None) -> CompareRun:
@@ -324,7 +329,7 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
     from . import compare_learn
 
     start = time.perf_counter()
-    manifest = {"command": "compare", "config": cfg.to_dict(), "seed": seed}
+    manifest = run_manifest(cfg, seed)
     phase1 = tuning_plan(cfg)
     with numba_threads(threads):
         got = run_cells(phase1, partial(compute_cell, cfg, seed, None), out, manifest, resume,
