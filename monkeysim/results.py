@@ -8,8 +8,9 @@ with the config, seed, versions and git revision.
 
 Output directories: :func:`check_out_dir` / :func:`check_out_file` validate a path without
 changing the disk (not a file, not inside a file, writable, no results to replace without
-``--overwrite``; a single file's folder is probed with a temporary file, removed at once); :class:`RunDir` then creates the directory, holds its lock
-(:class:`RunLock`, an advisory ``flock`` on ``.monkeysim.lock``) for the whole run, and undoes
+``--overwrite``; a single file's folder is probed with a temporary file, removed at once);
+:class:`RunDir` then creates the directory, holds its lock (:class:`RunLock`, an advisory
+``flock`` on ``.monkeysim.lock``) for the whole run, and undoes
 what the run did if it is refused: old results replaced with ``--overwrite`` come back, a
 directory the run created is removed.
 """

@@ -77,6 +77,7 @@ def _cmd_compare(args) -> int:
     check_seed(args.seed)
     compare.targets(cfg)  # validate lengths against the line before touching the disk
     check_theory(cfg)
+    compare.check_cells(cfg)  # every cell's configuration, as the cell would build it
     if args.backend == "local" and (args.workers is not None or args.scheduler is not None):
         raise InvalidInput("--workers and --scheduler go with --backend dask")
     if args.backend == "local":

@@ -312,6 +312,38 @@ def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, ce
     return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
 
 
+def check_cells(cfg: CompareConfig) -> None:
+    """Build every cell's configuration, both phases, and check it as the cell would
+    (InvalidInput before any cell runs): each random race (:func:`~monkeysim.typewriter.
+    check_budget`) and each distinct training configuration
+    (:func:`.compare_learn.check_cell`)."""
+    from ..typewriter import check_budget
+    from . import compare_learn
+
+    by_name = {t.name: t for t in targets(cfg)}
+    weasel = Target(WEASEL, texts.get("weasel"), named("upper27"))
+    seen: set[tuple] = set()
+    for cell in tuning_plan(cfg) + plan(cfg):
+        kind, *rest = cell.key
+        if kind == "random":
+            name, length, mode, _ = rest
+            check_budget(cfg.budget, max(cfg.monkeys), length, mode)
+            continue
+        job = (kind, *rest[:5]) if kind != "convergence" else (kind, rest[0])
+        if job in seen:
+            continue
+        seen.add(job)
+        if kind == "convergence":
+            compare_learn.check_cell(cfg, kind, weasel, len(weasel.text), rest[0])
+        elif kind == "noise":
+            name, length, reward = rest
+            compare_learn.check_cell(cfg, kind, by_name[name], length, reward)
+        else:
+            name, length, reward, regime, n = rest[:5]
+            regime = "troop" if regime == "troop_fixed" else regime
+            compare_learn.check_cell(cfg, kind, by_name[name], length, reward, regime, n)
+
+
 def run_manifest(cfg: CompareConfig, seed: int) -> dict:
     """What identifies a compare run (``manifest.json``; a resume must match it)."""
     return {"command": "compare", "config": cfg.to_dict(), "seed": seed}
