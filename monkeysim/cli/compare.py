@@ -117,5 +117,7 @@ def _run_compare(args, cfg, backend) -> int:
         emit_json({"out": str(out), **summary})
     else:
         print(compare_report.table(summary, cfg))
-        print(f"\n{result.seconds:.1f} s; results and figures in {out}")
+        took = (f"{result.seconds:.1f} s" if result.seconds is not None else
+                "resumed from checkpoints (the time of the earlier runs is not recorded)")
+        print(f"\n{took}; results and figures in {out}")
     return 0

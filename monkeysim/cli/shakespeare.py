@@ -65,7 +65,8 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json")
+    add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json (default: "
+                      "a new runs/shakespeare-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
 

@@ -355,7 +355,9 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
     """Tune a step size per setting (phase 1, checkpointed in ``out/tuning``), run every
     reported cell at its setting's step size (phase 2, ``out/cells``), then write the tables
     and figures. ``backend``: None (here) or a Dask backend (:mod:`.dask_backend`); the bytes
-    written do not depend on it."""
+    written do not depend on it. The result's ``seconds`` (also in ``compare.json`` and
+    ``summary.json``) are those of this call if it computed every cell, else None (a resumed
+    run: the time of the calls that computed the rest is not known)."""
     from functools import partial
 
     from . import compare_learn
@@ -363,16 +365,23 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
     start = time.perf_counter()
     manifest = run_manifest(cfg, seed)
     phase1 = tuning_plan(cfg)
+    computed = [0]  # cells computed by this call (the others were resumed from checkpoints)
+
+    def counted(i: int) -> None:
+        computed[0] += 1
+        if after_cell is not None:
+            after_cell(i)
+
     with numba_threads(threads):
         got = run_cells(phase1, partial(compute_cell, cfg, seed, None), out, manifest, resume,
-                        quiet, after_cell, desc="tuning", subdir="tuning", backend=backend)
+                        quiet, counted, desc="tuning", subdir="tuning", backend=backend)
         tuned = {tuple(r["setting"]): r for c, r in zip(phase1, got, strict=True)
                  if c.key[0] == "tune"}
         noise = [r for c, r in zip(phase1, got, strict=True) if c.key[0] == "noise"]
         cells = plan(cfg)
         lrs = step_sizes(cfg, tuned)
         per_cell = run_cells(cells, partial(compute_cell, cfg, seed, lrs), out, manifest,
-                             resume, quiet, after_cell, backend=backend)
+                             resume, quiet, counted, backend=backend)
     rows = theory_rows(cfg)
     convergence: list[list] = []
     frontier: list[FrontierRow] = []
@@ -387,8 +396,9 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
                 frontier.extend(outcome.frontier_rows())
         else:
             rows.extend(CompareRow(*row) for row in got)  # random rows, as checkpointed
-    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out,
-                        time.perf_counter() - start)
+    # the seconds of the run that computed the results: unknown (None) if cells were resumed
+    seconds = time.perf_counter() - start if computed[0] == len(phase1) + len(cells) else None
+    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out, seconds)
     compare_report.write(result, seed)
     return result
 

@@ -34,7 +34,8 @@ class CompareRun:
     tuned: dict[tuple, dict]
     noise: list[dict]
     out: Path
-    seconds: float
+    seconds: float | None
+    """Seconds of the run that computed every cell; None if cells were resumed."""
 
 
 FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "frontier.csv",

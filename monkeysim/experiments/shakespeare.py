@@ -367,7 +367,8 @@ def report(s: dict) -> str:
                  f"{s['reviewer_rescores']:,} re-scores; credit {learn['credit']}, noise "
                  f"σ = {learn['reviewer_noise']:g} characters, δ = {learn['delta']:g})")
     rows = [
-        ("source", f"{s['source']} ({s['plays']} plays, alphabet of {s['alphabet_size']})"),
+        ("source", f"{s['source']} ({s['plays']} play{'s' if s['plays'] != 1 else ''}, "
+                   f"alphabet of {s['alphabet_size']})"),
         ("lines", lines),
         ("characters", f"{s['chars']:,}"),
         ("sha256", f"{check} ({s['sha256'][:16]}...)"),
