@@ -36,10 +36,12 @@ def _one_line(capsys, status, want_status=2):
     return lines[0]
 
 
-# --- 1. compare --resume of another run: refused before 'writing into' ----------------------
+# --- 1. compare (and noise) --resume of another run: refused before 'writing into' ----------
 
-@pytest.mark.parametrize("held", ["shakespeare", "compare, other options"])
-def test_compare_resume_of_another_run_is_one_line(tmp_path, capsys, held):
+@pytest.mark.parametrize("command, held", [("compare", "shakespeare"),
+                                           ("compare", "compare, other options"),
+                                           ("noise", "shakespeare")])
+def test_resume_of_another_run_is_one_line(tmp_path, capsys, command, held):
     out = tmp_path / "run"
     out.mkdir()
     if held == "shakespeare":
@@ -49,9 +51,9 @@ def test_compare_resume_of_another_run_is_one_line(tmp_path, capsys, held):
     (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "chunks").mkdir()
     before = _tree(tmp_path)
-    line = _one_line(capsys, cli.main(["compare", "--quick", "--resume", "--out", str(out)]))
+    line = _one_line(capsys, cli.main([command, "--quick", "--resume", "--out", str(out)]))
     assert "--resume" in line and "writing into" not in line
-    assert ("shakespeare run, not a compare run" in line if held == "shakespeare"
+    assert (f"shakespeare run, not a {command} run" in line if held == "shakespeare"
             else "other options" in line)
     assert _tree(tmp_path) == before
 
