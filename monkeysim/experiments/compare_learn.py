@@ -180,9 +180,13 @@ def convergence_rows(cfg: CompareConfig, algo: str, seed: int, seed_index: int) 
 
 
 def convergence_config(cfg: CompareConfig, algo: str, seed: int) -> TrainConfig:
-    """The training configuration of a convergence run (one monkey, the weasel's 28 keys)."""
+    """The training configuration of a convergence run (one monkey, the weasel sentence)."""
+    from .. import texts
+
+    length = len(texts.get("weasel"))
     return TrainConfig(algo=algo, reward="hamming", monkeys=1,
-                       max_reviewer_calls=max(cfg.budget // 28, 1), stop="solved", seed=seed)
+                       max_reviewer_calls=max(cfg.budget // length, 1), stop="solved",
+                       seed=seed)
 
 
 def _finite(x) -> float | str:
