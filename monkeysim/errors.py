@@ -27,6 +27,12 @@ class RunFailed(RuntimeError):
     """A run that started could not finish (e.g. learning diverged): one line, exit 1."""
 
 
+class Diverged(RunFailed):
+    """Learning diverged (the step size is far too large): exit 1 like any failed run, but
+    nothing of the run is worth keeping, so its output directory is put back as it was (as
+    after a refusal, see :class:`monkeysim.results.RunDir`)."""
+
+
 def require(condition: bool, message: str) -> None:
     """Raise :class:`InvalidInput` with ``message`` unless ``condition`` holds."""
     if not condition:

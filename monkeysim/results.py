@@ -7,9 +7,10 @@ removed when the next run starts in that directory. Each CSV ``NAME.csv`` gets `
 with the config, seed, versions and git revision.
 
 Output directories: :func:`check_out_dir` / :func:`check_out_file` validate a path without
-touching the disk (not a file, not inside a file, writable, no results to replace without
-``--overwrite``); :class:`RunDir` then creates the directory, holds its lock
-(:class:`RunLock`, an advisory ``flock`` on ``.monkeysim.lock``) for the whole run, and undoes
+changing the disk (not a file, not inside a file, writable, no results to replace without
+``--overwrite``; a single file's folder is probed with a temporary file, removed at once);
+:class:`RunDir` then creates the directory, holds its lock (:class:`RunLock`, an advisory
+``flock`` on ``.monkeysim.lock``) for the whole run, and undoes
 what the run did if it is refused: old results replaced with ``--overwrite`` come back, a
 directory the run created is removed.
 """
@@ -30,7 +31,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .errors import InvalidInput, os_error_message
+from .errors import Diverged, InvalidInput, os_error_message
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -207,17 +208,42 @@ def _clash(out: Path, names: Sequence[str]) -> list[str]:
 
 
 def check_out_file(path: str | os.PathLike, what: str = "--save") -> Path:
-    """Validate a single output file without touching the disk: not a directory, its parent
-    a writable directory (or creatable)."""
+    """Validate a single output file before the run: not a directory, its parent a writable
+    directory (or creatable). A file written only at the end of a run (a bench's ``--save``)
+    gets a real probe as well (:func:`_probe`), since permissions cannot tell whether a
+    virtual file system (``/proc``, ``/sys``) takes a new file."""
     path = _check_path(Path(path), what)
     try:
         if path.is_dir():
             raise InvalidInput(f"{what} {str(path)!r} is a directory; give a file name")
         parent = path.absolute().parent
         _writable(parent if parent.is_dir() else _existing_ancestor(parent), what, path)
+        _probe(parent, what, path)
     except OSError as exc:
         raise InvalidInput(os_error_message(exc, "access", path)) from None
     return path
+
+
+def _probe(parent: Path, what: str, path: Path) -> None:
+    """InvalidInput unless a file can be created in ``parent`` (or, if it does not exist, a
+    directory in its nearest existing ancestor): creates and at once removes a hidden
+    temporary file (named like :func:`atomic_write_bytes`'s, so a leftover of a killed
+    process is cleaned like theirs)."""
+    exists = parent.is_dir()
+    where = parent if exists else _existing_ancestor(parent)
+    try:
+        if exists:
+            fd, tmp = tempfile.mkstemp(prefix=f".probe.{os.getpid()}.", suffix=".tmp",
+                                       dir=where)
+            os.close(fd)
+            os.unlink(tmp)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=f".probe.{os.getpid()}.", suffix=".tmp",
+                                      dir=where))
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise InvalidInput(f"cannot write {what} {str(path)!r}: {str(where)!r} takes no new "
+                           f"{'file' if exists else 'directory'} ({reason})") from None
 
 
 # --- the lock of a run directory ------------------------------------------------------------
@@ -347,7 +373,8 @@ class RunDir:
     moves the earlier results ``names`` aside. When the block ends:
 
     - normally: the moved-aside results are deleted;
-    - with :class:`InvalidInput` (a refusal, even a late one): what the run wrote among
+    - with :class:`InvalidInput` (a refusal, even a late one) or
+      :class:`~monkeysim.errors.Diverged` (nothing worth keeping): what the run wrote among
       ``names`` is removed and the old results come back; a directory the run created is
       removed entirely;
     - with any other exception (a failure, Ctrl-C): if the run wrote none of ``names`` the
@@ -430,7 +457,7 @@ class RunDir:
         try:
             if etype is None or self.resume:
                 self._drop_backup()
-            elif issubclass(etype, InvalidInput):
+            elif issubclass(etype, (InvalidInput, Diverged)):
                 if self.created is None:
                     self._restore()
             elif any(os.path.lexists(self.out / n) for n in self.names):
@@ -438,7 +465,7 @@ class RunDir:
             else:
                 self._restore()
         finally:
-            refused = etype is not None and issubclass(etype, InvalidInput)
+            refused = etype is not None and issubclass(etype, (InvalidInput, Diverged))
             self._release(clear=refused and not self.resume)
 
     def _release(self, clear: bool) -> None:

@@ -200,6 +200,18 @@ def greedy_tables(w, cdf, z, m, keys, settled, active, doc, refresh):
 
 
 @nb.njit(**KERNEL_OPTIONS)
+def diverged(z, active, n_active):
+    """True when the weights ``w = exp(θ)`` of an active position left float64's range (their
+    total ``z`` is not finite and positive: logits beyond about ±709, a step size far too
+    large); the line then stops and returns NaN bananas (see :func:`learn_line`)."""
+    for t in range(n_active):
+        zi = z[active[t]]
+        if not (zi > 0.0 and zi < math.inf):
+            return True
+    return False
+
+
+@nb.njit(**KERNEL_OPTIONS)
 def unsettled(settled, active, n_active):
     """Keep the unsettled positions of ``active[:n_active]`` in order; returns their count."""
     j = 0
@@ -282,7 +294,8 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     the logits; ``credit``: PLAIN .. ZERO_HITS; ``max_calls``: budget of reviewer calls.
     Out: ``doc`` uint8[L], the final greedy document; ``stats`` int64[N_ST] (ST_EXACT checks
     ``doc`` against ``target`` after the line ended; no re-scores or resets without noise).
-    Returns the bananas eaten (the sum of the rewards of every document the reviewer saw).
+    Returns the bananas eaten (the sum of the rewards of every document the reviewer saw), or
+    NaN if learning diverged (:func:`diverged`; ``stats`` then holds the steps taken).
 
     Position ``i`` keeps its live keys in slots ``0..m[i]-1``: ``keys[i, s]`` (uint8),
     weights ``w[i, s] = exp(θ[i, s])`` (the logits live only through them) and running sums
@@ -307,6 +320,9 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
         # tables of the live positions and the greedy document
         n_active, changed, _ = greedy_tables(w, cdf, z, m, keys, settled, active, doc,
                                              shown_hits < 0)
+        if diverged(z, active, n_active):
+            bananas = math.nan
+            break
         if changed:  # the reviewer scores the new greedy document
             if calls + 1 > max_calls:
                 break

@@ -68,6 +68,7 @@ from .corpus import (
     _pair_credit,
     _splitmix64,
     _zero_hit_credit,
+    diverged,
     fresh_line,
     greedy_tables,
     line_state,
@@ -202,7 +203,8 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
     run's own claim (the end test passed); ST_EXACT compares the final document with the
     target after the line ended (for reporting only); ST_RESCORES counts reviewer calls that
     scored a document again; ST_RESETS counts facts discarded or keys restored. Returns the
-    bananas eaten (the sum of the noisy rewards of every reviewer call).
+    bananas eaten (the sum of the noisy rewards of every reviewer call), NaN if learning
+    diverged.
     """
     n = target.shape[0]
     thr = math.log(2.0 / delta)
@@ -238,6 +240,9 @@ def learn_line_noisy(target, a_size, group, lr, credit, max_calls, sigma, delta,
         # positions with a choice left)
         n_active, changed, free = greedy_tables(w, cdf, z, m, keys, settled, active, doc, first)
         first = False
+        if diverged(z, active, n_active):
+            bananas = math.nan
+            break
         if changed:
             gs = 0.0
             gc = 0

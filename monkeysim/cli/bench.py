@@ -91,7 +91,7 @@ def _cmd_bench_corpus(args) -> int:
     if not 0 <= args.methods_fraction <= 1:
         raise InvalidInput(f"--methods-fraction must be in [0, 1], got {args.methods_fraction}")
     check_bench_files(args)
-    res = b.run(fractions, args.methods_fraction, not args.no_thread_check)
+    res = b.run(fractions, args.methods_fraction, not args.no_thread_check, quiet=args.json)
     if args.figure is not None:
         from ..plots.corpus import corpus_figure
         from ..plots.figure import save

@@ -80,6 +80,7 @@ def _cmd_compare(args) -> int:
     check_seed(args.seed)
     compare.targets(cfg)  # validate lengths against the line before touching the disk
     check_theory(cfg)
+    compare.check_cells(cfg)  # every cell's configuration, as the cell would build it
     if args.backend == "local" and (args.workers is not None or args.scheduler is not None):
         raise InvalidInput("--workers and --scheduler go with --backend dask")
     if args.backend == "local":
@@ -99,13 +100,14 @@ def _cmd_compare(args) -> int:
 
 def _run_compare(args, cfg, backend) -> int:
     from ..experiments import compare, compare_answer, compare_report
+    from ..experiments.runner import verify_manifest
     from ..results import RunDir, check_out_dir, run_out_dir
 
     out = run_out_dir(args.out, "compare", args.resume)
     names = compare_report.FILES + ["manifest.json", "cells", "tuning"]
     check_out_dir(out, args.overwrite, names, resume=args.resume)
-    if args.resume and not (out / "manifest.json").exists():
-        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+    if args.resume:  # another command's run or other options: refused before announcing
+        verify_manifest(out, compare.run_manifest(cfg, args.seed))
     with RunDir(out, names, overwrite=args.overwrite, resume=args.resume,
                 subdirs=["cells", "tuning"]):
         print(f"writing into {out}", file=sys.stderr)
@@ -118,5 +120,7 @@ def _run_compare(args, cfg, backend) -> int:
         emit_json({"out": str(out), **summary})
     else:
         print(compare_answer.table(summary))
-        print(f"\n{result.seconds:.1f} s; results and figures in {out}")
+        took = (f"{result.seconds:.1f} s" if result.seconds is not None else
+                "resumed from checkpoints (the time of the earlier runs is not recorded)")
+        print(f"\n{took}; results and figures in {out}")
     return 0

@@ -47,7 +47,6 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     """Run the study for parsed ``args``; returns the exit status."""
-    from ..errors import InvalidInput
     from ..experiments import noise
     from ..results import RunDir, check_out_dir, run_out_dir
     from ..rng import check_seed
@@ -62,8 +61,10 @@ def run(args) -> int:
     out = run_out_dir(args.out, "noise", args.resume)
     names = noise.FILES + noise.CHECKPOINTS
     check_out_dir(out, args.overwrite, names, resume=args.resume)
-    if args.resume and not (out / "manifest.json").exists():
-        raise InvalidInput(f"--resume: {str(out)!r} holds no run to continue")
+    if args.resume:  # another command's run or other options: refused before announcing
+        from ..experiments.runner import verify_manifest
+
+        verify_manifest(out, noise.manifest(cfg, args.seed))
     with RunDir(out, names, overwrite=args.overwrite, resume=args.resume, subdirs=["cells"]):
         if not args.json:
             print(f"writing into {out}", file=sys.stderr)

@@ -67,7 +67,8 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json")
+    add_common_out(p, "manifest.json, chunks/, typed.txt, summary.json and run.json (default: "
+                      "a new runs/shakespeare-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=run)
 
 
@@ -77,7 +78,6 @@ def run(args) -> int:
     Every option, the corpus selection, the memory a line's troop needs and ``--out`` are
     checked before anything is written; the run then holds ``--out``'s lock (RunDir)."""
     import os
-    import sys
 
     from .. import corpus
     from ..errors import InvalidInput, check_memory
@@ -125,9 +125,9 @@ def run(args) -> int:
     try:
         with RunDir(out, shakespeare.FILES, overwrite=args.overwrite, resume=args.resume,
                     subdirs=["chunks"]):
-            print(f"writing into {out}", file=sys.stderr)
             summary = shakespeare.run(lines, config, out, source=source, resume=args.resume,
-                                      backend=backend, quiet=args.quiet or args.json)
+                                      backend=backend, quiet=args.quiet or args.json,
+                                      announce=f"writing into {out}")
     finally:
         getattr(backend, "close", lambda: None)()  # a Dask client must not outlive the run
     if args.json:

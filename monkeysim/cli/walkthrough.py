@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
         description="Walk through the course note: the reviewer's scores (incl. the reward "
                     "model's -10000), the query and response tables, a sampled rollout, its "
                     "empirical expected reward vs the exact value, the estimator's 1/sqrt(NK) "
-                    "convergence and 95%% interval coverage, and policy-gradient updates of a "
+                    "convergence and 95% interval coverage, and policy-gradient updates of a "
                     "table policy (expected reward up, KL to the pretrained policy growing). "
                     "Writes walkthrough.csv (+ JSON sidecar), walkthrough.png and "
                     "summary.json.")

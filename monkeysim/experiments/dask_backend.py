@@ -31,6 +31,9 @@ DISTRIBUTION = "distributed"
 """The PyPI distribution the backend needs (optional extra ``distributed``)."""
 CONNECT_TIMEOUT = 10
 """Seconds to wait for a remote scheduler in :func:`dask_backend`."""
+PROBE_TIMEOUT = 3
+"""Seconds a remote address that accepts the connection has to answer as a Dask scheduler
+(the handshake and an ``identity`` request) before it is refused as something else."""
 DEFAULT_WORKERS = 2
 MISSING = ("the dask backend needs the optional extra 'distributed': "
            "pip install -e '.[distributed]'")
@@ -149,13 +152,62 @@ def _connect(address: str):
     level = log.level
     log.setLevel(logging.CRITICAL)  # the failure is reported once, as InvalidInput
     try:
+        _probe(address)
         return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except InvalidInput:
+        raise
     except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
         raise InvalidInput(f"cannot reach the Dask scheduler at {address!r} within "
                            f"{CONNECT_TIMEOUT} s ({_one_line(exc)}); give the address of a "
                            f"running 'dask scheduler', e.g. tcp://HOST:8786") from None
     finally:
         log.setLevel(level)
+
+
+def _probe(address: str) -> None:
+    """InvalidInput unless a Dask scheduler answers at ``address``: the port must accept a
+    connection within :data:`CONNECT_TIMEOUT` s (retried while refused), and what listens
+    there must complete Dask's handshake and answer ``identity`` as a ``Scheduler`` within
+    :data:`PROBE_TIMEOUT` s. (A Client of a web server waits forever for the handshake, or
+    reads its HTTP reply as a frame length and fails on an absurd allocation.)"""
+    import asyncio
+    import socket
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import get_address_host_port
+
+    host, port = get_address_host_port(address)
+    deadline = time.monotonic() + CONNECT_TIMEOUT
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+            break
+        except OSError as exc:
+            if time.monotonic() + 0.5 > deadline:
+                raise InvalidInput(f"cannot reach the Dask scheduler at {address!r} within "
+                                   f"{CONNECT_TIMEOUT} s ({_one_line(exc)}); give the address "
+                                   "of a running 'dask scheduler', e.g. tcp://HOST:8786") from None
+            time.sleep(0.5)
+
+    async def identity():
+        comm = await connect(address, timeout=PROBE_TIMEOUT)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), PROBE_TIMEOUT))
+    except Exception:  # a timeout, a closed connection, bytes that are no Dask message
+        reply = None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        what = f"a Dask {kind.lower()}" if isinstance(kind, str) else "something else"
+        raise InvalidInput(f"{address!r} is not a Dask scheduler: it accepts connections but "
+                           f"{'is ' + what if kind else 'does not answer as one'} (waited "
+                           f"{PROBE_TIMEOUT} s); give the address of a running 'dask "
+                           "scheduler', e.g. tcp://HOST:8786")
 
 
 class _Compute:

@@ -190,6 +190,10 @@ def verify_manifest(out: Path, manifest: dict) -> None:
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"--resume: the manifest of {str(out)!r} is unreadable "
                            f"({type(exc).__name__}); start a new run with --overwrite") from None
+    command = found.get("command") if isinstance(found, dict) else None
+    if command != manifest.get("command"):
+        raise InvalidInput(f"--resume: {str(out)!r} holds a {command or 'foreign'} run, not a "
+                           f"{manifest.get('command')} run; use a new --out")
     if found != json.loads(json.dumps(manifest, default=str)):
         raise InvalidInput(f"--resume: {str(out)!r} holds a run with other options or "
                            "inputs; use the same options or a new --out")

@@ -45,6 +45,7 @@ from ..learn.corpus import (
     ChunkResult,
     ChunkTask,
     LearnSettings,
+    check_converged,
     decode,
     encode,
     frequency_order,
@@ -209,11 +210,13 @@ def corpus_sha256(texts: Iterable[str]) -> str:
 
 def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
         resume: bool = False, backend: Backend | None = None, quiet: bool = False,
-        after_chunk: Callable[[int], None] | None = None) -> dict:
+        after_chunk: Callable[[int], None] | None = None, announce: str | None = None) -> dict:
     """Type every line of ``lines`` (:class:`~monkeysim.corpus.Line` records) into ``out``.
 
     Returns the summary (``summary.json`` plus ``run.json``). ``after_chunk(i)`` is called
-    after chunk ``i`` is checkpointed (tests use it to simulate a kill).
+    after chunk ``i`` is checkpointed (tests use it to simulate a kill). ``announce``: a line
+    for stderr once the first chunk is checkpointed (a run that diverges in its first chunk
+    prints only its error).
     """
     from ..corpus import summarize
 
@@ -242,11 +245,19 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
         report_resume(len(tasks), problems, "chunks")
     pending = [t for t in tasks if t.chunk not in done]
     bar = progress_bar(len(texts), quiet, "shakespeare", unit="line")
+    said = [announce is None]
+
+    def say() -> None:
+        if not said[0]:
+            bar.write(announce, file=sys.stderr)
+            said[0] = True
     chars = [int(sum(len(t.codes) for t in tasks if t.chunk in done))]
     bar.update(sum(len(t.offsets) - 1 for t in tasks if t.chunk in done))
 
     def on_result(res: ChunkResult) -> None:
+        check_converged(tasks[res.chunk], res)
         save_chunk(out, res, run_key)
+        say()
         chars[0] += len(res.typed)
         bar.set_postfix_str(f"{chars[0]:,} characters", refresh=False)
         bar.update(len(res.bananas))
@@ -255,6 +266,7 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
 
     try:
         facts = (backend or local_backend())(pending, on_result)
+        say()
     finally:
         bar.close()
     result = assemble(out, tasks, alphabet, want, run_key, noisy=config.learn.noisy)
@@ -360,7 +372,8 @@ def report(s: dict) -> str:
                  f"{s['reviewer_rescores']:,} re-scores; credit {learn['credit']}, noise "
                  f"σ = {learn['reviewer_noise']:g} characters, δ = {learn['delta']:g})")
     rows = [
-        ("source", f"{s['source']} ({s['plays']} plays, alphabet of {s['alphabet_size']})"),
+        ("source", f"{s['source']} ({s['plays']} play{'s' if s['plays'] != 1 else ''}, "
+                   f"alphabet of {s['alphabet_size']})"),
         ("lines", lines),
         ("characters", f"{s['chars']:,}"),
         ("sha256", f"{check} ({s['sha256'][:16]}...)"),

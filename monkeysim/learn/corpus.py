@@ -209,6 +209,21 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(task.chunk, typed, line_stats(stats), bananas)
 
 
+def check_converged(task: ChunkTask, result: ChunkResult) -> None:
+    """Raise :class:`~monkeysim.errors.Diverged` (the one-line message of ``train``) if a line
+    of ``result`` diverged: the kernels return NaN bananas for a line whose weights exp(θ)
+    left float64's range."""
+    bad = np.flatnonzero(np.isnan(result.bananas))
+    if bad.size:
+        from ..errors import Diverged
+
+        j = int(bad[0])
+        raise Diverged(f"learning diverged: logits reached beyond ±709 (the limit of the "
+                       f"weights exp(θ) in float64) after step {int(result.stats['steps'][j])} "
+                       f"of line {task.first_line + j} with learning rate "
+                       f"lr={task.settings.lr:g}; use a smaller --lr")
+
+
 def noise_counts(stats: np.ndarray) -> dict[str, int]:
     """What a noisy run reports of per-line ``stats`` (a record array of
     :data:`LINE_STATS_DTYPE`): the lines it claims typed (its end test passed) beside the

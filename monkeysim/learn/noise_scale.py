@@ -104,6 +104,23 @@ class NoiseScale:
     group_size: int
 
 
+def check_noise_scale(config: TrainConfig, samples: int) -> int:
+    """Raise :class:`InvalidInput` if :func:`noise_scale` would refuse ``config`` and
+    ``samples`` (nothing is run); returns ``samples``."""
+    samples = positive_int(samples, "samples")
+    if not isinstance(config, TrainConfig):
+        raise InvalidInput(f"config must be a TrainConfig, got {type(config).__name__}")
+    if config.policy != "positional":
+        raise InvalidInput("noise_scale needs a positional policy (a context policy's "
+                           "per-document gradient norms are not computed)")
+    n = config.group_size
+    if n < 2:
+        raise InvalidInput(f"noise_scale needs at least 2 documents per group, got {n}")
+    if samples < 2:
+        raise InvalidInput(f"noise_scale needs at least 2 samples (groups), got {samples}")
+    return samples
+
+
 def noise_scale(config: TrainConfig, target: str, alphabet: Alphabet | str | None = None, *,
                 policy: CharPolicy | None = None, samples: int = 4096, reviewer=None,
                 reference: CharPolicy | None = None,
@@ -118,17 +135,8 @@ def noise_scale(config: TrainConfig, target: str, alphabet: Alphabet | str | Non
     depends only on ``config.seed`` (not on threads). ``reference`` and ``baseline`` as in
     :func:`policy_gradient_samples` (REINFORCE's baseline defaults to 0, its first step).
     """
-    samples = positive_int(samples, "samples")
-    if not isinstance(config, TrainConfig):
-        raise InvalidInput(f"config must be a TrainConfig, got {type(config).__name__}")
-    if config.policy != "positional":
-        raise InvalidInput("noise_scale needs a positional policy (a context policy's "
-                           "per-document gradient norms are not computed)")
+    samples = check_noise_scale(config, samples)
     n = config.group_size
-    if n < 2:
-        raise InvalidInput(f"noise_scale needs at least 2 documents per group, got {n}")
-    if samples < 2:
-        raise InvalidInput(f"noise_scale needs at least 2 samples (groups), got {samples}")
     g = np.empty(samples)
     t = np.empty(samples)
     for first in range(0, samples, NOISE_CHUNK):

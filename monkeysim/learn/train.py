@@ -380,9 +380,9 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
                 mm, pm = st.run(ip, hp, n)
                 seconds += time.perf_counter() - t0
             if not np.abs(st.theta).max() <= 1e100:  # diverged (inf/NaN, or no float64
-                from ..errors import RunFailed  # step can move such logits any more)
+                from ..errors import Diverged  # step can move such logits any more)
 
-                raise RunFailed(f"learning diverged: logits reached {np.abs(st.theta).max():.3g}"
+                raise Diverged(f"learning diverged: logits reached {np.abs(st.theta).max():.3g}"
                                 f" (limit 1e100) after step {done + n} with learning rate "
                                 f"lr={config.lr:g}; use a smaller --lr")
             columns.append(step_metrics(mm, pm, done, config, length))
