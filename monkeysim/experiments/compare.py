@@ -343,7 +343,7 @@ def check_cells(cfg: CompareConfig) -> None:
             name, length, mode, _ = rest
             check_budget(cfg.budget, max(cfg.monkeys), length, mode)
             continue
-        job = (kind, *rest[:5]) if kind != "convergence" else (kind, rest[0])
+        job = (kind, *rest[:6]) if kind != "convergence" else (kind, rest[0])
         if job in seen:
             continue
         seen.add(job)
@@ -353,9 +353,9 @@ def check_cells(cfg: CompareConfig) -> None:
             name, length, reward = rest
             compare_learn.check_cell(cfg, kind, by_name[name], length, reward)
         else:
-            name, length, reward, regime, n = rest[:5]
+            name, length, reward, regime, n, k = rest[:6]
             regime = "troop" if regime == "troop_fixed" else regime
-            compare_learn.check_cell(cfg, kind, by_name[name], length, reward, regime, n)
+            compare_learn.check_cell(cfg, kind, by_name[name], length, reward, regime, n, k)
 
 
 def run_manifest(cfg: CompareConfig, seed: int) -> dict:

@@ -103,7 +103,7 @@ def _run(cfg: CompareConfig, text: str, alphabet, reward: str, regime: str, monk
 
 
 def check_cell(cfg: CompareConfig, kind: str, tgt, length: int, reward: str = "",
-               regime: str = "", monkeys: int = 1) -> None:
+               regime: str = "", monkeys: int = 1, batch: int | None = None) -> None:
     """Build the training configuration that a ``tune``, ``learn``, ``noise`` or
     ``convergence`` cell (``reward`` the algorithm) would run and check it as the cell would
     (InvalidInput; nothing is run). The step size is the grid's first: any positive one
@@ -117,7 +117,8 @@ def check_cell(cfg: CompareConfig, kind: str, tgt, length: int, reward: str = ""
         return
     stop = {"tune": "typed", "learn": "both", "noise": "budget"}[kind]
     troop = regime not in ("independent", "")
-    tc = _train_config(cfg, reward, troop, monkeys, length, cfg.lr_grid[0], 0, cfg.budget, stop)
+    tc = _train_config(cfg, reward, troop, monkeys, cfg.batch if batch is None else batch,
+                       length, cfg.lr_grid[0], 0, cfg.budget, stop)
     check(tc, tgt.prefix(length), tgt.alphabet)
     if kind == "noise":
         check_noise_scale(tc, cfg.noise_samples)
