@@ -225,6 +225,14 @@ def lane_setup(states: np.ndarray, first: int, monkeys: int, dead: int):
     return rs, lanes, nxt
 
 
+def cache_aligned(shape: tuple[int, ...]) -> np.ndarray:
+    """A zeroed uint64 array of ``shape`` starting on a 64-byte boundary."""
+    n = int(np.prod(shape))
+    buf = np.zeros(n + 8, dtype=np.uint64)
+    skip = (-buf.ctypes.data % 64) // 8
+    return buf[skip:skip + n].reshape(shape)
+
+
 class Wave:
     """The chunks in flight: ``slots`` chunks type at once (in parallel), and a slot whose
     chunk is done takes the next chunk, in order. Chunks are independent, so the result does
@@ -232,7 +240,7 @@ class Wave:
 
     def __init__(self, slots: int):
         self.slots = slots
-        self.rs = np.zeros((slots, K.LANES, K.LANE_WORDS), dtype=np.uint64)
+        self.rs = cache_aligned((slots, K.LANES, K.LANE_WORDS))
         self.lanes = np.full((slots, K.LANES, 3), K.M_IDLE, dtype=np.int64)
         self.nxt = np.zeros((slots, 2), dtype=np.int64)  # empty slot: nothing assigned
         self.lo = np.zeros(slots, dtype=np.int64)
