@@ -35,7 +35,7 @@ CHUNK_MONKEYS = 256  # monkeys per RNG chunk: fixed, independent of the thread c
 BLOCK_KEYSTROKES = 1 << 28
 """Keystrokes per kernel call of a race (about 0.3 s); between calls Ctrl-C and progress."""
 WAVE_CHUNKS = 256
-"""Chunks in flight at once (:class:`Wave`): their lane state is about 70 KB."""
+"""Chunks in flight at once (:class:`Wave`): their lane state is about 100 KB."""
 BYTES_PER_MONKEY = 9
 """Memory of a race per monkey: an int64 keystroke count and a found flag."""
 INT64_MAX = np.iinfo(np.int64).max
