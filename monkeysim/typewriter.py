@@ -35,7 +35,7 @@ CHUNK_MONKEYS = 256  # monkeys per RNG chunk: fixed, independent of the thread c
 BLOCK_KEYSTROKES = 1 << 28
 """Keystrokes per kernel call of a race (about 0.3 s); between calls Ctrl-C and progress."""
 WAVE_CHUNKS = 256
-"""Chunks in flight at once (:class:`Wave`): their lane state is about 70 KB."""
+"""Chunks in flight at once (:class:`Wave`): their lane state is about 100 KB."""
 BYTES_PER_MONKEY = 9
 """Memory of a race per monkey: an int64 keystroke count and a found flag."""
 INT64_MAX = np.iinfo(np.int64).max
@@ -225,6 +225,14 @@ def lane_setup(states: np.ndarray, first: int, monkeys: int, dead: int):
     return rs, lanes, nxt
 
 
+def cache_aligned(shape: tuple[int, ...]) -> np.ndarray:
+    """A zeroed uint64 array of ``shape`` starting on a 64-byte boundary."""
+    n = int(np.prod(shape))
+    buf = np.zeros(n + 8, dtype=np.uint64)
+    skip = (-buf.ctypes.data % 64) // 8
+    return buf[skip:skip + n].reshape(shape)
+
+
 class Wave:
     """The chunks in flight: ``slots`` chunks type at once (in parallel), and a slot whose
     chunk is done takes the next chunk, in order. Chunks are independent, so the result does
@@ -232,7 +240,7 @@ class Wave:
 
     def __init__(self, slots: int):
         self.slots = slots
-        self.rs = np.zeros((slots, K.LANES, K.LANE_WORDS), dtype=np.uint64)
+        self.rs = cache_aligned((slots, K.LANES, K.LANE_WORDS))
         self.lanes = np.full((slots, K.LANES, 3), K.M_IDLE, dtype=np.int64)
         self.nxt = np.zeros((slots, 2), dtype=np.int64)  # empty slot: nothing assigned
         self.lo = np.zeros(slots, dtype=np.int64)

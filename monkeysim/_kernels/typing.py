@@ -25,7 +25,9 @@ from .random import MASK32, accepted_half, jump
 
 LANES = 4
 """Monkeys typing side by side on one thread (the explicit lane code below is for 4)."""
-LANE_WORDS = 5  # xoshiro256** state + the stored high half
+LANE_WORDS = 8
+"""uint64 words per lane stream: xoshiro256** state, the stored high half, and padding to
+64 bytes, so two threads never write to one cache line (no false sharing)."""
 M_IDLE = -1  # lane monkey index of an idle lane
 
 
