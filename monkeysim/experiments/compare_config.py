@@ -56,9 +56,11 @@ class CompareConfig:
     tune_seeds: int = 16
     """Tuning seeds of the last rung of successive halving (the first rung has 2; their own
     stream, disjoint from the reported seeds); see ``experiments.tuning``."""
-    frontier_batches: tuple[int, ...] = (2, 4, 8)
+    frontier_batches: tuple[int, ...] | None = None
     """Documents per update of a one-monkey troop below ``batch``: more points on the
-    frontier below one monkey × ``batch`` (each tuned like every other setting)."""
+    frontier below one monkey × ``batch`` (each tuned like every other setting). Default:
+    those of 2, 4, 8 that lie below ``batch`` (and at or above the algorithm's smallest
+    group)."""
     regimes: tuple[str, ...] = ("independent", "troop")
     """Regimes of the monkey ladder: independent (N policies, the first to type the target
     ends the race) and troop (one policy, all N monkeys' documents in each update)."""
@@ -84,11 +86,14 @@ class CompareConfig:
     policy stops exploring and the run stalls (seen with lr ≥ 0.2 on the Hamlet line)."""
 
     def __post_init__(self) -> None:
+        minimum = 2 if self.algo in ("rloo", "grpo") else 1
+        if self.frontier_batches is None:
+            object.__setattr__(self, "frontier_batches", tuple(
+                k for k in (2, 4, 8) if minimum <= k < self.batch))
         if isinstance(self.frontier_batches, list):
             object.__setattr__(self, "frontier_batches", tuple(self.frontier_batches))
         for k in self.frontier_batches:
             positive_int(k, "frontier_batches entry")
-            minimum = 2 if self.algo in ("rloo", "grpo") else 1
             if not minimum <= k < self.batch:
                 raise InvalidInput(f"frontier_batches entries must lie in [{minimum}, batch "
                                    f"{self.batch}) for {self.algo}, got {k}")
