@@ -1,4 +1,4 @@
-"""`monkeysim shakespeare`: learning monkeys type every line of the plays.
+"""`monkeysim shakespeare`: monkeys type every line of the plays from the reviewer's scores.
 
 Registered by :mod:`monkeysim.cli.main`; CLI helpers are imported inside the functions, so
 importing this module does not import the CLI.
@@ -14,9 +14,13 @@ def add_parser(sub) -> None:
 
     d = LearnSettings()
     p = sub.add_parser(
-        "shakespeare", help="learning monkeys type every line of the plays",
-        description="A troop of learning monkeys types each line of dialogue until the "
-                    "reviewer's scores prove its greedy document equals the line; at the end "
+        "shakespeare", help="monkeys type every line of the plays from the reviewer's scores",
+        description="Monkeys type each line of dialogue until the reviewer's scores prove "
+                    "the line: by default count-split (count each key, then find its "
+                    "positions by binary splitting with exact counts; it does not learn, so "
+                    "--monkeys and --lr do not apply), or a troop of learning monkeys with a "
+                    "learning --credit level, until the greedy document equals the line; at "
+                    "the end "
                     "the typed text is checked against the corpus (sha256). Lines go through "
                     "in chunks, each checkpointed in --out, so --resume continues a killed "
                     "run with identical results. Default: the small built-in excerpt; "
