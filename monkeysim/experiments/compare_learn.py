@@ -130,16 +130,23 @@ def tune_cell(cfg: CompareConfig, setting: Setting, text: str, alphabet, seed: i
     (``cfg.tune_seeds`` seeds on the last rung)."""
 
     def run(lr: float, j: int, budget: int) -> tuple[float, bool]:
-        res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys,
-                   setting.batch, lr, tuning_seed(seed, j), budget, "typed")
-        if res.typed:
-            return res.typed_wall_reviewer_calls * len(text), False
-        return res.steps * setting.batch * len(text), True
+        return _until_typed(cfg, setting, text, alphabet, lr, tuning_seed(seed, j), budget)
 
     tuned: Tuned = successive_halving(run, cfg.lr_grid, cfg.budget,
                                       first_seeds=min(2, cfg.tune_seeds),
                                       final_seeds=cfg.tune_seeds)
     return {"setting": list(setting.key), **tuned.to_dict()}
+
+
+def _until_typed(cfg: CompareConfig, setting: Setting, text: str, alphabet, lr: float,
+                 seed: int, budget: int) -> tuple[int, bool]:
+    """One run of ``setting`` until a monkey types ``text``: (wall time in keystrokes per
+    monkey, or the keystrokes spent if censored at ``budget``; censored flag)."""
+    res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys,
+               setting.batch, lr, seed, budget, "typed")
+    if res.typed:
+        return res.typed_wall_reviewer_calls * len(text), False
+    return res.steps * setting.batch * len(text), True
 
 
 def replay(cfg: CompareConfig, setting: Setting, text: str, alphabet, lrs, seeds: int,
@@ -153,11 +160,9 @@ def replay(cfg: CompareConfig, setting: Setting, text: str, alphabet, lrs, seeds
     for lr in lrs:
         walls = []
         for j in range(seeds):
-            res = _run(cfg, text, alphabet, setting.reward, setting.regime, setting.monkeys,
-                       setting.batch, lr, derived_seed(seed, CHECK_STREAM, j),
-                       cfg.budget, "typed")
-            walls.append(float(res.typed_wall_reviewer_calls * len(text)) if res.typed
-                         else float(res.steps * setting.batch * len(text)))
+            wall, _ = _until_typed(cfg, setting, text, alphabet, lr,
+                                   derived_seed(seed, CHECK_STREAM, j), cfg.budget)
+            walls.append(float(wall))
         out[float(lr)] = walls
     return out
 

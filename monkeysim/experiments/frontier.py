@@ -139,15 +139,3 @@ def fit_hyperbola_many(b: np.ndarray, steps: np.ndarray, s_min_floor: float = S_
     err, log_smin = sse(log_bc[:, None])
     return (np.exp(log_smin[:, 0]), np.exp(log_bc),
             np.sqrt(err[:, 0] / ls.shape[1]))
-
-
-def medians_by_batch(rows: list[FrontierRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(B, median steps, censored count) per documents-per-step B, B increasing; censored
-    runs count their budget (the median is then a lower bound)."""
-    by_b: dict[int, list[FrontierRow]] = {}
-    for r in rows:
-        by_b.setdefault(r.monkeys * r.batch, []).append(r)
-    bs = sorted(by_b)
-    med = np.array([float(np.median([r.steps for r in by_b[x]])) for x in bs])
-    cens = np.array([sum(r.censored for r in by_b[x]) for x in bs])
-    return np.array(bs, dtype=float), med, cens
