@@ -27,6 +27,7 @@ STREAMS: dict[str, int] = {
     "compare_noise_scale": 7_002,  # compare's B_simple cells: derived_seed(seed, ·, i)
     "noise_leash": 7_003,          # monkeysim noise's KL-leash runs: derived_seed(seed, ·, j)
     "tuning_check": 7_004,         # replays of tuned step sizes on unseen seeds (·, j)
+    "overopt_tuning": 7_005,       # overopt's RL step-size tuning seeds (·, j, s)
     "shakespeare_lines": 0x5348414B,     # "SHAK": spawn key of the corpus run's line key
     "shakespeare_noise": 0x4E4F495345,   # "NOISE": XOR of the corpus run's noise key
 }

@@ -171,3 +171,24 @@ def test_pretraining_on_the_plays_or_a_clear_error():
             shakespeare_corpus(source="plays")
     with pytest.raises(InvalidInput, match="pretraining source 'novels'"):
         OveroptConfig(pretrain="novels")
+
+
+def test_each_beta_gets_its_own_tuned_step_size():
+    """Every β's step size comes from successive halving on the KL-regularised proxy reward
+    J = proxy − β KL of tuning runs (never the gold reviewer): the reported lr is the grid
+    value the tuner chose, with the median J of its tuning runs."""
+    cfg = oo.OveroptConfig.quick()
+    res = oo.run(cfg, seed=0)
+    for tuned in res.tuned.values():
+        assert tuned["lr"] in cfg.lr_grid
+        chosen = [t["wall"] for t in tuned["trials"] if t["lr"] == tuned["lr"]]
+        assert len(chosen) == cfg.tune_seeds
+        assert tuned["median_objective"] == pytest.approx(-math.log(np.median(chosen)))
+    runs = {r["run"]: r for r in res.peaks()}
+    assert runs["rl-beta=0.2"]["lr"] == res.tuned[0.2]["lr"]
+    assert "lr" in oo.report(res).splitlines()[3]
+
+
+def test_lr_grid_refused_when_not_increasing():
+    with pytest.raises(InvalidInput, match="lr_grid"):
+        oo.OveroptConfig(lr_grid=(0.2, 0.1))

@@ -72,22 +72,50 @@ def test_rungs_double_seeds_and_last_rung_has_sixteen():
     assert counts[:3] == [16, 16, 16]  # the last rung keeps three values on 16 seeds
     assert len(per_lr) == len(GRID)  # every value tried on the first rung
     assert per_lr[int(math.log2(got.lr))] == set(range(16))
-    # no run repeated: earlier rungs' seeds are reused
-    assert len(calls) == len({(k, s) for k, s, _ in calls})
-    assert len(got.trials) == len(calls)
+    # earlier rungs' seeds are reused: a run is repeated only when it was censored at a
+    # smaller budget than a later rung gives
+    seen: dict[tuple, int] = {}
+    for k, s, b in calls:
+        if (k, s) in seen:
+            assert b > seen[(k, s)]
+        seen[(k, s)] = b
+    assert len(got.trials) == len(seen)
 
 
 def test_budget_caps_after_a_best_and_ranking_unchanged():
     run, calls = bowl(6, 1)
     tuning.successive_halving(run, GRID, budget=10**7)
-    assert calls[0][2] == calls[1][2] == 10**7
-    # once the first value has its median, every budget is capped at 8 × the best median
-    assert max(b for _, _, b in calls[2:]) < 10**7
-    for rep in range(20):  # the caps never change the choice
+    # before a best is known, runs get the probe budget (budget / 256), never the whole
+    assert calls[0][2] == calls[1][2] == math.ceil(10**7 / 256)
+    # once a value has its median, every budget is capped at 8 × the best median
+    assert max(b for _, _, b in calls) < 10**7
+    for rep in range(20):  # neither the probe nor the caps change the choice
         run2, _ = bowl(6, rep)
         run3, _ = bowl(6, rep)
         assert (tuning.successive_halving(run2, GRID, budget=10**7).lr
-                == tuning.successive_halving(run3, GRID, budget=10**7, cap_factor=1e9).lr)
+                == tuning.successive_halving(run3, GRID, budget=10**7, cap_factor=1e9,
+                                             probe=1).lr)
+
+
+def test_probe_budget_grows_while_every_value_is_censored():
+    """A slow objective (median 10^6, more than budget / 256): the probe budget grows 4× per
+    round until a median is uncensored, and the optimum is still found; the hopeless values
+    never run at the whole budget."""
+    def slow(best: int, rep: int):
+        fast, calls = bowl(best, rep)
+
+        def run(lr: float, seed: int, budget: int) -> tuple[float, bool]:
+            wall, censored = fast(lr, seed, budget // 50 or 1)
+            return (float(budget), True) if censored else (wall * 50, False)
+        return run, calls
+
+    run, calls = slow(8, 2)
+    got = tuning.successive_halving(run, GRID, budget=10**8)
+    budgets = sorted({b * 50 for _, _, b in calls})
+    assert budgets[:3] == [math.ceil(10**8 / 256) // 50 * 50, math.ceil(10**8 / 64) // 50 * 50,
+                           math.ceil(10**8 / 16) // 50 * 50]
+    assert got.lr == GRID[8]
+    assert max(b for _, _, b in calls) < 10**8 // 50
 
 
 def test_all_censored_reports_budget_and_edge():

@@ -9,7 +9,11 @@
 3. **Best-of-n**: draw n documents from π_ref, keep the one the proxy likes best; its KL to
    π_ref is exactly ``log n − (n − 1)/n`` (continuous scores).
 4. **RL**: RLOO from π_ref against the proxy with a k1 KL leash β (:mod:`monkeysim.learn.rlhf`),
-   at several β; exact KL after each evaluation.
+   at several β; exact KL after each evaluation. Each β runs at its own SGD step size, chosen
+   from ``lr_grid`` by successive halving (:func:`monkeysim.experiments.tuning.successive_halving`)
+   on tuning seeds disjoint from the reported run's: the objective is what the RL run
+   maximises, the KL-regularised proxy reward ``J = proxy − β KL`` after ``steps`` updates
+   (median over tuning seeds; the gold reviewer is never consulted to tune).
 
 Gold and proxy rewards are tracked against ``d = √KL`` (nats^½). The functional forms of
 Gao, Schulman & Hilton (2022), *Scaling laws for reward model overoptimization*, are fitted
@@ -38,7 +42,10 @@ from ..policy import CharPolicy
 from ..results import prepare_out_dir, sidecar, write_json, write_table
 from ..reward import make_reviewer
 from ..reward_model import RewardModel, RMReport, check_noise, train_reward_model
-from ..rng import check_seed, derived_seed
+from ..rng import STREAMS, check_seed, derived_seed
+
+TUNE_STREAM = STREAMS["overopt_tuning"]
+"""Spawn-key prefix of the tuning seeds of the RL step sizes (the reported runs use 10 + j)."""
 
 FILES = ["overopt.csv", "overopt.json", "overopt.png", "summary.json"]
 CORPUS_TEXTS = ("hamlet", "sonnet18", "macbeth", "richard3")  # Shakespeare only
@@ -148,8 +155,10 @@ class OveroptConfig:
     """RLOO updates per RL run."""
     batch: int = 64
     """Documents per RLOO update."""
-    lr: float = 0.1
-    """SGD learning rate of RLOO."""
+    lr_grid: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
+    """SGD step sizes of RLOO searched for each β (increasing, > 0; one value: no tuning)."""
+    tune_seeds: int = 16
+    """Tuning seeds of the last rung of successive halving (their own stream)."""
     eval_every: int = 25
     """Updates between evaluations."""
     eval_docs: int = 1024
@@ -177,7 +186,14 @@ class OveroptConfig:
         for n in self.bon_ns:
             if isinstance(n, bool) or int(n) != n or n < 1:
                 raise InvalidInput(f"best-of-n needs n ≥ 1, got {n!r}")
-        RLHFConfig(kl_coef=max(self.betas), steps=self.steps, batch=self.batch, lr=self.lr)
+        if isinstance(self.lr_grid, list):
+            object.__setattr__(self, "lr_grid", tuple(self.lr_grid))
+        if not self.lr_grid or list(self.lr_grid) != sorted(set(self.lr_grid)):
+            raise InvalidInput(f"lr_grid must be a non-empty increasing list, got "
+                               f"{list(self.lr_grid)}")
+        positive_int(self.tune_seeds, "tune seeds")
+        for lr in self.lr_grid:
+            RLHFConfig(kl_coef=max(self.betas), steps=self.steps, batch=self.batch, lr=lr)
         if min(self.betas) < 0:
             raise InvalidInput(f"KL coefficient β must be ≥ 0, got {min(self.betas)}")
 
@@ -186,7 +202,7 @@ class OveroptConfig:
         """A few-second version for tests and smoke runs."""
         return cls(rm_docs=600, rm_pairs=600, betas=(0.0, 0.2), steps=150, eval_every=30,
                    eval_docs=64, bon_ns=(1, 4, 16, 64), bon_pool=4000, bon_picks=100,
-                   lr=0.3)
+                   lr_grid=(0.1, 0.3, 0.9), tune_seeds=2)
 
 
 @dataclass
@@ -204,6 +220,7 @@ class OveroptResult:
     bon_gold_se: np.ndarray
     rl: dict[float, RLHFTrace]
     samples: dict[str, str]
+    tuned: dict[float, dict] = field(default_factory=dict)
     seconds: float = 0.0
     fits: dict = field(default_factory=dict)
 
@@ -222,7 +239,8 @@ class OveroptResult:
         for name, beta, kl, proxy, gold in self.runs():
             i = int(np.argmax(gold))
             fit = self.fits.get(name, {})
-            out.append({"run": name, "kl_coef": beta, "peak_gold_kl": float(kl[i]),
+            lr = None if beta is None else self.tuned[beta]["lr"]
+            out.append({"run": name, "kl_coef": beta, "lr": lr, "peak_gold_kl": float(kl[i]),
                         "fit_peak_gold_kl": fit.get("gold_peak_kl"),
                         "peak_gold_reward": float(gold[i]), "final_kl": float(kl[-1]),
                         "final_gold_reward": float(gold[-1]),
@@ -239,6 +257,8 @@ class OveroptResult:
             "rm_pairs": {"train": self.rm.train_pairs, "heldout": self.rm.heldout_pairs},
             "label_noise": self.config.noise,
             "runs": self.peaks(), "fits": self.fits, "samples": self.samples,
+            "tuning": {f"rl-beta={b:g}": {k: v for k, v in t.items() if k != "trials"}
+                       for b, t in self.tuned.items()},
         }
 
 
@@ -283,21 +303,47 @@ def run(config: OveroptConfig | None = None, seed: int = 0) -> OveroptResult:
         bps.append(p.std(ddof=1) / se)
         bg.append(g.mean())
         bgs.append(g.std(ddof=1) / se)
-    rl = {}
+    rl, tuned = {}, {}
     samples = {"pretrained": alpha.decode(ref.sample(1, seed=derived_seed(seed, 5))[0, 0])}
     for j, beta in enumerate(cfg.betas):
-        rc = RLHFConfig(kl_coef=float(beta), steps=cfg.steps, batch=cfg.batch, lr=cfg.lr,
-                        eval_every=cfg.eval_every, eval_docs=cfg.eval_docs)
+        tuned[float(beta)] = tune_step_size(cfg, ref, model, gold, alpha, float(beta), seed,
+                                           j)
+        rc = RLHFConfig(kl_coef=float(beta), steps=cfg.steps, batch=cfg.batch,
+                        lr=tuned[float(beta)]["lr"], eval_every=cfg.eval_every,
+                        eval_docs=cfg.eval_docs)
         tr = rloo_against(ref, model.score_batch, gold.score_batch, rc, cfg.target, alpha,
                           seed=derived_seed(seed, 10 + j))
         rl[float(beta)] = tr
         samples[f"rl-beta={float(beta):g}"] = alpha.decode(
             tr.policy.sample(1, seed=derived_seed(seed, 5))[0, 0])
     res = OveroptResult(cfg, seed, corpus, ref, model, report, ns, np.array(bp), np.array(bps),
-                        np.array(bg), np.array(bgs), rl, samples)
+                        np.array(bg), np.array(bgs), rl, samples, tuned)
     res.fits = _fits(res)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def tune_step_size(cfg: OveroptConfig, ref: CharPolicy, model: RewardModel, gold,
+                   alpha, beta: float, seed: int, j: int) -> dict:
+    """The step size of the RL run with KL coefficient ``beta`` (the ``j``-th), by successive
+    halving over ``cfg.lr_grid`` on tuning seeds ``derived_seed(seed, OVEROPT_TUNING, j, s)``:
+    each tuning run trains ``cfg.steps`` updates and is scored once, at its end, by the
+    KL-regularised proxy reward ``J = proxy − β KL`` (exact KL, ``cfg.eval_docs`` fresh
+    documents). The tuner minimises a median cost: ``exp(−J)``, whose median is ``exp(−median
+    J)`` (a monotone map), and whose log, where near ties are judged, is ``−J``. Returns the
+    :class:`~.tuning.Tuned` as a dict (``median_objective``: the chosen value's median J)."""
+    from .tuning import successive_halving
+
+    def run(lr: float, s: int, budget: int) -> tuple[float, bool]:
+        rc = RLHFConfig(kl_coef=beta, steps=cfg.steps, batch=cfg.batch, lr=lr,
+                        eval_every=cfg.steps, eval_docs=cfg.eval_docs)
+        tr = rloo_against(ref, model.score_batch, gold.score_batch, rc, cfg.target, alpha,
+                          seed=derived_seed(seed, TUNE_STREAM, j, s))
+        return math.exp(-(tr.proxy[-1] - beta * tr.kl[-1])), False
+
+    got = successive_halving(run, cfg.lr_grid, budget=1, first_seeds=min(2, cfg.tune_seeds),
+                             final_seeds=cfg.tune_seeds)
+    return {**got.to_dict(), "median_objective": -math.log(got.median)}
 
 
 def rows(res: OveroptResult) -> list[list]:
@@ -338,14 +384,19 @@ def report(res: OveroptResult) -> str:
         f"held-out accuracy vs gold {r.heldout_accuracy:.3f} (vs noisy labels "
         f"{r.heldout_label_accuracy:.3f}), ECE {r.ece:.3f}",
         "",
-        f"{'run':<16}{'peak gold':>10}{'at KL':>9}{'final gold':>12}{'final KL':>10}"
+        f"{'run':<16}{'lr':>7}{'peak gold':>10}{'at KL':>9}{'final gold':>12}{'final KL':>10}"
         f"{'gold α':>9}{'gold β':>9}",
     ]
     for p in res.peaks():
         f = res.fits[p["run"]]
-        lines.append(f"{p['run']:<16}{p['peak_gold_reward']:>10.3f}{p['peak_gold_kl']:>9.2f}"
+        lr = "" if p["lr"] is None else f"{p['lr']:g}"
+        lines.append(f"{p['run']:<16}{lr:>7}{p['peak_gold_reward']:>10.3f}"
+                     f"{p['peak_gold_kl']:>9.2f}"
                      f"{p['final_gold_reward']:>12.3f}{p['final_kl']:>10.2f}"
                      f"{f['gold_alpha']:>9.3f}{f['gold_beta']:>9.3f}")
+    lines.append("lr: each β's SGD step size, tuned by successive halving on "
+                 f"{res.config.tune_seeds} tuning seeds (objective: proxy − β·KL after "
+                 f"{res.config.steps} updates)")
     lines.append("")
     for k, v in res.samples.items():
         lines.append(f"{k:<16}{v!r}")

@@ -112,7 +112,7 @@ def line_search(run: Callable[[float, int, int], tuple[float, bool]], grid: Sequ
 def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
                        grid: Sequence[float], budget: int, first_seeds: int = 2,
                        final_seeds: int = 16, keep_last: int = 3,
-                       cap_factor: float = 8.0) -> Tuned:
+                       cap_factor: float = 8.0, probe: int = 256) -> Tuned:
     """Best step size of ``grid`` (increasing) by successive halving over tuning seeds.
 
     Rung 0 runs every grid value on ``first_seeds`` tuning seeds; each later rung keeps the
@@ -122,42 +122,66 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
     median) going to the smaller upper quartile (:func:`_near_tie`).
     ``run(lr, seed_index, budget) -> (wall, censored)`` as for :func:`line_search`.
     Objective: the median wall time (keystrokes per monkey), a censored run counted at its
-    budget. Once a best is known, a run's budget is capped at
-    ``cap_factor`` × the best median; a value whose median is such a capped (censored) run is
-    a lower bound and ranks after every value with an uncensored median, so the cap never
-    changes the choice. Returns a :class:`Tuned` (``median``: the chosen value's median over
-    ``final_seeds`` seeds, the budget if censored)."""
+    budget.
+
+    Budgets: until a best is known, rung 0 runs every value at ``budget / probe``
+    keystrokes per monkey and, while every median is censored, again at 4× that (up to
+    ``budget``), so that a hopeless step size never costs the whole budget before a good one
+    has been seen. Once a best is known, a run's budget is capped at ``cap_factor`` × the
+    best median. A run censored at a smaller cap than the current one is run again at the
+    current cap; a value whose median is a censored run is a lower bound and ranks after
+    every value with an uncensored median, so the caps never change the choice. Returns a
+    :class:`Tuned` (``median``: the chosen value's median over ``final_seeds`` seeds, the
+    budget if censored)."""
     grid = [float(g) for g in grid]
     if first_seeds < 1 or final_seeds < first_seeds:
         raise ValueError("need 1 <= first_seeds <= final_seeds")
-    walls: dict[int, list[tuple[float, bool]]] = {i: [] for i in range(len(grid))}
-    trials: list[Trial] = []
+    runs: dict[int, list[tuple[float, bool, int]]] = {i: [] for i in range(len(grid))}
     alive = list(range(len(grid)))
     seeds = first_seeds
+    probe_cap = min(budget, max(1, math.ceil(budget / probe)))
     best: tuple | None = None
+
+    def cap() -> int:
+        if best is None:
+            return probe_cap
+        return min(budget, max(1, math.ceil(cap_factor * best[1])))
+
     while True:
         # middle of the grid first: a good best early makes the caps tight
         for i in sorted(alive, key=lambda i: abs(i - (len(grid) - 1) / 2)):
-            for s in range(len(walls[i]), seeds):
-                cap = budget if best is None else min(
-                    budget, max(1, math.ceil(cap_factor * best[1])))
-                wall, censored = run(grid[i], s, cap)
-                walls[i].append((float(wall), bool(censored)))
-                trials.append(Trial(grid[i], s, float(wall), bool(censored)))
-            rank = _rank(walls[i])
+            for s in range(seeds):
+                c = cap()
+                if s < len(runs[i]) and not (runs[i][s][1] and runs[i][s][2] < c):
+                    continue  # kept: uncensored, or censored at a cap at least this one
+                wall, censored = run(grid[i], s, c)
+                entry = (float(wall), bool(censored), c)
+                runs[i][s:s + 1] = [entry]
+            rank = _rank(_walls(runs[i]))
             if not rank[0] and (best is None or rank < best):
                 best = rank
-        ranked = sorted(alive, key=lambda i: (_rank(walls[i]), i))
-        best = _rank(walls[ranked[0]]) if not _rank(walls[ranked[0]])[0] else None
-        if seeds >= final_seeds or best is None:  # done, or every value censored: no
-            break                                 # ranking to refine
+        ranked = sorted(alive, key=lambda i: (_rank(_walls(runs[i])), i))
+        top = _rank(_walls(runs[ranked[0]]))
+        best = top if not top[0] else None
+        if best is None and probe_cap < budget:  # every median censored at the probe:
+            probe_cap = min(budget, 4 * probe_cap)  # look further
+            continue
+        if seeds >= final_seeds or best is None:  # done, or every value censored at the
+            break                                 # whole budget: no ranking to refine
         alive = sorted(ranked[:max(keep_last, math.ceil(len(ranked) / 2))])
         seeds = min(final_seeds, 2 * seeds)
+    walls = {i: _walls(r) for i, r in runs.items()}
     b = _near_tie(ranked[0], [i for i in ranked if len(walls[i]) == seeds], walls)
     edge = "low" if b == 0 else "high" if b == len(grid) - 1 else ""
     censored_median, median = _rank(walls[b])
-    return Tuned(grid[b], median if not censored_median else float(budget), edge,
-                 tuple(trials))
+    trials = tuple(Trial(grid[i], s, w, c) for i in range(len(grid))
+                   for s, (w, c, _) in enumerate(runs[i]))
+    return Tuned(grid[b], median if not censored_median else float(budget), edge, trials)
+
+
+def _walls(runs: list[tuple[float, bool, int]]) -> list[tuple[float, bool]]:
+    """(wall, censored) of each run, without the cap it ran at."""
+    return [(w, c) for w, c, _ in runs]
 
 
 def _near_tie(best: int, last: list[int], walls: dict) -> int:
@@ -166,11 +190,11 @@ def _near_tie(best: int, last: list[int], walls: dict) -> int:
     learning times have a cliff: a few runs stall, which moves the upper quartile long
     before the median, and unseen seeds find more of them. The standard error of a median
     on log scale is 1.2533 × σ/√n, with σ estimated robustly as IQR/1.349 of the log wall
-    times."""
+    times (any positive cost works: overopt tunes on exp(−objective))."""
     censored, median = _rank(walls[best])
     if censored:
         return best
-    logs = np.log([max(w, 1.0) for w, _ in walls[best]])
+    logs = np.log([max(w, 1e-300) for w, _ in walls[best]])
     q1, q3 = np.quantile(logs, [0.25, 0.75])
     se = 1.2533 * (q3 - q1) / 1.349 / math.sqrt(len(logs))
     near = [i for i in last if not _rank(walls[i])[0]

@@ -1,7 +1,8 @@
 """Figure of `monkeysim overopt` (Agg backend, ``matplotlib.figure.Figure``).
 
 Left: gold reward (the real reviewer) vs d = √KL for best-of-n and RL at each β, as points
-with 95% error bars, with the fitted Gao et al. (2022) forms as lines. Right: the proxy
+with 95% error bars, with the fitted Gao et al. (2022) forms as lines (the legend gives each
+β's tuned step size). Right: the proxy
 (reward-model) score on the same axes: it keeps rising while the gold reward flattens or
 falls — over-optimisation. Save with :func:`monkeysim.plots.figure.save`.
 """
@@ -28,7 +29,8 @@ def overopt_figure(res) -> Figure:
         else:
             tr = res.rl[float(name.split("=")[1])]
             se_p, se_g, form = tr.proxy_se, tr.gold_se, "rl"
-            label = f"RLOO, β = {name.split('=')[1]}"
+            lr = res.tuned[float(name.split("=")[1])]["lr"] if res.tuned else None
+            label = f"RLOO, β = {name.split('=')[1]}" + (f", lr {lr:g}" if lr else "")
         fit = res.fits[name]
         dd = np.linspace(0.0, d.max(), 200)
         for ax, y, se, which in ((axes[0], gold, se_g, "gold"), (axes[1], proxy, se_p, "proxy")):
