@@ -98,6 +98,14 @@ def _ladder_rewards(cfg: CompareConfig, tgt: Target, graded: bool = False) -> li
     return [r for r in cfg.rewards if r in keep and not (graded and r == "exact")]
 
 
+def _ladder_regimes(cfg: CompareConfig, tgt: Target, reward: str,
+                    regimes: tuple[str, ...] | list[str]) -> list[str]:
+    """The regimes of ``tgt``'s ladder for ``reward``: the weasel races independent monkeys
+    only for ``weasel_racing_rewards``."""
+    racing = tgt.name != WEASEL or reward in cfg.weasel_racing_rewards
+    return [r for r in regimes if racing or r != "independent"]
+
+
 def _regime_monkeys(cfg: CompareConfig, regime: str) -> list[int]:
     """The monkey ladder of ``regime`` (the independent one stops at
     ``independent_max_monkeys``)."""
@@ -131,7 +139,7 @@ def settings(cfg: CompareConfig) -> list[Setting]:
                 out.append(Setting(tgt.name, length, reward, "independent",
                                    cfg.length_sweep_monkeys, cfg.batch))
         for reward in _ladder_rewards(cfg, tgt, graded=True):
-            for regime in cfg.regimes:
+            for regime in _ladder_regimes(cfg, tgt, reward, cfg.regimes):
                 for n, k in _regime_ladder(cfg, regime):
                     out.append(Setting(tgt.name, _ladder(cfg, tgt), reward, regime, n, k))
     return list(dict.fromkeys(out))
@@ -180,7 +188,7 @@ def plan(cfg: CompareConfig) -> list[Cell]:
     for tgt in tgts:
         length = _ladder(cfg, tgt)
         for reward in _ladder_rewards(cfg, tgt):
-            for regime in regimes:
+            for regime in _ladder_regimes(cfg, tgt, reward, regimes):
                 for n, k in _regime_ladder(cfg, regime):
                     if regime == "independent" and n == n_len and length in _lengths(cfg, tgt):
                         continue  # already in the length sweep

@@ -74,6 +74,10 @@ class CompareConfig:
     weasel_ladder_rewards: tuple[str, ...] = ("hamming",)
     """Rewards (among ``rewards``) of the weasel's monkey ladder. Prefix bananas type the
     weasel in about 10^6 keystrokes per monkey, so their ladder belongs to ``--full``."""
+    weasel_racing_rewards: tuple[str, ...] = ("hamming",)
+    """Rewards (among ``weasel_ladder_rewards``) whose weasel ladder also races independent
+    monkeys. N racing monkeys cost N × one monkey's keystrokes, about N × 10^6 with prefix
+    bananas, so their weasel ladder is a troop's only (the troop shares the work)."""
     noise_samples: int = 2048
     """Groups of ``batch`` documents for B_simple at uniform initialisation."""
     lr: float = 10.0
@@ -101,7 +105,7 @@ class CompareConfig:
             raise InvalidInput(f"frontier_batches must be strictly increasing, got "
                                f"{list(self.frontier_batches)}")
         for name in ("lengths", "monkeys", "rewards", "convergence_algos", "lr_grid", "regimes",
-                     "weasel_ladder_rewards"):
+                     "weasel_ladder_rewards", "weasel_racing_rewards"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -125,7 +129,7 @@ class CompareConfig:
         positive_int(self.batch, "batch")
         if self.batch < 2 and self.algo in ("rloo", "grpo"):
             raise InvalidInput(f"batch must be ≥ 2 for {self.algo}, got {self.batch}")
-        for r in (*self.rewards, *self.weasel_ladder_rewards):
+        for r in (*self.rewards, *self.weasel_ladder_rewards, *self.weasel_racing_rewards):
             if r not in REWARDS:
                 raise InvalidInput(f"unknown reward {r!r}; choose from {', '.join(REWARDS)}")
         for a in (self.algo, *self.convergence_algos):
@@ -167,7 +171,7 @@ QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_le
              frontier_batches=(4,), lr_grid=tuple(float(4**k) for k in range(1, 7)))
 FULL = dict(lengths=tuple(range(2, 42)), monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
                                                    2048, 4096),
-            seeds=20, budget=10_000_000, random_max_keystrokes=50_000_000_000,
+            seeds=20, budget=10_000_000, random_max_keystrokes=2_000_000_000,
             tune_seeds=16, weasel_ladder_rewards=("prefix", "hamming"), independent_max_monkeys=256,
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
