@@ -155,7 +155,7 @@ class OveroptConfig:
     """RLOO updates per RL run."""
     batch: int = 64
     """Documents per RLOO update."""
-    lr_grid: tuple[float, ...] = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)
+    lr_grid: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
     """SGD step sizes of RLOO searched for each β (increasing, > 0; one value: no tuning)."""
     tune_seeds: int = 16
     """Tuning seeds of the last rung of successive halving (their own stream)."""
