@@ -218,6 +218,10 @@ class _Log:
         self.grad_sq.append(float(col["grad_sq"][0]))
         self.trace_sigma.append(float(col["trace_sigma"][0]))
 
+    def no_signal(self) -> bool:
+        """True if every document of the last step earned the same banana."""
+        return bool(self.columns) and float(self.columns[-1]["frac_reward_zero_std"][0]) == 1
+
     def b_noise_max(self) -> float:
         """The largest smoothed noise scale after any step so far (NaN: none defined)."""
         b = smoothed_noise_scale(self.grad_sq, self.trace_sigma) if self.grad_sq else []
@@ -281,7 +285,8 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
                                           ip, hp, n, b1, log, typed)
         # 3. the rule, every later step
         while stop_at is None:
-            b = log.b_noise_max()
+            # a step whose documents all earned the same banana carried no signal: recruit
+            b = math.nan if log.no_signal() else log.b_noise_max()
             cap = size if config.auto_monkeys else n
             n, lr = choose_step(b, k, cap, n, lr, per_doc)
             if log.docs + n * k > budget:
@@ -296,7 +301,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
                                f"{np.abs(main.st.theta).max():.3g} after step "
                                f"{len(log.columns)} with learning rate lr={lr:g}")
             if progress is not None:
-                progress(log.docs, budget, log.docs)
+                progress(len(log.columns), max(1, budget // (size * k)), log.docs)
         greedy = main.st.greedy_documents()
     seconds = time.perf_counter() - t0
     return _result(config, target, alpha, spec, main, log, typed, greedy, initial_correct,
