@@ -18,15 +18,23 @@ The rule (:func:`choose_step`, one pure function; the test replays it in plain P
    ``θ₀ + ε_k Ĝ`` are typed by sub-troops of ``max(1, N₁ // 4)`` monkeys each, in parallel (one
    step of wall time; every document counts in the run's work). The step size ε_k moves the
    logits of a position by ``jump_k`` in root-mean-square: ``ε_k = jump_k · √L / |Ĝ|``. The
-   candidate whose documents earn the most bananas wins; its step size is ε(B₁), so
-   ``ε_max = ε_k · (1 + B̂ / B₁)``. The winner continues (one SGD step on its own documents
-   at the rule's step size); the other candidates' documents are spent.
+   winner (:func:`probe_winner`) is one candidate below the knee of the reward gain over
+   the candidates; its step size is taken as ε(B₁) = ε_max / (1 + B̂₀/B₁), which gives
+   ε_max and the per-document step size ``c = ε_max / B̂₀``. The winner continues (one SGD
+   step on its own documents at the rule's step size); the other candidates' documents are
+   spent.
 3. **Every later step t**: ``B̂`` is the bias-corrected EMA ratio ``EMA(tr Σ) / EMA(|G|²)``
    of the estimates of all steps so far (decay :data:`~monkeysim.learn.metrics.
    NOISE_SCALE_DECAY`, the ``b_simple`` column, so the figure shows what the troop saw);
    ``N_t = clip(round(B̂ / batch), 1, max_monkeys)`` and ``ε_t = ε_max / (1 + B̂ / (N_t ·
-   batch))``. When ``B̂`` is undefined (the smoothed |G|² is ≤ 0 or NaN: no signal yet), N
-   doubles (up to ``max_monkeys``) and ε stays.
+   batch))`` with ``ε_max = c · B̂``. B̂ is the *largest* smoothed value so far: the troop
+   recruits but never dismisses (as the growing batches of Smith et al. 2017 and AdaScale).
+   B_simple falls as the policy sharpens after the first steps, but the knee of whole runs
+   sits near its value at θ₀ (results/summary.json: the weasel's fitted B_crit 804 against
+   B_simple 793 at θ₀); following the falling value made the troop 5-10× slower. When B̂
+   is undefined (the smoothed |G|² is ≤ 0 or NaN) or the last step carried no signal (all
+   its documents earned the same banana: a plateau of sparse bananas), N doubles (up to
+   ``max_monkeys``) and ε stays.
 
 Counting: wall time is the troop's steps (a monkey of step t types documents ``(t − 1)·batch
 + 1 .. t·batch``), total work is the documents of every step at that step's N (the probe's
@@ -110,17 +118,24 @@ def choose_step(b_noise: float, batch: int, max_monkeys: int, prev_monkeys: int,
 
 
 def probe_winner(rewards, reward0: float, fraction: float = 0.5) -> int:
-    """Index of the probe's winner: the smallest step whose documents' mean reward gained at
-    least ``fraction`` of the largest gain over ``reward0`` (the measuring step's mean
-    reward at θ₀); the smallest step when no candidate gained. Not the largest gain: a
-    softmax step that large makes the positions it got wrong nearly deterministic, the next
-    step's reward is highest and learning stalls; half the gain is the knee of the gain
-    curve, as ε(B) = ε_max / 2 at B = B_noise."""
+    """Index of the probe's winner: one candidate (a factor 4 in step size) below the knee of
+    the gain curve, the smallest step whose documents' mean reward gained at least
+    ``fraction`` of the largest gain over ``reward0`` (the measuring step's mean reward at
+    θ₀); candidate 0 when no candidate gained.
+
+    Why not the largest gain: the one-step gain of a softmax grows until the step makes every
+    position nearly deterministic, and the positions whose measured gradient pointed to a
+    wrong key then stall the run (seen on the project's own tuned targets: the weasel with
+    hamming bananas, the Hamlet prefix with prefix bananas). One grid step below the knee is
+    what their tuned step sizes show (a root-mean-square logit change of 2-3 per position at
+    256 documents, results/tuning.csv); the held-out targets of
+    experiments/make_auto_troop.py were not used to choose this.
+    """
     gains = np.asarray(rewards, dtype=float) - reward0
     top = float(gains.max())
     if not top > 0:
         return 0
-    return int(np.flatnonzero(gains >= fraction * top)[0])
+    return max(0, int(np.flatnonzero(gains >= fraction * top)[0]) - 1)
 
 
 def check_auto(config: TrainConfig, reviewer) -> None:
