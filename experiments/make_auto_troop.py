@@ -23,7 +23,8 @@ from monkeysim.rng import derived_seed
 from monkeysim.texts import get
 
 ROOT = 23
-TARGETS = (("macbeth", 8, "hamming"), ("richard3", 6, "prefix"), ("pacific", 10, "hamming"))
+TARGETS = (("macbeth", 8, "hamming"), ("richard3", 6, "prefix"), ("pacific", 10, "hamming"),
+           ("antarctica", 14, "hamming"), ("macbeth", 5, "prefix"), ("sonnet18", 5, "prefix"))
 """(built-in text, prefix length, reward): upper-cased prefixes (upper27, 27 keys)."""
 LADDER = (1, 4, 16, 64, 256)
 GRID = tuple(float(2**k) for k in range(1, 16))
@@ -58,9 +59,13 @@ def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, la
 
 
 def figure(rows: list[dict]):
-    fig = Figure(figsize=(5 * len(rows), 4.5))
-    axes = fig.subplots(1, len(rows), squeeze=False)[0]
-    for ax, r in zip(axes, rows, strict=True):
+    cols = min(3, len(rows))
+    nrows = -(-len(rows) // cols)
+    fig = Figure(figsize=(5 * cols, 4.5 * nrows))
+    axes = fig.subplots(nrows, cols, squeeze=False).ravel()
+    for ax in axes[len(rows):]:
+        ax.set_visible(False)
+    for ax, r in zip(axes, rows, strict=False):
         for c in r["fixed"]:
             s, e = np.median(c["steps"]), np.median(c["documents"])
             ax.errorbar(e, s, xerr=[[e - np.quantile(c["documents"], 0.25)],
