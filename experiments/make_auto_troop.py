@@ -16,6 +16,7 @@ import time
 import numpy as np
 from common import RESULTS
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from monkeysim.experiments.auto_troop import auto_until_typed, fixed_ladder, ratios
 from monkeysim.plots.figure import save
@@ -86,6 +87,8 @@ def figure(rows: list[dict]):
         ax.plot([], [], "o", color="tab:blue", label="fixed troop N at its tuned ε (median, IQR)")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("documents until typed, all monkeys (E)")
         ax.set_ylabel("steps until typed (S, documents per monkey ÷ batch)")
         ax.set_title(f"{r['text']!r} ({r['reward']} bananas)", fontsize=9)
