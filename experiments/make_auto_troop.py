@@ -30,6 +30,45 @@ TARGETS = (("macbeth", 8, "hamming"), ("richard3", 6, "prefix"), ("pacific", 10,
 LADDER = (1, 4, 16, 64, 256)
 GRID = tuple(float(2**k) for k in range(1, 16))
 AUTO_STREAM = 2302
+PARTS = RESULTS.parent / "runs" / "auto-troop-parts"
+COMPARE_CELLS = (("line", 4, "prefix"), ("line", 4, "hamming"), ("weasel", 28, "hamming"))
+"""compare's default frontier cells (troop ladder, typed): in-sample for the auto troop (its
+probe rule was chosen on them)."""
+
+
+def compare_defaults(seeds: int) -> list[dict]:
+    """The auto troop against the committed fixed-troop frontier of the default compare run
+    (results/frontier.csv: every (N, batch) point at its tuned step size, 10 seeds)."""
+    import csv
+
+    from monkeysim.alphabet import default_for, named
+
+    rows = list(csv.DictReader((RESULTS / "frontier.csv").open()))
+    out = []
+    for target, length, reward in COMPARE_CELLS:
+        text = get("hamlet") if target == "line" else get("weasel")
+        alphabet = default_for(text) if target == "line" else named("upper27")
+        points: dict = {}
+        for r in rows:
+            if (r["target"], int(r["length"]), r["reward"], r["regime"], r["goal"]) == (
+                    target, length, reward, "troop", "typed"):
+                p = points.setdefault((int(r["monkeys"]), int(r["batch"])),
+                                      {"monkeys": int(r["monkeys"]), "batch": int(r["batch"]),
+                                       "lr": float(r["lr"]), "steps": [], "documents": []})
+                p["steps"].append(float(r["steps"]))
+                p["documents"].append(int(r["reviewer_calls"]))
+        ladder = [points[k] for k in sorted(points)]
+        runs = [auto_until_typed(text[:length], reward, derived_seed(ROOT, AUTO_STREAM, j),
+                                 alphabet=alphabet) for j in range(seeds)]
+        res = {"target": target, "text": text[:length], "length": length, "reward": reward,
+               "fixed": ladder, "auto": [r.to_dict() for r in runs],
+               **ratios(ladder, [r.steps for r in runs], [r.documents for r in runs],
+                        f"compare:{target}:{length}:{reward}")}
+        print(f"compare {target}/{length} {reward}: S/S_min = {res['s_ratio']:.2f} "
+              f"{np.round(res['s_ratio_ci'], 2)}, E/E_min = {res['e_ratio']:.2f} "
+              f"{np.round(res['e_ratio_ci'], 2)}", flush=True)
+        out.append(res)
+    return out
 
 
 def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, ladder) -> dict:
@@ -105,7 +144,7 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true", help="first target, N = 1, 16, 256")
     ap.add_argument("--only", type=int, default=None,
                     help="measure only target number ONLY (0-based) into "
-                         "results/auto_troop_part<ONLY>.json (two processes, one per core)")
+                         "runs/auto-troop-parts/part<ONLY>.json (one process per core)")
     ap.add_argument("--merge", action="store_true",
                     help="combine the parts into results/auto_troop.json and .png")
     args = ap.parse_args()
@@ -114,16 +153,18 @@ if __name__ == "__main__":
     if args.only is not None:
         n, length, reward = TARGETS[args.only]
         row = measure(n, length, reward, args.seeds, args.tune_seeds, ladder)
-        (RESULTS / f"auto_troop_part{args.only}.json").write_text(json.dumps(row) + "\n")
+        PARTS.mkdir(parents=True, exist_ok=True)
+        (PARTS / f"part{args.only}.json").write_text(json.dumps(row) + "\n")
         raise SystemExit(0)
     if args.merge:
-        rows = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("auto_troop_part*.json"))]
+        rows = [json.loads(p.read_text()) for p in sorted(PARTS.glob("part*.json"))]
     else:
         rows = [measure(n, length, reward, args.seeds, args.tune_seeds, ladder)
                 for n, length, reward in targets]
     summary = {"seeds": args.seeds, "tune_seeds": args.tune_seeds, "ladder": list(ladder),
                "lr_grid": list(GRID), "targets": rows,
-               "pass": all(r["s_ratio"] <= 3 and r["e_ratio"] <= 3 for r in rows)}
+               "pass": all(r["s_ratio"] <= 3 and r["e_ratio"] <= 3 for r in rows),
+               "compare_defaults": [] if args.quick else compare_defaults(args.seeds)}
     RESULTS.mkdir(exist_ok=True)
     name = "auto_troop_quick" if args.quick else "auto_troop"
     (RESULTS / f"{name}.json").write_text(json.dumps(summary, indent=1) + "\n")
