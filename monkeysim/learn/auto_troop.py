@@ -56,7 +56,7 @@ import numpy as np
 
 from .._kernels import policy as KP
 from ..errors import InvalidInput
-from ..rng import STREAMS, chunk_states
+from ..rng import chunk_states
 from ..typewriter import numba_threads
 from .config import TrainConfig
 from .metrics import METRICS, NOISE_SCALE_DECAY, smoothed_noise_scale, step_metrics
@@ -65,7 +65,6 @@ from .reviewers import ExternalReviewer
 
 PROBE_JUMPS = (0.125, 0.5, 2.0, 8.0, 32.0)
 """Root-mean-square logit change per position of the probe's candidate steps (×4 apart)."""
-TRAIN_STREAM = STREAMS["train"]  # as monkeysim.learn.train: monkey m's stream
 MAX_DOUBLINGS = 64  # bound of the measuring loop (N doubles, or stays at max_monkeys)
 
 
@@ -155,9 +154,11 @@ class _Troop:
     """The arrays of one troop (up to ``size`` monkeys) and one kernel step of its first n
     monkeys."""
 
-    def __init__(self, core, base: TrainConfig, spec, codes, reviewer, theta, reference,
-                 size: int, first_stream: int):
-        self.st = core.RunState(base, spec, codes, reviewer, theta, reference, size, True)
+    def __init__(self, base: TrainConfig, spec, codes, reviewer, theta, reference, size: int,
+                 first_stream: int):
+        from .train import TRAIN_STREAM, RunState
+
+        self.st = RunState(base, spec, codes, reviewer, theta, reference, size, True)
         self.st.states[...] = chunk_states(base.seed, first_stream, size, TRAIN_STREAM)
 
     def view(self, n: int):
@@ -248,20 +249,19 @@ def _typed_step(first_typed: np.ndarray, batch: int) -> int | None:
     return int(-(-typed.min() // batch)) if typed.size else None
 
 
-def train_auto(core, config: TrainConfig, target: str, alphabet=None, *, init=None,
-               reference=None, reviewer=None, alphabet_chars=None, progress=None):
+def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, reference=None,
+               reviewer=None, alphabet_chars=None, progress=None):
     """:func:`monkeysim.learn.train.train` for ``monkeys="auto"`` and/or ``lr="auto"``
     (see the module docstring); returns a :class:`~monkeysim.learn.train.TrainResult` whose
-    metrics carry the per-step ``monkeys`` and ``lr``. ``core``: the learner core's pieces
-    (``RunState``, ``TrainResult``, ``setup``, ``initial_policies``), passed in by
-    :func:`~monkeysim.learn.train.train` so that this module does not import it back."""
-    alpha, codes, reviewer, spec = core.setup(config, target, alphabet, alphabet_chars,
-                                              reviewer)
+    metrics carry the per-step ``monkeys`` and ``lr``."""
+    from .train import TrainResult, _setup, initial_policies
+
+    alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
     check_auto(config, reviewer)
     k, length = config.batch, len(codes)
     size = config.monkeys_max
     base = dataclasses.replace(config, monkeys=size, lr=1.0, max_monkeys=size)
-    theta, reference = core.initial_policies(base, spec, init, reference, 1)
+    theta, reference = initial_policies(base, spec, init, reference, 1)
     ip, hp = kernel_params(base, spec, reviewer)
     budget = config.max_reviewer_calls
     fixed_lr = None if config.auto_lr else float(config.lr)
@@ -269,7 +269,7 @@ def train_auto(core, config: TrainConfig, target: str, alphabet=None, *, init=No
     seconds = 0.0
     t0 = time.perf_counter()
     with numba_threads(config.threads) as used:
-        main = _Troop(core, base, spec, codes, reviewer, theta, reference, size, 0)
+        main = _Troop(base, spec, codes, reviewer, theta, reference, size, 0)
         initial_correct = int((main.st.greedy_documents()[0] == codes).sum())
         if initial_correct == length:
             main.st.first_solved[0] = 0
@@ -296,8 +296,8 @@ def train_auto(core, config: TrainConfig, target: str, alphabet=None, *, init=No
         # 2. probe ε_max: candidates θ₀ + ε_k Ĝ typed in parallel by sub-troops
         if fixed_lr is None and stop_at is None and np.any(main.st.grad[0] != 0):
             b1 = n * k
-            stop_at, per_doc, lr = _probe(core, config, base, spec, codes, reviewer,
-                                          reference, main, ip, hp, n, b1, log, typed)
+            stop_at, per_doc, lr = _probe(config, base, spec, codes, reviewer, reference, main,
+                                          ip, hp, n, b1, log, typed)
         # 3. the rule, every later step
         while stop_at is None:
             # a step whose documents all earned the same banana carried no signal: recruit
@@ -320,7 +320,7 @@ def train_auto(core, config: TrainConfig, target: str, alphabet=None, *, init=No
         greedy = main.st.greedy_documents()
     seconds = time.perf_counter() - t0
     return _result(config, target, alpha, spec, main, log, typed, greedy, initial_correct,
-                   seconds, used, core.TrainResult)
+                   seconds, used, TrainResult)
 
 
 def _stop(config: TrainConfig, main: _Troop, typed: list) -> int | None:
@@ -337,8 +337,8 @@ def _stop(config: TrainConfig, main: _Troop, typed: list) -> int | None:
     return None
 
 
-def _probe(core, config, base, spec, codes, reviewer, reference, main: _Troop, ip, hp,
-           n1: int, b1: int, log: _Log, typed: list):
+def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, ip, hp, n1: int,
+           b1: int, log: _Log, typed: list):
     """Step 2 with ``lr="auto"``: the probe of ε_max (module docstring). Returns
     ``(stop step or None, the per-document step size c, ε of the winner's step)``."""
     from ..policy import CharPolicy
@@ -355,7 +355,7 @@ def _probe(core, config, base, spec, codes, reviewer, reference, main: _Troop, i
     for j, jump in enumerate(PROBE_JUMPS):
         eps = jump * scale
         theta = CharPolicy(spec, (theta0 + eps * g)[None])
-        c = _Troop(core, base, spec, codes, reviewer, theta, reference, npr,
+        c = _Troop(base, spec, codes, reviewer, theta, reference, npr,
                    config.monkeys_max + j * npr)
         c.st.baseline[...] = main.st.baseline
         c.st.opt_t[...] = main.st.opt_t

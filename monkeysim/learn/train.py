@@ -72,7 +72,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -356,9 +355,7 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
     if config.auto_monkeys or config.auto_lr:  # a troop that sizes itself (issue 23)
         from .auto_troop import train_auto
 
-        core = SimpleNamespace(RunState=RunState, TrainResult=TrainResult, setup=_setup,
-                               initial_policies=initial_policies)
-        return train_auto(core, config, target, alphabet, init=init, reference=reference,
+        return train_auto(config, target, alphabet, init=init, reference=reference,
                           reviewer=reviewer, alphabet_chars=alphabet_chars, progress=progress)
     alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
     m, k, length = config.monkeys, config.batch, len(codes)
