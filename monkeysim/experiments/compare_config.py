@@ -172,7 +172,7 @@ QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_le
 FULL = dict(lengths=(2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 41),
             monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
             seeds=20, budget=10_000_000, random_max_keystrokes=2_000_000_000,
-            tune_seeds=16, weasel_ladder_rewards=("prefix", "hamming"), independent_max_monkeys=256,
+            tune_seeds=16, independent_max_monkeys=256,
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:
