@@ -14,8 +14,17 @@ import math
 from .compare_stats import compared_with
 from .frontier import S_MIN_FLOOR
 
-README_BEGIN = "<!-- answer: generated from results/summary.json; do not edit by hand -->"
 README_END = "<!-- end of the generated answer -->"
+FULL_SUMMARY = "results/full/summary.json"
+"""The summary of ``compare --full`` whose answer the README quotes too."""
+
+
+def readme_begin(source: str = "results/summary.json") -> str:
+    """The marker that opens the README's block generated from ``source``."""
+    return f"<!-- answer: generated from {source}; do not edit by hand -->"
+
+
+README_BEGIN = readme_begin()
 
 
 def _fmt(x) -> str:
@@ -196,16 +205,18 @@ def table(summary: dict) -> str:
     return "\n".join(lines_)
 
 
-def readme(summary: dict) -> str:
+def readme(summary: dict, source: str = "results/summary.json") -> str:
     """The README's answer block: the table and the answer as a list, between markers."""
     text = table(summary)
     head, _, _ = text.partition("\n\nAnswer:")
     bullets = "\n".join(f"- {a}" for a in summary["answer"])
-    return f"{README_BEGIN}\n```\n{head}\n```\n\n{bullets}\n{README_END}"
+    return f"{readme_begin(source)}\n```\n{head}\n```\n\n{bullets}\n{README_END}"
 
 
-def readme_replace(readme_text: str, summary: dict) -> str:
-    """``readme_text`` with the block between the markers replaced by :func:`readme`."""
-    start = readme_text.index(README_BEGIN)
-    end = readme_text.index(README_END) + len(README_END)
-    return readme_text[:start] + readme(summary) + readme_text[end:]
+def readme_replace(readme_text: str, summary: dict,
+                   source: str = "results/summary.json") -> str:
+    """``readme_text`` with the block generated from ``source`` (between its markers)
+    replaced by :func:`readme`."""
+    start = readme_text.index(readme_begin(source))
+    end = readme_text.index(README_END, start) + len(README_END)
+    return readme_text[:start] + readme(summary, source) + readme_text[end:]

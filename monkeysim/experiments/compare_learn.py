@@ -86,8 +86,15 @@ class LearnOutcome:
         return out
 
 
+MAX_WORK_MONKEYS = 256
+"""A run's total work is capped at the budgets of this many monkeys: a troop of N > 256
+monkeys is censored at ``budget · 256 / N`` keystrokes per monkey (a troop of 4,096 whose
+step size diverges on one seed would otherwise type 4·10^10 keystrokes before it stops)."""
+
+
 def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, batch: int,
                   length: int, lr: float, seed: int, budget: int, stop: str) -> TrainConfig:
+    budget = min(budget, budget * MAX_WORK_MONKEYS // monkeys)
     docs_per_monkey = max(batch, budget // length)
     return TrainConfig(algo=cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
                        batch=batch, lr=lr, optimizer=cfg.optimizer,
