@@ -19,6 +19,14 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+def _auto_or(parse):
+    """An argument type that accepts ``auto`` or what ``parse`` accepts."""
+    def convert(text: str):
+        return "auto" if text == "auto" else parse(text)
+    convert.__name__ = parse.__name__
+    return convert
+
+
 # --- train ----------------------------------------------------------------------------------
 
 def add_parser(sub) -> None:
@@ -48,14 +56,18 @@ def add_parser(sub) -> None:
     p.add_argument("--order", type=int_arg, default=d.order,
                    help="n of a context policy: the key depends on the last n − 1 keys "
                         f"(default {d.order})")
-    p.add_argument("--monkeys", type=int_arg, default=d.monkeys,
-                   help=f"number of monkeys N (default {d.monkeys})")
+    p.add_argument("--monkeys", type=_auto_or(int_arg), default=d.monkeys,
+                   help=f"number of monkeys N (default {d.monkeys}); auto (with --troop): "
+                        "recruited each step from the measured gradient noise scale")
+    p.add_argument("--max-monkeys", type=int_arg, default=d.max_monkeys,
+                   help=f"largest troop --monkeys auto may recruit (default {d.max_monkeys})")
     p.add_argument("--troop", action="store_true",
                    help="the monkeys share one policy and pool their documents per update")
     p.add_argument("--batch", type=int_arg, default=d.batch,
                    help=f"documents per monkey per update step (default {d.batch})")
-    p.add_argument("--lr", type=_float, default=None,
-                   help=f"learning rate (default per algorithm; with sgd: {lrs})")
+    p.add_argument("--lr", type=_auto_or(_float), default=None,
+                   help=f"learning rate (default per algorithm; with sgd: {lrs}); auto (a "
+                        "troop with sgd): ε_max / (1 + B_noise/B) each step, ε_max probed")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
                    help=f"sgd or adam (default {d.optimizer})")
     p.add_argument("--kl-coef", type=_float, default=d.kl_coef, metavar="BETA",
@@ -105,7 +117,8 @@ def _cmd_train(args) -> int:
     target = target_text(args)
     alpha = resolve(target, args.alphabet, args.alphabet_chars)
     cfg = TrainConfig(algo=args.algo, reward=args.reward, policy=args.policy, order=args.order,
-                      monkeys=args.monkeys, troop=args.troop, batch=args.batch, lr=args.lr,
+                      monkeys=args.monkeys, max_monkeys=args.max_monkeys, troop=args.troop,
+                      batch=args.batch, lr=args.lr,
                       optimizer=args.optimizer, kl_coef=args.kl_coef,
                       kl_estimator=args.kl_estimator, entropy_coef=args.entropy_coef,
                       epochs=args.epochs, max_reviewer_calls=args.max_reviewer_calls,
@@ -113,7 +126,8 @@ def _cmd_train(args) -> int:
                       reviewer_noise=args.reviewer_noise, flip_rate=args.flip_rate,
                       preferences=args.preferences)
     check(cfg, target, alpha)  # every refusal before anything touches the disk
-    max_steps = cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch)
+    max_steps = cfg.max_reviewer_calls // cfg.batch if cfg.auto_monkeys else (
+        cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch))
     # per step: the metric columns (8 bytes each) and the step's row of train.csv
     check_memory(max_steps, 8 * len(METRICS) + 400,
                  "steps (--max-reviewer-calls ÷ (monkeys × batch))")
@@ -139,8 +153,8 @@ def _train(cfg, target: str, alpha, quiet: bool):
     from ..experiments.runner import progress_bar
     from ..learn.train import train
 
-    bar = progress_bar(cfg.max_reviewer_calls // (cfg.monkeys * cfg.batch), quiet, "train",
-                       unit="step", delay=2.0)
+    bar = progress_bar(cfg.max_reviewer_calls // (cfg.monkeys_max * cfg.batch), quiet,
+                       "train", unit="step", delay=2.0)
 
     def progress(done: int, total: int, calls: int) -> None:
         bar.update(done - bar.n)

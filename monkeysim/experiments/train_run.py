@@ -31,14 +31,22 @@ def write_outputs(result: TrainResult, out: Path, config: dict) -> Path:
                    train_config=result.config.as_dict(), columns=dict(METRICS))
     path = write_table(out / "train.csv", names, rows, meta)
     c = result.config
-    who = (f"a troop of {c.monkeys}" if c.troop
+    who = (f"a troop of {_monkeys_text(c)}" if c.troop
            else f"{c.monkeys} monkey{'s' if c.monkeys != 1 else ''}")
     title = (f"{c.algo} learning {result.target!r}\n{c.reward} bananas, {c.policy} policy, "
-             f"{who} × batch {c.batch}, {c.optimizer} lr {c.lr:g}, seed {c.seed}")
+             f"{who} × batch {c.batch}, {c.optimizer} lr {_lr_text(c)}, seed {c.seed}")
     fig = plots_train.convergence(m, len(result.target), title, result.greedy_correct_initial,
                                   result.reviewer_calls if result.solved else None)
     plots_train.save(fig, out / "convergence.png")
     return path
+
+
+def _monkeys_text(c) -> str:
+    return f"auto (≤ {c.max_monkeys})" if c.auto_monkeys else str(c.monkeys)
+
+
+def _lr_text(c) -> str:
+    return "auto" if c.auto_lr else f"{c.lr:g}"
 
 
 def _cell(v):
@@ -53,7 +61,7 @@ def report(result: TrainResult) -> str:
     c = result.config
     s = result.summary()
     a = result.alphabet
-    who = (f"a troop of {c.monkeys} monkeys sharing one policy" if c.troop
+    who = (f"a troop of {_monkeys_text(c)} monkeys sharing one policy" if c.troop
            else f"{c.monkeys} independent monkey{'s' if c.monkeys != 1 else ''}")
     kl = "" if c.kl_coef == 0 else f", KL β = {c.kl_coef:g} ({c.kl_mode})"
     ent = "" if c.entropy_coef == 0 else f", entropy α = {c.entropy_coef:g}"
@@ -61,9 +69,17 @@ def report(result: TrainResult) -> str:
         f"{c.algo} on {result.target!r} ({a.name}, A={a.size}, L={len(result.target)}), "
         f"{c.reward} bananas, {c.policy} policy" + (f" n={c.order}" if c.policy == "context"
                                                     else ""),
-        f"{who}, batch {c.batch}, {c.optimizer} lr {c.lr:g}{kl}{ent}, seed {c.seed}",
+        f"{who}, batch {c.batch}, {c.optimizer} lr {_lr_text(c)}{kl}{ent}, seed {c.seed}",
         "",
     ]
+    if (c.auto_monkeys or c.auto_lr) and result.steps:
+        m = result.metrics
+        steps_lr = m["lr"][m["lr"] > 0]
+        lines[-1:-1] = [f"auto troop: N from {int(m['monkeys'].min())} to "
+                        f"{int(m['monkeys'].max())} monkeys, lr from "
+                        f"{(steps_lr.min() if steps_lr.size else 0.0):g} "
+                        f"to {m['lr'].max():g} over {result.steps} steps, "
+                        f"{int(m['reviewer_calls'][-1]):,} documents"]
     if result.solved:
         lines.append(f"solved: the greedy document is the target after {result.solved_step:,} "
                      f"steps = {result.reviewer_calls:,} reviewer calls "

@@ -45,15 +45,19 @@ class TrainConfig:
     """positional (one categorical per position) | context (n-gram)."""
     order: int = 1
     """n of a context policy: the next key depends on the last n − 1 keys."""
-    monkeys: int = 1
-    """Number of monkeys N."""
+    monkeys: int | str = 1
+    """Number of monkeys N, or ``"auto"`` (a troop only): the troop recruits N each step from
+    its measured noise scale, up to ``max_monkeys`` (:mod:`monkeysim.learn.auto_troop`)."""
     troop: bool = False
     """True: all monkeys share one policy and pool their documents in every update."""
     batch: int = 16
     """Documents each monkey types (and the reviewer scores) per step."""
-    lr: float | None = None
+    lr: float | str | None = None
     """Learning rate (> 0); None: the tuned default of the algorithm and optimiser
-    (:data:`DEFAULT_LR`). Resolved on construction, so ``config.lr`` is always a number."""
+    (:data:`DEFAULT_LR`), resolved on construction; ``"auto"`` (a troop with SGD only): set
+    every step by ε(B) = ε_max / (1 + B_noise/B) (:mod:`monkeysim.learn.auto_troop`)."""
+    max_monkeys: int = 256
+    """Largest troop that ``monkeys="auto"`` may recruit (≥ 1)."""
     optimizer: str = "sgd"
     """sgd | adam. Plain SGD is the robust default: with Adam's per-parameter scaling a
     large step pushes noisy positions onto a wrong key and the policy stops exploring."""
@@ -112,14 +116,15 @@ class TrainConfig:
         order = positive_int(self.order, "order")
         if self.policy == "positional" and order != 1:
             raise InvalidInput(f"order n={order} needs --policy context")
-        monkeys = positive_int(self.monkeys, "monkeys")
         batch = positive_int(self.batch, "batch")
+        monkeys = self._check_auto()
         for flag in ("troop", "track_kl"):
             if not isinstance(getattr(self, flag), bool | np.bool_):
                 raise InvalidInput(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if self.lr is None:
             object.__setattr__(self, "lr", DEFAULT_LR[(self.algo, self.optimizer)])
-        positive_float(self.lr, "learning rate lr")
+        if not self.auto_lr:
+            positive_float(self.lr, "learning rate lr")
         nonneg_float(self.kl_coef, "KL coefficient β (kl_coef)")
         nonneg_float(self.entropy_coef, "entropy coefficient")
         positive_float(self.clip, "clip")
@@ -149,8 +154,9 @@ class TrainConfig:
         self._check_reviewer()
         calls = positive_int(self.max_reviewer_calls, "max reviewer calls")
         if calls < self.calls_per_step:
+            who = f"max_monkeys {monkeys}" if self.auto_monkeys else f"{monkeys} monkeys"
             raise InvalidInput(
-                f"max reviewer calls {calls} is below one step of {monkeys} monkeys × batch "
+                f"max reviewer calls {calls} is below one step of {who} × batch "
                 f"{batch} = {self.calls_per_step} calls")
         if self.threads is not None:
             import numba
@@ -159,6 +165,44 @@ class TrainConfig:
             if t > numba.config.NUMBA_NUM_THREADS:
                 raise InvalidInput(f"threads must be between 1 and "
                                    f"{numba.config.NUMBA_NUM_THREADS}, got {t}")
+
+    def _check_auto(self) -> int:
+        """``monkeys="auto"`` / ``lr="auto"``: a troop (and SGD for the step size); returns
+        the largest N a step can have (``max_monkeys`` when auto)."""
+        max_monkeys = positive_int(self.max_monkeys, "max_monkeys")
+        for name in ("monkeys", "lr"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value != "auto":
+                raise InvalidInput(f"{name} must be a number or 'auto', got {value!r}")
+        if (self.auto_monkeys or self.auto_lr) and not self.troop:
+            which = "monkeys" if self.auto_monkeys else "lr"
+            raise InvalidInput(f"{which}=auto needs a troop (--troop): the noise scale is "
+                               "measured on the documents the monkeys pool")
+        if self.auto_lr and self.optimizer != "sgd":
+            raise InvalidInput(f"lr=auto needs optimizer sgd (the rule ε(B) = ε_max / (1 + "
+                               f"B_noise/B) is for plain SGD steps), got {self.optimizer}")
+        if (self.auto_monkeys or self.auto_lr) and self.policy != "positional":
+            raise InvalidInput("monkeys/lr auto need a positional policy (the noise scale of "
+                               "a context policy is not measured)")
+        if self.auto_monkeys:
+            return max_monkeys
+        return positive_int(self.monkeys, "monkeys")
+
+    @property
+    def auto_monkeys(self) -> bool:
+        """True if the troop recruits its monkeys each step (``monkeys="auto"``)."""
+        return isinstance(self.monkeys, str)
+
+    @property
+    def auto_lr(self) -> bool:
+        """True if the step size is set each step (``lr="auto"``)."""
+        return isinstance(self.lr, str)
+
+    @property
+    def monkeys_max(self) -> int:
+        """The largest number of monkeys of a step: ``monkeys``, or ``max_monkeys`` when
+        auto."""
+        return int(self.max_monkeys) if self.auto_monkeys else int(self.monkeys)
 
     def _check_reviewer(self) -> None:
         """The noisy reviewer and the preference settings."""
@@ -192,7 +236,7 @@ class TrainConfig:
     def calls_per_step(self) -> int:
         """Reviewer calls of one step, all monkeys: one per document, or with preferences
         one per pair (plus one repeat per group when ε is estimated)."""
-        docs = self.monkeys * self.batch
+        docs = self.monkeys_max * self.batch
         if self.preferences is None:
             return docs
         groups = 1 if self.troop else self.monkeys
@@ -200,8 +244,9 @@ class TrainConfig:
 
     @property
     def group_size(self) -> int:
-        """Documents per group: batch, or monkeys × batch for a troop."""
-        return self.monkeys * self.batch if self.troop else self.batch
+        """Documents per group: batch, or monkeys × batch for a troop (the largest troop when
+        the monkeys are recruited)."""
+        return self.monkeys_max * self.batch if self.troop else self.batch
 
     @property
     def n_epochs(self) -> int:

@@ -34,6 +34,8 @@ METRICS: dict[str, str] = {
                    "(mean over policies; NaN for context policies)",
     "b_simple": "gradient noise scale B_simple = EMA(trace_sigma) / EMA(grad_sq), documents "
                 "(bias-corrected EMAs over steps, decay NOISE_SCALE_DECAY)",
+    "monkeys": "monkeys N that typed this step (set per step by monkeys=auto)",
+    "lr": "step size ε of this step's update (set per step by lr=auto; 0: no update)",
 }
 NOISE_SCALE_DECAY = 0.9  # decay of the EMAs over steps whose ratio is the b_simple column
 
@@ -66,6 +68,8 @@ def step_metrics(mm: np.ndarray, pm: np.ndarray, step0: int, config: TrainConfig
         "clip_fraction": tot[:, KP.MM_CLIPPED] / (docs * length * config.n_epochs),
         "grad_sq": pm[:, :, KP.PM_GRAD_SQ].mean(axis=1),
         "trace_sigma": pm[:, :, KP.PM_TRACE_SIGMA].mean(axis=1),
+        "monkeys": np.full(n_steps, monkeys, dtype=np.int64),
+        "lr": np.full(n_steps, float(config.lr)),
     }
 
 

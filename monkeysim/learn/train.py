@@ -304,7 +304,7 @@ def _setup(config, target, alphabet, alphabet_chars, reviewer=None):
     alpha, codes = target_codes(target, alphabet, alphabet_chars)
     reviewer = reviewer_for(config, target, alpha, codes, reviewer)
     spec = PolicySpec(config.policy, len(codes), alpha.size, config.order)
-    m, k, length = config.monkeys, config.batch, len(codes)
+    m, k, length = config.monkeys_max, config.batch, len(codes)
     if config.max_reviewer_calls * length > INT64_MAX:
         raise InvalidInput(f"max reviewer calls {config.max_reviewer_calls} × L {length} "
                            "overflows int64 keystrokes")
@@ -323,7 +323,11 @@ def _setup(config, target, alphabet, alphabet_chars, reviewer=None):
 def check(config: TrainConfig, target: str, alphabet: Alphabet | str | None = None,
           alphabet_chars: str | None = None) -> None:
     """Raise :class:`InvalidInput` if :func:`train` would refuse this run (nothing is run)."""
-    _setup(config, target, alphabet, alphabet_chars)
+    _, _, reviewer, _ = _setup(config, target, alphabet, alphabet_chars)
+    if config.auto_monkeys or config.auto_lr:
+        from .auto_troop import check_auto
+
+        check_auto(config, reviewer)
 
 
 def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = None, *,
@@ -348,6 +352,11 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
         progress: called after each block of steps as ``progress(steps_done, max_steps,
             reviewer_calls)``.
     """
+    if config.auto_monkeys or config.auto_lr:  # a troop that sizes itself (issue 23)
+        from .auto_troop import train_auto
+
+        return train_auto(config, target, alphabet, init=init, reference=reference,
+                          reviewer=reviewer, alphabet_chars=alphabet_chars, progress=progress)
     alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
     m, k, length = config.monkeys, config.batch, len(codes)
     calls_per_step = config.calls_per_step

@@ -31,11 +31,12 @@ def convergence(metrics: dict, length: int, title: str, greedy_initial: int = 0,
                            np.asarray(metrics["greedy_correct_mean"], dtype=float)])
     b = np.asarray(metrics.get("b_simple", []), dtype=float)
     noise = bool(len(b)) and bool(np.any(np.isfinite(b) & (b > 0)))
-    fig = Figure(figsize=(7, 8 if noise else 6))
-    if noise:
-        ax, bx, nx = fig.subplots(3, 1, sharex=True, height_ratios=(3, 3, 2))
-    else:
-        ax, bx = fig.subplots(2, 1, sharex=True)
+    troop = _varies(metrics.get("monkeys")) or _varies(metrics.get("lr"))
+    heights = (3, 3) + ((2,) if noise else ()) + ((2,) if troop else ())
+    fig = Figure(figsize=(7, 4 + 2 * len(heights)))
+    axes = list(fig.subplots(len(heights), 1, sharex=True, height_ratios=heights))
+    ax, bx = axes[:2]
+    nx = axes[2] if noise else None
     ax.step(calls, best, where="post", color="tab:blue", label="greedy document (best policy)")
     if not np.array_equal(best, mean):
         ax.step(calls, mean, where="post", color="tab:blue", ls=":", alpha=0.7,
@@ -69,6 +70,33 @@ def convergence(metrics: dict, length: int, title: str, greedy_initial: int = 0,
         nx.legend(fontsize=7, loc="upper right")
         nx.grid(True, alpha=0.3, which="both")
         last = nx
+    if troop:
+        last = _troop_panel(axes[-1], x, metrics)
     last.set_xlabel("reviewer calls (documents scored, all monkeys)")
     fig.tight_layout()
     return fig
+
+
+def _varies(values) -> bool:
+    """True if a per-step column changes during the run (an auto troop)."""
+    return values is not None and len(values) > 1 and bool(np.ptp(np.asarray(values)) > 0)
+
+
+def _troop_panel(tx, x, metrics: dict):
+    """N(t) (monkeys typing each step, left axis) and the step size ε(t) (right axis, log;
+    0 = a measuring step without an update, not drawn) of an auto troop."""
+    n = np.asarray(metrics["monkeys"], dtype=float)
+    lr = np.asarray(metrics["lr"], dtype=float)
+    tx.step(x, n, where="pre", color="tab:green", label="monkeys N (this step)")
+    tx.set_ylabel("monkeys N")
+    tx.set_yscale("log")
+    tx.grid(True, alpha=0.3, which="both")
+    lx = tx.twinx()
+    ok = lr > 0
+    lx.plot(x[ok], lr[ok], "s", ms=3, color="tab:red", label="step size ε (right)")
+    lx.set_yscale("log")
+    lx.set_ylabel("step size ε")
+    h1, l1 = tx.get_legend_handles_labels()
+    h2, l2 = lx.get_legend_handles_labels()
+    tx.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower right")
+    return tx

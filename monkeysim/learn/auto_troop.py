@@ -1,0 +1,410 @@
+"""A troop that sizes itself: ``monkeys="auto"`` and ``lr="auto"`` (issue 23).
+
+The troop measures the gradient noise scale of its own documents while it learns and sets,
+before every step, the number of monkeys N that type this step and the SGD step size,
+following McCandlish et al. (2018, "An Empirical Model of Large-Batch Training"): the knee of
+the steps–documents hyperbola sits at a batch of B ≈ B_noise documents, and the best step size
+at a batch of B documents is ε(B) = ε_max / (1 + B_noise / B).
+
+The rule (:func:`choose_step`, one pure function; the test replays it in plain Python):
+
+1. **Measure** (step 1). ``N₁`` monkeys (``round(√max_monkeys)``, the geometric middle of
+   the allowed range; a fixed N when ``monkeys`` is a number) type at the initial policy. The
+   kernels return the ascent direction Ĝ of their ``B₁ = N₁ · batch`` documents and the
+   unbiased per-step estimates of |G|² and tr Σ (the ``grad_sq`` and ``trace_sigma`` columns),
+   without a step. While Ĝ is exactly 0 (no document earned a different banana: sparse
+   bananas), this step repeats with twice the monkeys.
+2. **Probe ε_max** (step 2, with ``lr="auto"``). :data:`PROBE_JUMPS` candidate policies
+   ``θ₀ + ε_k Ĝ`` are typed by sub-troops of ``max(1, N₁ // 4)`` monkeys each, in parallel (one
+   step of wall time; every document counts in the run's work). The step size ε_k moves the
+   logits of a position by ``jump_k`` in root-mean-square: ``ε_k = jump_k · √L / |Ĝ|``. The
+   candidate whose documents earn the most bananas wins; its step size is ε(B₁), so
+   ``ε_max = ε_k · (1 + B̂ / B₁)``. The winner continues (one SGD step on its own documents
+   at the rule's step size); the other candidates' documents are spent.
+3. **Every later step t**: ``B̂`` is the bias-corrected EMA ratio ``EMA(tr Σ) / EMA(|G|²)``
+   of the estimates of all steps so far (decay :data:`~monkeysim.learn.metrics.
+   NOISE_SCALE_DECAY`, the ``b_simple`` column, so the figure shows what the troop saw);
+   ``N_t = clip(round(B̂ / batch), 1, max_monkeys)`` and ``ε_t = ε_max / (1 + B̂ / (N_t ·
+   batch))``. When ``B̂`` is undefined (the smoothed |G|² is ≤ 0 or NaN: no signal yet), N
+   doubles (up to ``max_monkeys``) and ε stays.
+
+Counting: wall time is the troop's steps (a monkey of step t types documents ``(t − 1)·batch
++ 1 .. t·batch``), total work is the documents of every step at that step's N (the probe's
+sub-troops included). ``train.csv`` gets N and ε per step (``monkeys``, ``lr``).
+
+Randomness: main-troop monkey m types from ``chunk_state(seed, m, 5)`` (whichever steps it is
+recruited for), probe candidate k's monkeys from ``chunk_state(seed, max_monkeys + k·n + i,
+5)``; every step is one troop kernel call, whose result does not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from .._kernels import policy as KP
+from ..errors import InvalidInput
+from ..rng import chunk_states
+from ..typewriter import numba_threads
+from .config import TrainConfig
+from .metrics import METRICS, NOISE_SCALE_DECAY, smoothed_noise_scale, step_metrics
+from .params import TROOP_CHUNK, kernel_params
+from .reviewers import ExternalReviewer
+
+PROBE_JUMPS = (0.125, 0.5, 2.0, 8.0, 32.0)
+"""Root-mean-square logit change per position of the probe's candidate steps (×4 apart)."""
+MAX_DOUBLINGS = 64  # bound of the measuring loop (N doubles, or stays at max_monkeys)
+
+
+def first_monkeys(config: TrainConfig) -> int:
+    """N₁, the troop of the measuring step: ``round(√max_monkeys)`` when recruited, else
+    the fixed N."""
+    if config.auto_monkeys:
+        return max(1, int(math.floor(math.sqrt(config.max_monkeys) + 0.5)))
+    return int(config.monkeys)
+
+
+def probe_monkeys(n1: int) -> int:
+    """Monkeys of each probe candidate: ``max(1, N₁ // 4)``."""
+    return max(1, n1 // 4)
+
+
+def ema_noise_scale(grad_sq, trace_sigma, decay: float = NOISE_SCALE_DECAY) -> float:
+    """``EMA(trace_sigma) / EMA(grad_sq)`` after the given steps (the last entry of
+    :func:`~monkeysim.learn.metrics.smoothed_noise_scale`); NaN when undefined (no step,
+    a NaN estimate, or a smoothed |G|² ≤ 0)."""
+    if len(grad_sq) == 0:
+        return math.nan
+    b = float(smoothed_noise_scale(grad_sq, trace_sigma, decay)[-1])
+    return b if math.isfinite(b) and b > 0 and _smoothed_positive(grad_sq, decay) else math.nan
+
+
+def _smoothed_positive(grad_sq, decay: float) -> bool:
+    e = 0.0
+    for g in grad_sq:
+        e = decay * e + (1.0 - decay) * float(g)
+    return e > 0
+
+
+def choose_step(b_noise: float, batch: int, max_monkeys: int, prev_monkeys: int,
+                prev_lr: float, per_doc: float | None) -> tuple[int, float]:
+    """The rule's (N, ε) for the next step from the smoothed noise scale ``b_noise``
+    (documents; NaN: undefined).
+
+    ``N = clip(round(b_noise / batch), 1, max_monkeys)`` and ``ε = ε_max / (1 + b_noise /
+    B)`` with ``B = N · batch`` and ``ε_max = per_doc · b_noise``; ``per_doc`` None keeps
+    ``prev_lr`` (a fixed step size). Undefined ``b_noise``: N doubles (up to
+    ``max_monkeys``) and ε stays ``prev_lr``. Pass ``max_monkeys = prev_monkeys`` to keep a
+    fixed N.
+    """
+    if not (math.isfinite(b_noise) and b_noise > 0):
+        return min(2 * prev_monkeys, max_monkeys), prev_lr
+    n = min(max(int(math.floor(b_noise / batch + 0.5)), 1), max_monkeys)
+    if per_doc is None:
+        return n, prev_lr
+    return n, per_doc * b_noise / (1.0 + b_noise / (n * batch))
+
+
+def probe_winner(rewards, reward0: float, fraction: float = 0.5) -> int:
+    """Index of the probe's winner: the smallest step whose documents' mean reward gained at
+    least ``fraction`` of the largest gain over ``reward0`` (the measuring step's mean
+    reward at θ₀); the smallest step when no candidate gained. Not the largest gain: a
+    softmax step that large makes the positions it got wrong nearly deterministic, the next
+    step's reward is highest and learning stalls; half the gain is the knee of the gain
+    curve, as ε(B) = ε_max / 2 at B = B_noise."""
+    gains = np.asarray(rewards, dtype=float) - reward0
+    top = float(gains.max())
+    if not top > 0:
+        return 0
+    return int(np.flatnonzero(gains >= fraction * top)[0])
+
+
+def check_auto(config: TrainConfig, reviewer) -> None:
+    """Refusals of the auto troop beyond :class:`TrainConfig`'s (InvalidInput)."""
+    if isinstance(reviewer, ExternalReviewer):
+        raise InvalidInput("monkeys/lr auto need a built-in reviewer (the noise scale is "
+                           "measured inside the kernels)")
+    if config.preferences is not None:
+        raise InvalidInput("monkeys/lr auto learn from scores; preferences are not supported")
+    if config.batch < 2:
+        raise InvalidInput(f"monkeys/lr auto need batch ≥ 2 (the noise scale needs two "
+                           f"documents per group), got {config.batch}")
+
+
+class _Troop:
+    """The arrays of one troop (up to ``size`` monkeys) and one kernel step of its first n
+    monkeys."""
+
+    def __init__(self, base: TrainConfig, spec, codes, reviewer, theta, reference, size: int,
+                 first_stream: int):
+        from .train import TRAIN_STREAM, RunState
+
+        self.st = RunState(base, spec, codes, reviewer, theta, reference, size, True)
+        self.st.states[...] = chunk_states(base.seed, first_stream, size, TRAIN_STREAM)
+
+    def view(self, n: int):
+        v = copy.copy(self.st)
+        for name in ("states", "docs", "rewards", "shaped", "adv", "oldlp", "first_typed"):
+            setattr(v, name, getattr(self.st, name)[:n])
+        slots = -(-n // TROOP_CHUNK)
+        v.grad = self.st.grad[:slots]
+        v.rowsum = self.st.rowsum[:slots]
+        return v
+
+    def step(self, ip, hp, n: int, step0: int, lr: float, dry: bool):
+        ip[KP.I_STEP0] = step0
+        ip[KP.I_DRY] = int(dry)
+        hp[KP.F_LR] = lr
+        try:
+            return self.view(n).run(ip, hp, 1)
+        finally:
+            ip[KP.I_DRY] = 0
+
+    def ascend(self, lr: float, n: int, decay: float) -> None:
+        """After a dry step of n monkeys: the SGD step ``θ += lr · Ĝ`` (as the kernel's
+        :func:`~monkeysim._kernels.policy.sgd_row`), the new tables, and the running baseline."""
+        st = self.st
+        st.theta[0] += lr * st.grad[0]
+        KP.all_tables(st.theta, st.logp, st.prob, st.cdf)
+        KP.baseline_update(st.baseline[0], st.shaped[:n].reshape(-1), decay)
+        st.opt_t[0] += 1
+
+    def policy_row(self, pm, codes, step: int) -> None:
+        """Fill the greedy / KL / entropy metrics of the current policy into ``pm[0, 0]``
+        (a dry step leaves them unset); a greedy target marks the troop solved at ``step``
+        (1-based)."""
+        st = self.st
+        g = st.greedy_documents()
+        pm[0, 0, KP.PM_GREEDY] = float((g[0] == codes).sum())
+        kl = np.zeros(1)
+        h = np.zeros(1)
+        s = st.spec
+        KP.kl_entropy_batch(st.logp, st.prob, st.logq, s.kind_code, s.rows, s.base, s.length,
+                            kl, h)
+        pm[0, 0, KP.PM_KL] = kl[0]
+        pm[0, 0, KP.PM_ENTROPY] = h[0]
+        if (g[0] == codes).all() and st.first_solved[0] < 0:
+            st.first_solved[0] = step
+
+
+@dataclasses.dataclass
+class _Log:
+    """Per-step records of an auto run."""
+
+    columns: list = dataclasses.field(default_factory=list)
+    monkeys: list = dataclasses.field(default_factory=list)
+    lrs: list = dataclasses.field(default_factory=list)
+    grad_sq: list = dataclasses.field(default_factory=list)
+    trace_sigma: list = dataclasses.field(default_factory=list)
+    docs: int = 0
+
+    def add(self, mm, pm, step0: int, config: TrainConfig, length: int, lr: float) -> None:
+        n = mm.shape[1]
+        cfg = dataclasses.replace(config, monkeys=n, lr=1.0, max_reviewer_calls=max(
+            config.max_reviewer_calls, n * config.batch))
+        col = step_metrics(mm, pm, step0, cfg, length)
+        self.docs += n * config.batch
+        col["reviewer_calls"] = np.array([self.docs], dtype=np.int64)
+        col["keystrokes"] = np.array([self.docs * length], dtype=np.int64)
+        col["monkeys"] = np.array([n], dtype=np.int64)
+        col["lr"] = np.array([lr])
+        self.columns.append(col)
+        self.monkeys.append(n)
+        self.lrs.append(lr)
+        self.grad_sq.append(float(col["grad_sq"][0]))
+        self.trace_sigma.append(float(col["trace_sigma"][0]))
+
+    def no_signal(self) -> bool:
+        """True if every document of the last step earned the same banana."""
+        return bool(self.columns) and float(self.columns[-1]["frac_reward_zero_std"][0]) == 1
+
+    def b_noise_max(self) -> float:
+        """The largest smoothed noise scale after any step so far (NaN: none defined)."""
+        b = smoothed_noise_scale(self.grad_sq, self.trace_sigma) if self.grad_sq else []
+        ok = [float(x) for x in b if math.isfinite(x) and x > 0]
+        return max(ok) if ok else math.nan
+
+
+def _typed_step(first_typed: np.ndarray, batch: int) -> int | None:
+    typed = first_typed[first_typed >= 0]
+    return int(-(-typed.min() // batch)) if typed.size else None
+
+
+def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, reference=None,
+               reviewer=None, alphabet_chars=None, progress=None):
+    """:func:`monkeysim.learn.train.train` for ``monkeys="auto"`` and/or ``lr="auto"``
+    (see the module docstring); returns a :class:`~monkeysim.learn.train.TrainResult` whose
+    metrics carry the per-step ``monkeys`` and ``lr``."""
+    from .train import TrainResult, _setup, initial_policies
+
+    alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
+    check_auto(config, reviewer)
+    k, length = config.batch, len(codes)
+    size = config.monkeys_max
+    base = dataclasses.replace(config, monkeys=size, lr=1.0, max_monkeys=size)
+    theta, reference = initial_policies(base, spec, init, reference, 1)
+    ip, hp = kernel_params(base, spec, reviewer)
+    budget = config.max_reviewer_calls
+    fixed_lr = None if config.auto_lr else float(config.lr)
+    log = _Log()
+    seconds = 0.0
+    t0 = time.perf_counter()
+    with numba_threads(config.threads) as used:
+        main = _Troop(base, spec, codes, reviewer, theta, reference, size, 0)
+        initial_correct = int((main.st.greedy_documents()[0] == codes).sum())
+        if initial_correct == length:
+            main.st.first_solved[0] = 0
+        typed = [main.st.first_typed]
+        stop_at = _stop(config, main, typed)
+        n = first_monkeys(config)
+        lr = fixed_lr if fixed_lr is not None else 0.0
+        per_doc = None  # c = ε_max / B_noise, set by the probe
+        # 1. measure at the initial policy (repeat, doubling N, while Ĝ = 0)
+        for _ in range(MAX_DOUBLINGS):
+            if stop_at is not None or log.docs + n * k > budget:
+                break
+            dry = fixed_lr is None
+            mm, pm = main.step(ip, hp, n, len(log.columns), 0.0 if dry else lr, dry)
+            if dry:
+                KP.baseline_update(main.st.baseline[0], main.st.shaped[:n].reshape(-1),
+                                   config.baseline_decay)
+                main.policy_row(pm, codes, len(log.columns) + 1)
+            log.add(mm, pm, len(log.columns), config, length, 0.0 if dry else lr)
+            stop_at = _stop(config, main, typed)
+            if not dry or np.any(main.st.grad[0] != 0):
+                break
+            n = min(2 * n, size) if config.auto_monkeys else n
+        # 2. probe ε_max: candidates θ₀ + ε_k Ĝ typed in parallel by sub-troops
+        if fixed_lr is None and stop_at is None and np.any(main.st.grad[0] != 0):
+            b1 = n * k
+            stop_at, per_doc, lr = _probe(config, base, spec, codes, reviewer, reference, main,
+                                          ip, hp, n, b1, log, typed)
+        # 3. the rule, every later step
+        while stop_at is None:
+            # a step whose documents all earned the same banana carried no signal: recruit
+            b = math.nan if log.no_signal() else log.b_noise_max()
+            cap = size if config.auto_monkeys else n
+            n, lr = choose_step(b, k, cap, n, lr, per_doc)
+            if log.docs + n * k > budget:
+                break
+            mm, pm = main.step(ip, hp, n, len(log.columns), lr, False)
+            log.add(mm, pm, len(log.columns), config, length, lr)
+            stop_at = _stop(config, main, typed)
+            if not np.abs(main.st.theta).max() <= 1e100:
+                from ..errors import Diverged
+
+                raise Diverged(f"learning diverged: logits reached "
+                               f"{np.abs(main.st.theta).max():.3g} after step "
+                               f"{len(log.columns)} with learning rate lr={lr:g}")
+            if progress is not None:
+                progress(len(log.columns), max(1, budget // (size * k)), log.docs)
+        greedy = main.st.greedy_documents()
+    seconds = time.perf_counter() - t0
+    return _result(config, target, alpha, spec, main, log, typed, greedy, initial_correct,
+                   seconds, used, TrainResult)
+
+
+def _stop(config: TrainConfig, main: _Troop, typed: list) -> int | None:
+    """The step at which the run's stop condition first held, else None."""
+    steps = [s for s in (_typed_step(ft, config.batch) for ft in typed) if s is not None]
+    t_step = min(steps) if steps else None
+    solved = int(main.st.first_solved[0]) if main.st.first_solved[0] >= 0 else None
+    if config.stop == "solved":
+        return solved
+    if config.stop == "typed":
+        return t_step
+    if config.stop == "both":
+        return None if solved is None or t_step is None else max(solved, t_step)
+    return None
+
+
+def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, ip, hp, n1: int,
+           b1: int, log: _Log, typed: list):
+    """Step 2 with ``lr="auto"``: the probe of ε_max (module docstring). Returns
+    ``(stop step or None, the per-document step size c, ε of the winner's step)``."""
+    from ..policy import CharPolicy
+
+    k, length = config.batch, spec.length
+    npr = probe_monkeys(n1)
+    if log.docs + len(PROBE_JUMPS) * npr * k > config.max_reviewer_calls:
+        return None, None, 0.0
+    g = main.st.grad[0].copy()
+    scale = math.sqrt(length) / math.sqrt(float(np.sum(g * g)))
+    theta0 = main.st.theta[0].copy()
+    step0 = len(log.columns)
+    cands, mms, pms, means = [], [], [], []
+    for j, jump in enumerate(PROBE_JUMPS):
+        eps = jump * scale
+        theta = CharPolicy(spec, (theta0 + eps * g)[None])
+        c = _Troop(base, spec, codes, reviewer, theta, reference, npr,
+                   config.monkeys_max + j * npr)
+        c.st.baseline[...] = main.st.baseline
+        c.st.opt_t[...] = main.st.opt_t
+        mm, pm = c.step(ip, hp, npr, step0, 0.0, True)
+        cands.append(c)
+        mms.append(mm)
+        pms.append(pm)
+        means.append(float(mm[0, :, KP.MM_REWARD].sum()))
+        typed.append(c.st.first_typed)
+    best = probe_winner(np.asarray(means) / (npr * k), log.columns[-1]["reward_mean"][0])
+    win = cands[best]
+    # the winner's documents give the step's estimates; the smoothed B̂ includes them
+    gs = [*log.grad_sq, float(pms[best][0, 0, KP.PM_GRAD_SQ])]
+    ts = [*log.trace_sigma, float(pms[best][0, 0, KP.PM_TRACE_SIGMA])]
+    b = ema_noise_scale(gs, ts)
+    b_first = ema_noise_scale(log.grad_sq[-1:], log.trace_sigma[-1:])
+    b_cal = b_first if math.isfinite(b_first) else (b if math.isfinite(b) else float(b1))
+    # ε(B₁) = c · B̂₀ / (1 + B̂₀ / B₁): the per-document step size c = ε_max / B_noise
+    per_doc = PROBE_JUMPS[best] * scale * (1.0 / b1 + 1.0 / b_cal)
+    _, lr = choose_step(max(b, b_cal) if math.isfinite(b) else b_cal, k, npr, npr, 0.0,
+                        per_doc)
+    win.ascend(lr, npr, config.baseline_decay)
+    pm = pms[best]
+    win.policy_row(pm, codes, step0 + 1)
+    # the winner continues as the troop: its policy, baseline and step count
+    for name in ("theta", "logp", "prob", "cdf", "baseline", "opt_t", "first_solved"):
+        getattr(main.st, name)[...] = getattr(win.st, name)
+    log.add(np.concatenate(mms, axis=1), pm, step0, config, length, lr)
+    return _stop(config, main, typed), per_doc, lr
+
+
+def _result(config, target, alpha, spec, main: _Troop, log: _Log, typed, greedy,
+            initial_correct, seconds, used, result_cls):
+    from ..policy import CharPolicy
+
+    k, length = config.batch, spec.length
+    names = [n for n in METRICS if n != "b_simple"]
+    metrics = {name: (np.concatenate([c[name] for c in log.columns]) if log.columns
+                      else np.zeros(0)) for name in names}
+    metrics["b_simple"] = smoothed_noise_scale(metrics["grad_sq"], metrics["trace_sigma"])
+    metrics = {name: metrics[name] for name in METRICS}
+    steps = len(log.columns)
+    cum = np.cumsum([0, *[m * k for m in log.monkeys]])
+    solved_step = int(main.st.first_solved[0]) if main.st.first_solved[0] >= 0 else None
+    t_steps = [s for s in (_typed_step(ft, k) for ft in typed) if s is not None]
+    typed_step = min(t_steps) if t_steps else None
+    typed_wall = None
+    typed_docs = None
+    if typed_step is not None:
+        firsts = [ft[ft >= 0] for ft in typed]
+        walls = np.concatenate([f for f in firsts if f.size])
+        typed_wall = int(walls.min())  # documents per monkey until the first hit
+        # documents of the steps before, plus the hitting step's monkeys up to the hit
+        typed_docs = int(cum[typed_step - 1]) + log.monkeys[typed_step - 1] * (
+            typed_wall - (typed_step - 1) * k)
+    calls_until = int(cum[solved_step]) if solved_step is not None else int(cum[-1])
+    final = CharPolicy(spec, main.st.theta)
+    return result_cls(
+        config=config, target=target, alphabet=alpha, policy=final, metrics=metrics,
+        steps=steps, solved=solved_step is not None, solved_step=solved_step,
+        reviewer_calls=calls_until, keystrokes=calls_until * length,
+        wall_reviewer_calls=(solved_step if solved_step is not None else steps) * k,
+        typed=typed_wall is not None, typed_reviewer_calls=typed_docs,
+        typed_keystrokes=None if typed_docs is None else typed_docs * length,
+        typed_wall_reviewer_calls=typed_wall,
+        greedy=alpha.decode(greedy[0]), greedy_correct_initial=initial_correct,
+        seconds=seconds, threads=used)
