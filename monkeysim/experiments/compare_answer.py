@@ -56,6 +56,7 @@ def lines(summary: dict) -> list[str]:
     """The short answer: savings per length, what more monkeys buy per regime, the critical
     troop and how the step sizes were tuned."""
     return (_savings(summary) + _sparse(summary) + _ladder(summary) + _critical(summary)
+            + _auto(summary)
             + _tuning(summary))
 
 
@@ -143,6 +144,29 @@ def _critical(summary: dict) -> list[str]:
             f"{100 * c['fit_rms_log_error']:.0f} % rms over {c['fit_points']} points){noise}: "
             f"below B_crit more monkeys buy wall time almost for free, above it they only add "
             f"work." + (_floor_note(c) if c["s_min"] <= S_MIN_FLOOR * (1 + 1e-9) else ""))
+    return out
+
+
+def _auto(summary: dict) -> list[str]:
+    """Where the self-sizing troop lands against the fixed troops' best medians."""
+    out = []
+    for c in summary["critical"]:
+        a = c.get("auto")
+        if not a:
+            continue
+        cens = f", {a['censored']} of {a['seeds']} runs censored" if a["censored"] else ""
+        out.append(
+            f"Auto troop ({_name(c['target'], c['length'])}, {c['reward']} bananas; N and the "
+            f"step size set each step from the measured noise scale, no tuning run{cens}): "
+            f"{_g(a['steps'])} steps {_ci(a['steps_ci'])} and {_g(a['documents'])} documents "
+            f"{_ci(a['documents_ci'])} until typed, median troop {_g(a['monkeys_median'])} "
+            f"monkeys; S/S_min = {_g(a['s_over_s_min'])} {_ci(a['s_over_s_min_ci'])} and "
+            f"E/E_min = {_g(a['e_over_e_min'])} {_ci(a['e_over_e_min_ci'])} against the fixed "
+            f"troops' least medians (S_min = {_g(a['s_min'])} steps, E_min = "
+            f"{_g(a['e_min'])} documents, each troop at its own tuned step size); its "
+            f"{a['seeds']} runs spent {_g(a['documents_spent'])} documents, the fixed-troop "
+            f"sweep (tuning and reported runs) {_g(a['sweep_documents'])}: "
+            f"{_g(a['sweep_over_auto'])}× as many.")
     return out
 
 

@@ -78,6 +78,10 @@ class CompareConfig:
     """Rewards (among ``weasel_ladder_rewards``) whose weasel ladder also races independent
     monkeys. N racing monkeys cost N × one monkey's keystrokes, about N × 10^6 with prefix
     bananas, so their weasel ladder is a troop's only (the troop shares the work)."""
+    auto_troop: bool = True
+    """Also run the self-sizing troop (``monkeys="auto", lr="auto"``, at most
+    ``max(monkeys)`` monkeys) once per reported seed on every frontier, with no tuning run,
+    and place it on the frontier (S/S_min, E/E_min)."""
     noise_samples: int = 2048
     """Groups of ``batch`` documents for B_simple at uniform initialisation."""
     lr: float = 10.0

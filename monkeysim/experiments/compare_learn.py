@@ -189,6 +189,35 @@ def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, m
         solved=res.solved, solved_docs=res.wall_reviewer_calls if res.solved else spent)
 
 
+def auto_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int,
+              seed_index: int) -> dict:
+    """One run of the self-sizing troop (no tuning run) until a monkey types ``tgt``'s
+    prefix: steps S, documents E (all monkeys, calibration included), censored, and N and
+    lr of every step (:func:`monkeysim.experiments.auto_troop.auto_until_typed`)."""
+    from .auto_troop import auto_until_typed
+
+    run = auto_until_typed(tgt.prefix(length), reward, seed, **_auto_options(cfg, tgt))
+    return {"target": tgt.name, "length": length, "reward": reward, "seed": seed_index,
+            **run.to_dict()}
+
+
+def _auto_options(cfg: CompareConfig, tgt) -> dict:
+    return {"algo": cfg.algo, "optimizer": cfg.optimizer, "alphabet": tgt.alphabet,
+            "batch": cfg.batch, "max_monkeys": max(cfg.monkeys), "budget": cfg.budget}
+
+
+def check_auto_cell(cfg: CompareConfig, tgt, length: int, reward: str) -> None:
+    """Check the configuration an ``auto`` cell would run, as the cell would (InvalidInput;
+    nothing is run)."""
+    from ..learn.auto_troop import check_auto
+    from ..learn.train import check
+    from .auto_troop import auto_config
+
+    tc = auto_config(tgt.prefix(length), reward, 0, **_auto_options(cfg, tgt))
+    check(tc, tgt.prefix(length), tgt.alphabet)
+    check_auto(tc, None)
+
+
 def noise_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int) -> dict:
     """B_simple of the per-document gradient at uniform initialisation (documents), measured
     on ``cfg.noise_samples`` groups of ``cfg.batch`` documents."""
