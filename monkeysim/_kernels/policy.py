@@ -22,8 +22,9 @@ Training step (one implementation of each shared piece, used by every algorithm)
    reviewer call per document), and the per-token log-probabilities are kept for the
    importance ratios of later epochs and the KL estimates.
 2. :func:`group_advantages` — per group (the documents of one policy in one step):
-   ``r - b`` with a running-mean baseline (REINFORCE), leave-one-out (RLOO) or
-   group-normalised ``(r - mean) / (std + eps)`` (GRPO).
+   ``r - b`` with a running-mean baseline (REINFORCE), leave-one-out (RLOO),
+   group-normalised ``(r - mean) / (std + eps)`` (GRPO), ``r - mean`` (Dr. GRPO) or
+   batch-normalised with the population std (REINFORCE++).
 3. :func:`accumulate_gradient` + :func:`finish_gradient` — the (clipped) score-function
    gradient ``Σ_tokens c · ∇ log π(a | row)`` with ``∇_θ[row] log π(a | row) = e_a − p[row]``,
    plus the per-token k3 KL term when asked for; :func:`exact_regulariser` adds the exact
@@ -70,6 +71,8 @@ CONTEXT = 1
 ADV_BASELINE = 0  # r − running-mean baseline of earlier batches (REINFORCE)
 ADV_LOO = 1  # leave-one-out (RLOO)
 ADV_GROUP = 2  # group-normalised (GRPO)
+ADV_MEAN = 3  # r − group mean, no std (Dr. GRPO)
+ADV_BATCH = 4  # batch-normalised with the population std (REINFORCE++)
 # KL gradient modes
 KL_EXACT = 0  # exact gradient of the factorised KL (positional policies)
 KL_K1 = 1  # k1 = log π/π_ref folded into the reward (score function; unbiased)
@@ -402,13 +405,21 @@ def group_advantages(shaped, adv_kind, baseline, eps, out):
 
     ``ADV_BASELINE``: ``r − b`` with ``b`` from earlier batches (unbiased for any n);
     ``ADV_LOO``: ``r_j − mean of the others`` (unbiased, needs n ≥ 2);
-    ``ADV_GROUP``: ``(r − mean) / (std + eps)`` with the sample std (as TRL's GRPO).
+    ``ADV_GROUP``: ``(r − mean) / (std + eps)`` with the sample std (as TRL's GRPO);
+    ``ADV_MEAN``: ``r − mean`` (:func:`mean_advantages`, Dr. GRPO);
+    ``ADV_BATCH``: :func:`batch_normalised_advantages` (REINFORCE++).
     """
     n = shaped.shape[0]
     if adv_kind == ADV_BASELINE:
         b = baseline_value(baseline)
         for j in range(n):
             out[j] = shaped[j] - b
+        return
+    if adv_kind == ADV_MEAN:
+        mean_advantages(shaped, out)
+        return
+    if adv_kind == ADV_BATCH:
+        batch_normalised_advantages(shaped, eps, out)
         return
     total = 0.0
     for j in range(n):
@@ -422,6 +433,37 @@ def group_advantages(shaped, adv_kind, baseline, eps, out):
     for j in range(n):
         ss += (shaped[j] - mean) ** 2
     std = math.sqrt(ss / (n - 1)) if n > 1 else 0.0
+    for j in range(n):
+        out[j] = (shaped[j] - mean) / (std + eps)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def mean_advantages(shaped, out):
+    """Dr. GRPO (Liu et al. 2025): GRPO's group advantage ``r − mean`` without the division
+    by the std (which weights groups of low reward spread up)."""
+    n = shaped.shape[0]
+    total = 0.0
+    for j in range(n):
+        total += shaped[j]
+    mean = total / n
+    for j in range(n):
+        out[j] = shaped[j] - mean
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def batch_normalised_advantages(shaped, eps, out):
+    """REINFORCE++ (Hu 2025): ``(r − mean) / (std + eps)`` with the mean and the population
+    std over the whole batch a policy learns from in one step (every token of equal-length
+    documents weighs the same, so the token-level statistics are the document-level ones)."""
+    n = shaped.shape[0]
+    total = 0.0
+    for j in range(n):
+        total += shaped[j]
+    mean = total / n
+    ss = 0.0
+    for j in range(n):
+        ss += (shaped[j] - mean) ** 2
+    std = math.sqrt(ss / n)
     for j in range(n):
         out[j] = (shaped[j] - mean) / (std + eps)
 

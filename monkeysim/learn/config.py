@@ -13,8 +13,8 @@ from .._kernels.reward import REWARD_KINDS
 from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 from ..policy import POLICY_KINDS
 from ..rng import check_seed
+from .algorithms import ALGORITHMS, ALGOS
 
-ALGOS = ("reinforce", "rloo", "grpo", "ppo")
 OPTIMIZERS = ("sgd", "adam")
 KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
 STOPS = ("solved", "typed", "both", "budget")
@@ -22,14 +22,11 @@ PREFERENCES = ("naive", "debiased", "estimated")
 INT64_MAX = np.iinfo(np.int64).max
 MAX_ARRAY = 1 << 25  # largest logits (policies × rows × keys) or per-step tokens (M × K × L)
 
-# Default learning rates per (algorithm, optimiser), tuned on the weasel sentence with
-# hamming bananas, one monkey, batch 16 (seeds 100-179, disjoint from the benchmark's seeds;
-# see docs/metrics.md). GRPO's advantages are normalised to unit std, hence its smaller SGD
-# rate; PPO takes 4 steps per batch.
+# Default learning rates per (algorithm, optimiser), from the algorithm table (tuned on the
+# weasel sentence with hamming bananas, one monkey, batch 16, seeds 100-179; docs/metrics.md).
 DEFAULT_LR: dict[tuple[str, str], float] = {
-    ("reinforce", "sgd"): 2.0, ("rloo", "sgd"): 4.0, ("grpo", "sgd"): 0.2, ("ppo", "sgd"): 0.75,
-    ("reinforce", "adam"): 0.01, ("rloo", "adam"): 0.01, ("grpo", "adam"): 0.01,
-    ("ppo", "adam"): 0.003,
+    **{(a.name, "sgd"): a.lr_sgd for a in ALGORITHMS.values()},
+    **{(a.name, "adam"): a.lr_adam for a in ALGORITHMS.values()},
 }
 
 
@@ -38,7 +35,7 @@ class TrainConfig:
     """Configuration of one training run (validated on construction)."""
 
     algo: str = "rloo"
-    """reinforce | rloo | grpo | ppo."""
+    """Policy-gradient algorithm, a name of :data:`~monkeysim.learn.algorithms.ALGORITHMS`."""
     reward: str = "hamming"
     """The reviewer: exact | prefix | hamming | levenshtein | ngram | words."""
     policy: str = "positional"
@@ -68,7 +65,8 @@ class TrainConfig:
     entropy_coef: float = 0.0
     """α of the entropy bonus (≥ 0)."""
     epochs: int | None = None
-    """Optimisation epochs over each batch (None: 4 for ppo, else 1; > 1 only for grpo/ppo)."""
+    """Optimisation epochs over each batch (None: the algorithm's default, 4 for ppo, else 1;
+    > 1 only for a clipped algorithm)."""
     clip: float = 0.2
     """PPO/GRPO ratio clip ε (> 0)."""
     baseline_decay: float = 0.9
@@ -133,15 +131,17 @@ class TrainConfig:
         positive_int(self.ngram_n, "ngram_n")
         check_seed(self.seed)
         group = monkeys * batch if self.troop else batch
-        if self.algo in ("rloo", "grpo") and group < 2:
+        least = ALGORITHMS[self.algo].min_group
+        if group < least:
             where = (f"monkeys × batch = {group}" if self.troop else f"batch = {batch}")
             raise InvalidInput(
-                f"{self.algo} needs at least 2 documents per group (batch ≥ 2, or a troop "
-                f"with monkeys × batch ≥ 2), got {where}")
+                f"{self.algo} needs at least {least} documents per group (batch ≥ {least}, or "
+                f"a troop with monkeys × batch ≥ {least}), got {where}")
         if self.epochs is not None:
             epochs = positive_int(self.epochs, "epochs")
-            if epochs > 1 and self.algo not in ("grpo", "ppo"):
-                raise InvalidInput(f"epochs > 1 needs a clipped algorithm (grpo or ppo); "
+            if epochs > 1 and not ALGORITHMS[self.algo].clipped:
+                clipped = " or ".join(a.name for a in ALGORITHMS.values() if a.clipped)
+                raise InvalidInput(f"epochs > 1 needs a clipped algorithm ({clipped}); "
                                    f"{self.algo} is on-policy with one step per batch")
         if self.kl_estimator == "exact" and self.policy != "positional":
             raise InvalidInput("the exact KL gradient needs a positional policy; use "
@@ -207,7 +207,7 @@ class TrainConfig:
     def n_epochs(self) -> int:
         if self.epochs is not None:
             return int(self.epochs)
-        return 4 if self.algo == "ppo" else 1
+        return ALGORITHMS[self.algo].epochs
 
     @property
     def kl_mode(self) -> str:
@@ -218,14 +218,9 @@ class TrainConfig:
 
     @property
     def advantage(self) -> str:
-        """baseline | loo | group."""
-        if self.algo == "reinforce":
-            return "baseline"
-        if self.algo == "grpo":
-            return "group"
-        if self.algo == "ppo" and self.group_size < 2:
-            return "baseline"
-        return "loo"
+        """The advantage kind of the algorithm for this group size
+        (:data:`~monkeysim.learn.algorithms.ADVANTAGE_KINDS`)."""
+        return ALGORITHMS[self.algo].advantage_for(self.group_size)
 
     def as_dict(self) -> dict:
         d = asdict(self)
