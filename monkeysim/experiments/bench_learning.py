@@ -71,6 +71,25 @@ def _trainer_runs(algo: str, reward: str, seeds, budget: int, target: str = TARG
     return rows
 
 
+TUNING_SEEDS = range(100, 180)  # the seeds the default step sizes were tuned on
+CHECK_SEEDS = range(200, 280)  # fresh seeds replaying the choice and its grid neighbours
+
+
+def lr_bowl(algo: str, grid, seeds=TUNING_SEEDS, budget: int = 20_000) -> list[dict]:
+    """The step-size bowl of ``algo`` as the defaults were tuned: for every step size of
+    ``grid`` (SGD, one monkey, batch 16, hamming bananas on the weasel) the median reviewer
+    calls until solved over ``seeds``, an unsolved run counted at the budget."""
+    out = []
+    for lr in grid:
+        calls = [r.reviewer_calls if r.solved else budget
+                 for r in (train(TrainConfig(algo=algo, lr=lr, seed=s,
+                                             max_reviewer_calls=budget), TARGET,
+                                 named(ALPHABET)) for s in seeds)]
+        out.append({"lr": float(lr), "median_reviewer_calls": float(np.median(calls)),
+                    "solved": int(sum(c < budget for c in calls)), "seeds": len(calls)})
+    return out
+
+
 def efficiency(seeds: int = 20, seed0: int = 0, budget: int = 20_000) -> dict:
     """The learning-efficiency table (``methods``) and the sparse-bananas sections."""
     seed_list = list(range(seed0, seed0 + seeds))

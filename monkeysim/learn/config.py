@@ -19,6 +19,12 @@ OPTIMIZERS = ("sgd", "adam")
 KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
 STOPS = ("solved", "typed", "both", "budget")
 PREFERENCES = ("naive", "debiased", "estimated")
+# the fields with a fixed set of values: (values, their name in error messages)
+CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "algo": (ALGOS, "algorithm"), "reward": (REWARD_KINDS, "reward"),
+    "policy": (POLICY_KINDS, "policy"), "optimizer": (OPTIMIZERS, "optimizer"),
+    "kl_estimator": (KL_ESTIMATORS, "KL estimator"), "stop": (STOPS, "stop"),
+    "preferences": (PREFERENCES, "preferences")}  # preferences may also be None
 INT64_MAX = np.iinfo(np.int64).max
 MAX_ARRAY = 1 << 25  # largest logits (policies × rows × keys) or per-step tokens (M × K × L)
 
@@ -35,7 +41,8 @@ class TrainConfig:
     """Configuration of one training run (validated on construction)."""
 
     algo: str = "rloo"
-    """Policy-gradient algorithm, a name of :data:`~monkeysim.learn.algorithms.ALGORITHMS`."""
+    """Policy-gradient algorithm: one entry of the table
+    :data:`monkeysim.learn.algorithms.ALGORITHMS` (advantage, clipping, epochs, step size)."""
     reward: str = "hamming"
     """The reviewer: exact | prefix | hamming | levenshtein | ngram | words."""
     policy: str = "positional"
@@ -68,11 +75,12 @@ class TrainConfig:
     """Optimisation epochs over each batch (None: the algorithm's default, 4 for ppo, else 1;
     > 1 only for a clipped algorithm)."""
     clip: float = 0.2
-    """PPO/GRPO ratio clip ε (> 0)."""
+    """Ratio clip ε (> 0) of the later epochs of a clipped algorithm (PPO's objective)."""
     baseline_decay: float = 0.9
     """REINFORCE running-mean baseline decay in [0, 1)."""
     group_eps: float = 1e-4
-    """GRPO: ε added to the group's reward std."""
+    """ε added to the std of the rewards by the normalising algorithms (grpo: the group's
+    sample std; reinforce-pp: the batch's population std)."""
     ngram_n: int = 3
     """n of the ``ngram`` reviewer."""
     max_reviewer_calls: int = 100_000
@@ -101,12 +109,9 @@ class TrainConfig:
     Positional policies always get them (at no extra cost)."""
 
     def __post_init__(self) -> None:
-        choice(self.algo, ALGOS, "algorithm")
-        choice(self.reward, REWARD_KINDS, "reward")
-        choice(self.policy, POLICY_KINDS, "policy")
-        choice(self.optimizer, OPTIMIZERS, "optimizer")
-        choice(self.kl_estimator, KL_ESTIMATORS, "KL estimator")
-        choice(self.stop, STOPS, "stop")
+        for name, (values, label) in CHOICES.items():
+            if name != "preferences":  # checked with the other preference settings
+                choice(getattr(self, name), values, label)
         order = positive_int(self.order, "order")
         if self.policy == "positional" and order != 1:
             raise InvalidInput(f"order n={order} needs --policy context")
@@ -171,7 +176,7 @@ class TrainConfig:
                                    f"--preferences; {self.reward} bananas are graded (use "
                                    f"reviewer noise σ)")
             return
-        choice(self.preferences, PREFERENCES, "preferences")
+        choice(self.preferences, *CHOICES["preferences"])
         if self.reward == "exact":
             raise InvalidInput("preferences need graded bananas: two documents that both miss "
                                "the target are always a tie under exact bananas; choose "
@@ -197,6 +202,11 @@ class TrainConfig:
             return docs
         groups = 1 if self.troop else self.monkeys
         return docs // 2 + (groups if self.preferences == "estimated" else 0)
+
+    @property
+    def max_steps(self) -> int:
+        """Steps the budget allows: ``max_reviewer_calls ÷ calls_per_step`` (rounded down)."""
+        return self.max_reviewer_calls // self.calls_per_step
 
     @property
     def group_size(self) -> int:
