@@ -557,6 +557,16 @@ def test_cli_bench_learning_small(tmp_path):
     assert methods["rloo-exact"]["solved"] == 0 and methods["rloo-exact"]["max_grad_norm"] == 0
     assert methods["coordinate"]["solved"] == 2
     assert res["exact_short"]["gradient_zero_until_first_hit"]
+    assert set(res["vs_rloo"]) == set(TC.ALGOS) - {"rloo"}
+    for algo, v in res["vs_rloo"].items():
+        calls = [c or 3000 for c in methods[algo]["reviewer_calls"]]
+        base = [c or 3000 for c in methods["rloo"]["reviewer_calls"]]
+        assert v["ratio"] == pytest.approx(np.median(calls) / np.median(base))
+        assert v["ci"][0] <= v["ci"][1]
+    for algo in ("dr-grpo", "reinforce-pp"):
+        g = res["goals"][f"{algo}_over_rloo"]
+        assert g["met"] == (g["ci"][1] <= 1.5) and g["measured"] == res["vs_rloo"][algo]["ratio"]
+    assert "grpo_over_rloo" not in res["goals"]
     assert json.loads((out / "bench_learning.json").read_text())["methods"].keys() == \
         methods.keys()
     with open(out / "bench_learning_runs.csv", newline="") as fh:
