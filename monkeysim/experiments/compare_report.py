@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..learn.algorithms import ALGORITHMS
 from ..records import COMPARE_COLUMNS as COLUMNS
 from ..records import CompareRow
 from ..results import atomic_write_bytes, sidecar, write_table
@@ -272,7 +273,7 @@ def critical_summary(run) -> list[dict]:
         if reward == "hamming":
             size = next(r.alphabet_size for r in run.rows if r.target == target)
             entry["b_simple_init_theory"] = theory.noise_scale_uniform(
-                length, size, theory.ALGO_NOISE_BASELINE[cfg.algo], cfg.batch).b_simple
+                length, size, ALGORITHMS[cfg.algo].noise_baseline, cfg.batch).b_simple
         out.append(entry)
     return out
 

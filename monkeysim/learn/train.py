@@ -1,4 +1,5 @@
-"""Policy-gradient monkeys: REINFORCE, RLOO, GRPO and PPO with a KL leash.
+"""Policy-gradient monkeys: REINFORCE, RLOO, GRPO, PPO, Dr. GRPO and REINFORCE++ with a KL
+leash.
 
 Each monkey (or a troop sharing one policy) types ``batch`` documents per step from its
 character policy (:mod:`monkeysim.policy`), the reviewer scores every document (one reviewer
@@ -17,7 +18,19 @@ grpo        ``(r_j − mean) / (std + eps)`` (sample std, as TRL)       clipped 
                                                                       ``epochs`` (1)
 ppo         leave-one-out as RLOO (running-mean baseline if the       clipped ratio,
             group has one document)                                   ``epochs`` (4)
+dr-grpo     ``r_j − mean`` (GRPO without the std division; Liu et     clipped ratio,
+            al. 2025)                                                 ``epochs`` (1)
+reinforce-  ``(r_j − mean) / (std + eps)`` over the whole batch,      clipped ratio,
+pp          population std (Hu 2025); with one target per policy      ``epochs`` (1)
+            this is GRPO's advantage × √((n−1)/n) up to eps
 ==========  =======================================================  ===================
+
+Each row is one entry of :data:`monkeysim.learn.algorithms.ALGORITHMS` (with its default
+epochs, smallest group and tuned step size) and one advantage function of
+:func:`monkeysim._kernels.policy.group_advantages`. Where to read a step: the per-step loop is
+:func:`monkeysim._kernels.policy.train_independent` (and ``train_troop``); the readable
+one-file version of every algorithm, which the kernels match to 1e-8, is ``naive_train`` in
+``tests/naive.py``.
 
 A *group* is the documents of one policy in one step: a monkey's ``batch`` documents, or the
 whole troop's ``monkeys × batch``. The clipped objective uses per-token ratios
@@ -360,7 +373,7 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
     alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
     m, k, length = config.monkeys, config.batch, len(codes)
     calls_per_step = config.calls_per_step
-    max_steps = config.max_reviewer_calls // calls_per_step
+    max_steps = config.max_steps
     theta, reference = initial_policies(config, spec, init, reference, 1 if config.troop else m)
     ip, hp = kernel_params(config, spec, reviewer)
     block = max(1, min(MAX_BLOCK_STEPS, BLOCK_DOCS // (m * k)))
