@@ -51,7 +51,8 @@ def test_defaults_are_the_config_defaults():
 def test_every_field_can_be_set():
     args = build_parser().parse_args([
         "train", "HELLO", "--algo", "dr-grpo", "--reward", "prefix", "--policy", "context",
-        "--order", "2", "--monkeys", "3", "--troop", "--batch", "4", "--lr", "0.5",
+        "--order", "2", "--monkeys", "3", "--max-monkeys", "8", "--troop", "--batch", "4",
+        "--lr", "0.5",
         "--optimizer", "adam", "--adam-betas", "0.8", "0.99", "--adam-eps", "1e-6",
         "--kl-coef", "0.1", "--kl-estimator", "k3", "--entropy-coef", "0.01", "--epochs", "2",
         "--clip", "0.3", "--baseline-decay", "0.5", "--group-eps", "0.001", "--ngram-n", "2",
@@ -59,7 +60,8 @@ def test_every_field_can_be_set():
         "--reviewer-noise", "0.5", "--flip-rate", "0", "--no-track-kl"])
     cfg = CA.config_from_args(TrainConfig, args)
     want = TrainConfig(algo="dr-grpo", reward="prefix", policy="context", order=2, monkeys=3,
-                       troop=True, batch=4, lr=0.5, optimizer="adam", adam_betas=(0.8, 0.99),
+                       max_monkeys=8, troop=True, batch=4, lr=0.5, optimizer="adam",
+                       adam_betas=(0.8, 0.99),
                        adam_eps=1e-6, kl_coef=0.1, kl_estimator="k3", entropy_coef=0.01,
                        epochs=2, clip=0.3, baseline_decay=0.5, group_eps=0.001, ngram_n=2,
                        max_reviewer_calls=10_000, stop="both", seed=7, threads=1,
@@ -71,6 +73,11 @@ def test_every_field_can_be_set():
                         (["--preferences", "estimated", "--flip-rate", "0.1"], "estimated")):
         args = build_parser().parse_args(["train", "HELLO", *given])
         assert CA.config_from_args(TrainConfig, args).preferences == want
+    args = build_parser().parse_args(["train", "HELLO", "--troop", "--monkeys", "auto",
+                                      "--lr", "auto"])
+    cfg = CA.config_from_args(TrainConfig, args)
+    assert (cfg.monkeys, cfg.lr, cfg.max_steps) == ("auto", "auto",
+                                                   cfg.max_reviewer_calls // cfg.batch)
 
 
 def test_plain_unwraps_rest_markup():
