@@ -1,6 +1,6 @@
 """MkDocs hooks of the documentation site (see mkdocs.yml).
 
-- The committed figures ``results/*.png`` and the notebooks ``notebooks/*.ipynb`` enter the
+- The committed figures ``results/**/*.png`` and the notebooks ``notebooks/*.ipynb`` enter the
   site as ``results/NAME.png`` and ``notebooks/NAME.ipynb`` without copies in ``docs/``
   (so ``--strict`` checks links to them, and they are never stale).
 - ``<!-- readme: TITLE -->`` in a page is replaced by the README's section ``## TITLE`` (up
@@ -29,9 +29,9 @@ MARKER = re.compile(r"<!--\s*(readme|help):\s*(.+?)\s*-->")
 def on_files(files, config):
     site = config["site_dir"]
     use_urls = config["use_directory_urls"]
-    for folder, pattern in (("results", "*.png"), ("notebooks", "*.ipynb")):
+    for folder, pattern in (("results", "**/*.png"), ("notebooks", "*.ipynb")):
         for path in sorted((ROOT / folder).glob(pattern)):
-            uri = f"{folder}/{path.name}"
+            uri = f"{folder}/{path.relative_to(ROOT / folder).as_posix()}"
             if files.get_file_from_path(uri) is None:
                 files.append(File(uri, str(ROOT), site, use_urls))
     return files

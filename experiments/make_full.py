@@ -1,9 +1,10 @@
 """`monkeysim compare --full` at the default seed: every table, the summary and the seven
-figures of the bigger ladder (troops of 1 to 4,096 monkeys, racing monkeys up to 256, prefix
-bananas on the weasel, 16 prefix lengths, 20 reported seeds).
+figures of the bigger ladder (troops of 1 to 4,096 monkeys, racing monkeys up to 256, 16 prefix
+lengths, 20 reported seeds, budget 10^7).
 
 Regenerates results/full/ from a run checkpointed in runs/full-cache (ignored by git; an
-interrupted run resumes there, byte-identical). About half an hour on 2 cores.
+interrupted run resumes there, byte-identical). About 32 minutes on 2 shared cores at a load
+average of 3-13 (28 CPU-minutes; README, *Compare on a cluster*).
 Run: python experiments/make_full.py
 """
 

@@ -1,18 +1,22 @@
-"""The README's answer: the table and the answer's lines, generated from
-results/summary.json (every number with its 95 % interval). A test checks that the README
-matches the committed summary.
+"""The README's answers: the table and the answer's lines, generated from
+results/summary.json (the default run) and results/full/summary.json (`compare --full`),
+every number with its 95 % interval. A test checks that the README matches the committed
+summaries.
 
 Run after the compare results are regenerated: python experiments/make_readme_answer.py
 """
 
 import json
 
-from common import RESULTS, ROOT
+from common import ROOT
 
 from monkeysim.experiments import compare_answer
 
 if __name__ == "__main__":
-    summary = json.loads((RESULTS / "summary.json").read_text())
     path = ROOT / "README.md"
-    path.write_text(compare_answer.readme_replace(path.read_text(), summary))
-    print(f"wrote the answer block of {path}")
+    text = path.read_text()
+    for source in ("results/summary.json", compare_answer.FULL_SUMMARY):
+        summary = json.loads((ROOT / source).read_text())
+        text = compare_answer.readme_replace(text, summary, source)
+        print(f"wrote the answer block of {path} from {source}")
+    path.write_text(text)

@@ -15,6 +15,7 @@ from common import RESULTS, SEED, default_run
 
 from monkeysim.experiments import compare
 from monkeysim.experiments.compare_learn import Setting, replay
+from monkeysim.experiments.compare_stats import ratio_ci
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -37,14 +38,19 @@ if __name__ == "__main__":
         tgt = by_name[st.target]
         walls = replay(cfg, st, tgt.prefix(st.length), tgt.alphabet, lrs, args.seeds, SEED)
         med = {lr: float(np.median(w)) for lr, w in walls.items()}
-        best = min(med.values())
+        best = min(med, key=med.get)
+        ratio = ratio_ci(walls[best], walls[t["lr"]], "tuning_check", *key)
         checks.append({"setting": list(key), "chosen": t["lr"], "medians": med,
-                       "chosen_over_best": med[t["lr"]] / best,
-                       "holds": med[t["lr"]] <= 1.25 * best})
+                       "chosen_over_best": med[t["lr"]] / med[best],
+                       "chosen_over_best_ci": ratio["ci"],
+                       "holds": med[t["lr"]] <= 1.25 * med[best]})
         print(f"{key}: chosen lr {t['lr']:g}, unseen-seed medians "
               + ", ".join(f"{lr:g}: {m:,.0f}" for lr, m in med.items())
-              + f" -> {med[t['lr']] / best:.2f}x the best")
+              + f" -> {med[t['lr']] / med[best]:.2f}x the best "
+              + f"(95% CI {ratio['ci'][0]:.2f}-{ratio['ci'][1]:.2f})")
     out = {"seeds": args.seeds, "checks": checks,
-           "held": sum(c["holds"] for c in checks), "of": len(checks)}
+           "held": sum(c["holds"] for c in checks), "of": len(checks),
+           "held_within_ci": sum(c["chosen_over_best_ci"][0] <= 1.25 for c in checks)}
     (RESULTS / "tuning_check.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"{out['held']} of {out['of']} chosen step sizes within 1.25x of the best neighbour")
+    print(f"{out['held']} of {out['of']} chosen step sizes within 1.25x of the best neighbour; "
+          f"{out['held_within_ci']} with 1.25x inside or above the ratio's 95% interval")

@@ -339,8 +339,8 @@ def brute_force_survival(target, alphabet_size: int, t_max: int) -> np.ndarray:
 # --- gradient noise scale of a learning monkey ------------------------------------------------
 
 NOISE_BASELINES = ("zero", "loo", "group")
-# the baseline each algorithm's first step uses (REINFORCE's running baseline starts at 0)
-ALGO_NOISE_BASELINE = {"reinforce": "zero", "rloo": "loo", "ppo": "loo", "grpo": "group"}
+# the baseline each algorithm's first step uses is its table entry's ``noise_baseline``
+# (monkeysim.learn.algorithms; REINFORCE's running baseline starts at 0)
 
 
 @dataclass(frozen=True)

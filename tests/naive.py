@@ -226,9 +226,11 @@ def expected_k3_direction(theta, theta_ref, kind, order, a, length):
     return grad
 
 
-def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, eps: float):
+def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, eps: float,
+                            ddof: int = 1):
     """Exact E[(1/n) Σ_j adv_j ∇ log π(x_j)] with GRPO advantages (r − mean)/(std + eps)
-    (sample std), enumerating all groups of ``group`` documents."""
+    (sample std; ``ddof=0``: the population std of REINFORCE++), enumerating all groups of
+    ``group`` documents."""
     logp = log_softmax_rows(theta)
     docs = all_documents(length, a)
     probs = {d: math.exp(doc_log_prob(logp, kind, order, a, d)) for d in docs}
@@ -240,7 +242,7 @@ def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, e
             w *= probs[d]
         rs = [reward[d] for d in tup]
         mean = sum(rs) / group
-        std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (group - 1))
+        std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (group - ddof))
         for d, x in zip(tup, rs, strict=True):
             adv = (x - mean) / (std + eps)
             s = scores[d]
@@ -251,16 +253,26 @@ def expected_grpo_direction(theta, kind, order, a, length, reward, group: int, e
 
 
 def group_advantages(rs, kind: str, baseline: float = 0.0, eps: float = 1e-4) -> list[float]:
-    """Advantages of one group's rewards: ``r − b`` (baseline), leave-one-out (loo) or
-    ``(r − mean)/(std + eps)`` with the sample std (group)."""
+    """Advantages of one group's rewards: ``r − b`` (baseline), leave-one-out (loo),
+    ``(r − mean)/(std + eps)`` with the sample std (group, GRPO), ``r − mean`` (mean,
+    Dr. GRPO) or ``(r − mean)/(std + eps)`` with the population std (batch, REINFORCE++)."""
     n = len(rs)
     if kind == "baseline":
         return [x - baseline for x in rs]
     if kind == "loo":
         return [x - (sum(rs) - x) / (n - 1) for x in rs]
     mean = sum(rs) / n
-    std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (n - 1))
+    if kind == "mean":
+        return [x - mean for x in rs]
+    ddof = 0 if kind == "batch" else 1
+    std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (n - ddof))
     return [(x - mean) / (std + eps) for x in rs]
+
+
+# every algorithm of the reference trainer: its advantage kind and whether it clips
+ADVANTAGE = {"reinforce": "baseline", "rloo": "loo", "grpo": "group", "ppo": "loo",
+             "dr-grpo": "mean", "reinforce-pp": "batch"}
+CLIPPED = ("grpo", "ppo", "dr-grpo", "reinforce-pp")
 
 
 def noise_estimates(per_doc_grads) -> tuple[float, float]:
@@ -337,9 +349,11 @@ def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *,
     states) that each own a copy of ``theta0`` (or share it as a troop). Returns the final
     logits, a list (one per policy) of nested lists [R][A].
 
-    ``reward`` maps a document tuple to its bananas. Advantages: REINFORCE r − running mean
-    of earlier batches; RLOO leave-one-out; GRPO (r − mean)/(std + eps); PPO leave-one-out
-    (running mean for a group of one). Clipped per-token ratio for GRPO/PPO in later epochs,
+    ``reward`` maps a document tuple to its bananas. Advantages (:func:`group_advantages`):
+    REINFORCE r − running mean of earlier batches; RLOO leave-one-out; GRPO (r − mean)/(std
+    + eps); Dr. GRPO r − mean; REINFORCE++ (r − mean)/(population std + eps); PPO
+    leave-one-out (running mean for a group of one). Clipped per-token ratio for GRPO, PPO,
+    Dr. GRPO and REINFORCE++ in later epochs,
     k1 folded into the reward, k3 per token, exact KL/entropy gradients for positional.
     """
     rngs = [Xoshiro256(s) for s in states]
@@ -352,13 +366,8 @@ def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *,
     ts = [0] * n_pol
     base = [[0.0, 0.0] for _ in range(n_pol)]
     group = n_mon * batch if troop else batch
-    if algo == "reinforce" or (algo == "ppo" and group < 2):
-        adv_kind = "baseline"
-    elif algo == "grpo":
-        adv_kind = "group"
-    else:
-        adv_kind = "loo"
-    clip = clip if algo in ("grpo", "ppo") else 0.0
+    adv_kind = ADVANTAGE[algo] if group >= 2 else "baseline"
+    clip = clip if algo in CLIPPED else 0.0
     for _ in range(steps):
         docs = [[] for _ in range(n_pol)]
         shaped = [[] for _ in range(n_pol)]
@@ -385,16 +394,8 @@ def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *,
         for p in range(n_pol):
             rs = shaped[p]
             n = len(rs)
-            if adv_kind == "baseline":
-                b = base[p][0] / base[p][1] if base[p][1] > 0 else 0.0
-                adv = [x - b for x in rs]
-            elif adv_kind == "loo":
-                tot = sum(rs)
-                adv = [x - (tot - x) / (n - 1) for x in rs]
-            else:
-                mean = sum(rs) / n
-                std = math.sqrt(sum((x - mean) ** 2 for x in rs) / (n - 1)) if n > 1 else 0.0
-                adv = [(x - mean) / (std + group_eps) for x in rs]
+            b = base[p][0] / base[p][1] if base[p][1] > 0 else 0.0
+            adv = group_advantages(rs, adv_kind, b, group_eps)
             old_logp = tabs[p][0]
             for e in range(epochs):
                 logp, prob, _ = naive_tables(thetas[p])

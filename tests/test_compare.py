@@ -155,3 +155,14 @@ def test_same_bytes_on_one_and_two_threads(tmp_path, quick_run):
     assert p.returncode == 0, p.stderr
     for name in ("compare.csv", "convergence.csv"):
         assert (out1 / name).read_bytes() == (out2 / name).read_bytes(), name
+
+
+def test_total_work_of_a_big_troop_is_capped_at_256_monkeys_budgets():
+    from monkeysim.experiments import compare_learn as cl
+
+    cfg = make_config("full")
+    for n in (1, 64, 256, 512, 4096):
+        tc = cl._train_config(cfg, "hamming", True, n, 16, 4, 1.0, 0, cfg.budget, "both")
+        per_monkey = tc.max_reviewer_calls // n * 4  # keystrokes per monkey
+        assert per_monkey == (cfg.budget if n <= 256 else cfg.budget * 256 // n)
+        assert tc.max_reviewer_calls * 4 <= cl.MAX_WORK_MONKEYS * cfg.budget

@@ -110,10 +110,10 @@ def test_claims_follow_their_intervals(total_ci, words):
         assert "less total work" not in text and "more total work" not in text
 
 
-def test_readme_answer_is_generated_from_the_committed_summary():
-    summary = json.loads((ROOT / "results" / "summary.json").read_text())
+@pytest.mark.parametrize("source", ["results/summary.json", compare_answer.FULL_SUMMARY])
+def test_readme_answer_is_generated_from_the_committed_summary(source):
+    summary = json.loads((ROOT / source).read_text())
     readme = (ROOT / "README.md").read_text()
-    assert compare_answer.README_BEGIN in readme, "README lacks the generated answer block"
-    assert compare_answer.readme_replace(readme, summary) == readme, (
-        "README's answer differs from results/summary.json: run "
-        "experiments/make_readme_answer.py")
+    assert compare_answer.readme_begin(source) in readme, f"README lacks the block of {source}"
+    assert compare_answer.readme_replace(readme, summary, source) == readme, (
+        f"README's answer differs from {source}: run experiments/make_readme_answer.py")

@@ -23,6 +23,7 @@ from monkeysim.learn import config as TC
 from monkeysim.learn import metrics as TM
 from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.algorithms import ALGORITHMS
 from monkeysim.learn.params import kernel_params
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.reward import make_reviewer
@@ -192,7 +193,7 @@ def test_closed_form_matches_monte_carlo_on_the_weasel(algo):
     """L = 28, A = 27, batch 16 at θ = 0: both estimates and their ratio agree with theory."""
     cfg = T.TrainConfig(algo=algo, batch=16, seed=7)
     res = NS.noise_scale(cfg, WEASEL, "upper27", samples=4096)
-    th = theory.noise_scale_uniform(28, 27, theory.ALGO_NOISE_BASELINE[algo], 16)
+    th = theory.noise_scale_uniform(28, 27, ALGORITHMS[algo].noise_baseline, 16)
     z = z_crit(3)
     assert_z(res.grad_sq, res.grad_sq_se, th.grad_sq, z, "grad_sq")
     assert_z(res.trace_sigma, res.trace_sigma_se, th.trace_sigma, z, "trace_sigma")
@@ -209,9 +210,10 @@ def test_theory_values_and_algorithm_map():
     assert loo.b_simple == pytest.approx(28 * 26 * 16 / (15 * (1 + c * c)) - 1)
     grp = theory.noise_scale_uniform(28, 27, "group", 16)
     assert not grp.exact and grp.b_simple == pytest.approx(loo.b_simple)
-    assert theory.ALGO_NOISE_BASELINE == {"reinforce": "zero", "rloo": "loo", "ppo": "loo",
-                                          "grpo": "group"}
-    assert set(theory.ALGO_NOISE_BASELINE) == set(TC.ALGOS)
+    baselines = {a: ALGORITHMS[a].noise_baseline for a in TC.ALGOS}
+    assert baselines == {"reinforce": "zero", "rloo": "loo", "ppo": "loo", "grpo": "group",
+                         "dr-grpo": "loo", "reinforce-pp": "group"}
+    assert set(baselines.values()) <= set(theory.NOISE_BASELINES)
 
 
 # --- training metrics -----------------------------------------------------------------------

@@ -70,6 +70,24 @@ def test_rlhf_raises_proxy_and_kl():
         RLHFConfig(batch=1)
 
 
+def test_evaluation_steps_with_and_without_early_evals():
+    assert rlhf.evaluation_steps(RLHFConfig(steps=60, eval_every=25)) == [25, 50, 60]
+    assert rlhf.evaluation_steps(RLHFConfig(steps=60, eval_every=25, early_evals=True)) == [
+        1, 2, 4, 8, 16, 25, 50, 60]
+    assert rlhf.evaluation_steps(RLHFConfig(steps=3, eval_every=25, early_evals=True)) == [
+        1, 2, 3]
+    alpha = named("lower27")
+    ref = CharPolicy.pretrained("to be or not to be", alpha, 2, 8, smoothing=0.5)
+
+    def proxy(docs):
+        return (docs == alpha.encode("to be or")).mean(axis=1)
+
+    tr = rloo_against(ref, proxy, proxy, RLHFConfig(steps=10, batch=4, eval_every=5,
+                                                    eval_docs=8, early_evals=True),
+                      "to be or", alpha, seed=2)
+    assert tr.step.tolist() == [0, 1, 2, 4, 5, 10]
+
+
 def test_rlhf_is_the_learner_core():
     """A segment of rloo_against is train() with the reward model as reviewer: same policy."""
     alpha = named("lower27")

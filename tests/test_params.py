@@ -30,8 +30,8 @@ def _by_hand(config, spec, reviewer, dry):
     ip = np.zeros(KP.N_INT, dtype=np.int64)
     ip[KP.I_KIND], ip[KP.I_ROWS], ip[KP.I_BASE] = spec.kind_code, spec.rows, spec.base
     ip[KP.I_REWARD], ip[KP.I_NGRAM] = reviewer.kind_code, reviewer.ngram_n
-    ip[KP.I_ADV] = {"baseline": KP.ADV_BASELINE, "loo": KP.ADV_LOO,
-                    "group": KP.ADV_GROUP}[config.advantage]
+    ip[KP.I_ADV] = {"baseline": KP.ADV_BASELINE, "loo": KP.ADV_LOO, "group": KP.ADV_GROUP,
+                    "mean": KP.ADV_MEAN, "batch": KP.ADV_BATCH}[config.advantage]
     ip[KP.I_EPOCHS] = config.n_epochs
     ip[KP.I_KL] = {"exact": KP.KL_EXACT, "k1": KP.KL_K1, "k3": KP.KL_K3}[config.kl_mode]
     ip[KP.I_OPT] = KP.OPT_ADAM if config.optimizer == "adam" else KP.OPT_SGD
@@ -40,7 +40,8 @@ def _by_hand(config, spec, reviewer, dry):
                      "estimated": KP.PREF_ESTIMATED}[config.preferences]
     hp = np.zeros(KP.N_FLOAT)
     hp[KP.F_LR] = config.lr
-    hp[KP.F_CLIP] = config.clip if config.algo in ("grpo", "ppo") else 0.0
+    clipped = ("grpo", "ppo", "dr-grpo", "reinforce-pp")
+    hp[KP.F_CLIP] = config.clip if config.algo in clipped else 0.0
     hp[KP.F_GROUP_EPS], hp[KP.F_BETA] = config.group_eps, config.kl_coef
     hp[KP.F_ENTROPY] = config.entropy_coef
     hp[KP.F_B1], hp[KP.F_B2] = config.adam_betas

@@ -12,7 +12,7 @@ def test_no_two_streams_share_a_key():
 def test_modules_take_their_streams_from_the_registry():
     from monkeysim import baselines, policy, reward, reward_model
     from monkeysim._kernels import corpus_noise as _kernels_corpus_noise
-    from monkeysim.experiments import compare, compare_learn, noise, shakespeare, tuning
+    from monkeysim.experiments import compare, compare_learn, noise, overopt, shakespeare, tuning
     from monkeysim.learn import rlhf, train
 
     used = {
@@ -25,5 +25,6 @@ def test_modules_take_their_streams_from_the_registry():
         "tuning_check": compare_learn.CHECK_STREAM,
         "shakespeare_lines": shakespeare.KEY_STREAM,
         "shakespeare_noise": _kernels_corpus_noise.NOISE_STREAM,
+        "overopt_tuning": overopt.TUNE_STREAM,
     }
     assert used == rng.STREAMS

@@ -60,14 +60,18 @@ class Tiny:
         """The expected first-epoch ascent direction of ``cfg`` by enumeration."""
         th, ref = self.theta.tolist(), self.ref.tolist()
         args = (self.kind, self.order, self.a, self.length)
-        if cfg.algo == "grpo":
+        if cfg.algo in ("grpo", "reinforce-pp"):
             assert cfg.kl_coef == 0 and cfg.entropy_coef == 0
+            ddof = 1 if cfg.algo == "grpo" else 0
             return np.array(naive.expected_grpo_direction(th, *args, self.reward, cfg.batch,
-                                                          cfg.group_eps))
+                                                          cfg.group_eps, ddof))
         beta = cfg.kl_coef if cfg.kl_mode != "k3" else 0.0
         _, g = naive.exact_objective_gradient(th, *args, self.reward, ref, beta,
                                               cfg.entropy_coef)
         g = np.array(g)
+        if cfg.algo == "dr-grpo":  # r − mean = (n − 1)/n × (r − mean of the others)
+            assert cfg.kl_coef == 0 and cfg.entropy_coef == 0
+            g *= (cfg.batch - 1) / cfg.batch
         if cfg.kl_mode == "k3":
             g += cfg.kl_coef * np.array(naive.expected_k3_direction(th, ref, *args))
         return g
@@ -98,6 +102,7 @@ CASES = [
     dict(algo="rloo", kl_coef=0.3, entropy_coef=0.2),  # exact KL / entropy gradients
     dict(algo="reinforce", kl_coef=0.3, entropy_coef=0.2, kl_estimator="k1"),
     dict(algo="ppo", kl_coef=0.3, kl_estimator="k3"),
+    dict(algo="dr-grpo"),  # unbiased up to the factor (n − 1)/n
 ]
 
 
@@ -125,11 +130,12 @@ def test_reinforce_baseline_keeps_the_estimator_unbiased():
 
 @pytest.mark.parametrize("kind, order, chars, target", [
     ("positional", 1, "ABC", "ACB"), ("context", 2, "AB", "ABB")])
-def test_grpo_direction_matches_its_exact_expectation(kind, order, chars, target):
-    """GRPO's normalised advantages make its update a biased gradient estimate; its mean
-    matches the exact expectation over all groups of documents."""
+@pytest.mark.parametrize("algo", ["grpo", "reinforce-pp"])
+def test_grpo_direction_matches_its_exact_expectation(kind, order, chars, target, algo):
+    """GRPO's and REINFORCE++'s normalised advantages make their update a biased gradient
+    estimate; its mean matches the exact expectation over all groups of documents."""
     tiny = Tiny(target, chars, kind, order, seed=7)
-    cfg = tiny.config(algo="grpo", batch=3, seed=8)
+    cfg = tiny.config(algo=algo, batch=3, seed=8)
     assert_mc_matches(tiny.samples(cfg), tiny.exact_direction(cfg))
 
 
@@ -144,6 +150,10 @@ REF_CASES = [
     ("context", "rloo", "sgd", True, 40, "k3", 0.1, 0.0),  # three gradient chunks
     ("context", "grpo", "sgd", False, 2, "k1", 0.2, 0.1),
     ("context", "ppo", "adam", False, 1, "auto", 0.0, 0.0),
+    ("positional", "dr-grpo", "sgd", False, 2, "auto", 0.2, 0.1),
+    ("positional", "reinforce-pp", "adam", True, 20, "k3", 0.1, 0.0),  # two gradient chunks
+    ("context", "dr-grpo", "adam", True, 3, "k1", 0.2, 0.05),
+    ("context", "reinforce-pp", "sgd", False, 2, "auto", 0.0, 0.1),
 ]
 
 
@@ -162,6 +172,21 @@ def test_training_steps_match_reference_trainer(kind, algo, opt, troop, monkeys,
                             tiny.reward, states, steps, batch, algo=algo, lr=0.3,
                             optimizer=opt, troop=troop, beta=beta, alpha=alpha, kl=cfg.kl_mode,
                             theta_ref=tiny.ref.tolist(), epochs=cfg.n_epochs)
+    np.testing.assert_allclose(res.policy.theta, np.array(ref), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("algo", ["grpo", "ppo", "dr-grpo", "reinforce-pp"])
+def test_clipped_epochs_match_reference_trainer(algo):
+    """Three epochs per batch: the later epochs' clipped ratios as the reference computes them."""
+    tiny = Tiny(seed=6)
+    steps, batch, monkeys = 3, 4, 2
+    cfg = tiny.config(algo=algo, lr=2.0, monkeys=monkeys, batch=batch, epochs=3, seed=9,
+                      stop="budget", max_reviewer_calls=steps * monkeys * batch)
+    res = T.train(cfg, tiny.target, tiny.alphabet, init=tiny.policy)
+    states = chunk_states(9, 0, monkeys, T.TRAIN_STREAM)
+    ref = naive.naive_train(tiny.theta.tolist(), tiny.kind, tiny.order, tiny.a, tiny.length,
+                            tiny.reward, states, steps, batch, algo=algo, lr=2.0, epochs=3)
+    assert res.metrics["clip_fraction"].max() > 0
     np.testing.assert_allclose(res.policy.theta, np.array(ref), rtol=0, atol=1e-8)
 
 
@@ -353,7 +378,9 @@ from monkeysim.learn.params import kernel_params
 from monkeysim.policy import CharPolicy
 out = []
 for kw in (dict(algo="rloo", monkeys=9), dict(algo="ppo", monkeys=40, troop=True),
-           dict(algo="grpo", monkeys=5, policy="context", order=2, kl_coef=0.1)):
+           dict(algo="grpo", monkeys=5, policy="context", order=2, kl_coef=0.1),
+           dict(algo="dr-grpo", monkeys=4, epochs=2),
+           dict(algo="reinforce-pp", monkeys=20, troop=True, kl_coef=0.1, kl_estimator="k3")):
     r = T.train(T.TrainConfig(batch=3, seed=11, stop="budget", max_reviewer_calls=STEPS * 3
                               * kw["monkeys"], **kw), "HI THERE", "upper27")
     h = hashlib.sha256()
@@ -398,7 +425,8 @@ def test_jit_and_pure_python_agree():
     (dict(algo="rloo", batch=1), "rloo needs at least 2 documents per group"),
     (dict(algo="grpo", batch=1), "grpo needs at least 2 documents per group"),
     (dict(algo="grpo", batch=1, monkeys=3, troop=True, max_reviewer_calls=10**5), None),
-    (dict(algo="sarsa"), "unknown algorithm 'sarsa'; choose from reinforce, rloo, grpo, ppo"),
+    (dict(algo="sarsa"), "unknown algorithm 'sarsa'; choose from reinforce, rloo, grpo, "
+                         "ppo, dr-grpo, reinforce-pp"),
     (dict(reward="bleu"), "unknown reward 'bleu'"),
     (dict(optimizer="rmsprop"), "unknown optimizer"),
     (dict(policy="transformer"), "unknown policy"),
@@ -529,6 +557,16 @@ def test_cli_bench_learning_small(tmp_path):
     assert methods["rloo-exact"]["solved"] == 0 and methods["rloo-exact"]["max_grad_norm"] == 0
     assert methods["coordinate"]["solved"] == 2
     assert res["exact_short"]["gradient_zero_until_first_hit"]
+    assert set(res["vs_rloo"]) == set(TC.ALGOS) - {"rloo"}
+    for algo, v in res["vs_rloo"].items():
+        calls = [c or 3000 for c in methods[algo]["reviewer_calls"]]
+        base = [c or 3000 for c in methods["rloo"]["reviewer_calls"]]
+        assert v["ratio"] == pytest.approx(np.median(calls) / np.median(base))
+        assert v["ci"][0] <= v["ci"][1]
+    for algo in ("dr-grpo", "reinforce-pp"):
+        g = res["goals"][f"{algo}_over_rloo"]
+        assert g["met"] == (g["ci"][1] <= 1.5) and g["measured"] == res["vs_rloo"][algo]["ratio"]
+    assert "grpo_over_rloo" not in res["goals"]
     assert json.loads((out / "bench_learning.json").read_text())["methods"].keys() == \
         methods.keys()
     with open(out / "bench_learning_runs.csv", newline="") as fh:

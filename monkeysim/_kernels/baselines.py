@@ -11,7 +11,7 @@ import numba as nb
 import numpy as np
 
 from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
-from .policy import normal
+from .policy_reviewer import normal
 from .random import next_double, next_u64
 from .reward import score_one
 

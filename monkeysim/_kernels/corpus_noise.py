@@ -78,7 +78,7 @@ from .corpus import (
     unsettled,
 )
 from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
-from .policy import normal
+from .policy_reviewer import normal
 
 NOISE_STREAM = 0x4E4F495345  # "NOISE": the noise key is splitmix64 of the run key ^ this
 GREEDY_EVERY = 16

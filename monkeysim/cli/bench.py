@@ -118,8 +118,9 @@ def add_bench_learning(bsub) -> None:
                          "algorithm vs weasel and coordinate search; numba vs numpy speed",
         description="Learning efficiency on the weasel sentence with hamming bananas: "
                     "reviewer calls until the greedy document is the target, median and "
-                    "interquartile range over seeds, for REINFORCE, RLOO, GRPO and PPO and the "
-                    "baselines (Dawkins' weasel, latching and not; coordinate search; random "
+                    "interquartile range over seeds, for every algorithm of `monkeysim train` "
+                    "(with the ratio of its median to RLOO's and a 95% bootstrap interval) and "
+                    "the baselines (Dawkins' weasel, latching and not; coordinate search; random "
                     "typing in theory), an exact-bananas row, and reviewer calls per second "
                     "of the numba trainer vs a plain numpy REINFORCE step.")
     p.add_argument("--seeds", type=int_arg, default=20, help="seeds per method (default 20)")

@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     size.add_argument("--quick", action="store_true", help="a seconds-long version (for tests)")
     size.add_argument("--full", action="store_true",
                       help="a bigger ladder: 16 lengths, N up to 4096 (racing monkeys up to 256), "
-                           "prefix bananas on the weasel, 20 seeds (about half an hour)")
+                           "20 seeds, budget 10^7 (most of an hour on 2 cores; see the README)")
     p.add_argument("--config", metavar="FILE.toml", type=Path,
                    help="set any CompareConfig field (unknown keys are errors)")
     p.add_argument("--line", metavar="TEXT|NAME", help="the line whose prefixes are typed "

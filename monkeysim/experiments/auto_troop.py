@@ -41,17 +41,26 @@ class AutoRun:
         return asdict(self)
 
 
+def auto_config(text: str, reward: str, seed: int, *, algo: str = "rloo",
+                optimizer: str = "sgd", alphabet=None, batch: int = 16, max_monkeys: int = 256,
+                budget: int = 1_000_000) -> TrainConfig:
+    """The configuration of :func:`auto_until_typed` (``alphabet`` unused: the same
+    signature)."""
+    docs_per_monkey = max(batch, budget // len(text))
+    return TrainConfig(algo=algo, reward=reward, optimizer=optimizer, monkeys="auto",
+                       lr="auto", troop=True, batch=batch, max_monkeys=max_monkeys,
+                       max_reviewer_calls=max_monkeys * docs_per_monkey, stop="typed",
+                       seed=seed)
+
+
 def auto_until_typed(text: str, reward: str, seed: int, *, algo: str = "rloo",
                      optimizer: str = "sgd", alphabet=None, batch: int = 16,
                      max_monkeys: int = 256, budget: int = 1_000_000) -> AutoRun:
     """One run of ``monkeys="auto", lr="auto"`` until a monkey types ``text``, with a budget
     of ``budget`` keystrokes per monkey (the largest troop's documents stop there too)."""
-    docs_per_monkey = max(batch, budget // len(text))
-    cfg = TrainConfig(algo=algo, reward=reward, optimizer=optimizer, monkeys="auto", lr="auto",
-                      troop=True, batch=batch, max_monkeys=max_monkeys,
-                      max_reviewer_calls=max_monkeys * docs_per_monkey, stop="typed",
-                      seed=seed)
-    res = train(cfg, text, alphabet)
+    res = train(auto_config(text, reward, seed, algo=algo, optimizer=optimizer,
+                            alphabet=alphabet, batch=batch, max_monkeys=max_monkeys,
+                            budget=budget), text, alphabet)
     m = res.metrics
     monkeys = tuple(int(x) for x in m["monkeys"])
     lrs = tuple(float(x) for x in m["lr"])

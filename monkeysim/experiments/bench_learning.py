@@ -7,8 +7,12 @@ the current document for coordinate search) is the target. Median and interquart
 over ``seeds`` runs (seeds ``seed0 .. seed0 + seeds − 1``; the trainer defaults were tuned
 on seeds 100-179):
 
-- ``reinforce``, ``rloo``, ``grpo``, ``ppo``: one monkey, the :class:`~monkeysim.learn.train.
-  TrainConfig` defaults (positional policy, SGD, batch 16, per-algorithm learning rate);
+- every algorithm of :data:`~monkeysim.learn.algorithms.ALGORITHMS` (``reinforce``, ``rloo``,
+  ``grpo``, ``ppo``, ``dr-grpo``, ``reinforce-pp``): one monkey, the
+  :class:`~monkeysim.learn.train.TrainConfig` defaults (positional policy, SGD, batch 16,
+  per-algorithm learning rate), and each one's median ÷ RLOO's with a 95 % bootstrap interval
+  (``vs_rloo``; the goal for the variants Dr. GRPO and REINFORCE++: ≤ 1.5, the interval's
+  upper end included);
 - ``weasel`` / ``weasel-latching``: Dawkins' program, 100 offspring, mutation rate 0.05;
 - ``coordinate``: coordinate search with perfect bookkeeping (≈ L·(A+1)/2 calls);
 - ``random``: random documents, exact theory only (A**L = 27**28 calls on average);
@@ -36,15 +40,17 @@ import numpy as np
 
 from .. import baselines, texts
 from ..alphabet import named
-from ..learn.config import ALGOS
+from ..learn.algorithms import ALGORITHMS, ALGOS
 from ..learn.train import TrainConfig, train
 from ..results import sidecar, write_json, write_table
 from ..reward import make_reviewer
+from .compare_stats import ratio_ci
 
 TARGET = texts.get("weasel")
 ALPHABET = "upper27"
 GOALS = {"best_rl_median_max": 600, "weasel_over_best_min": 10.0,
-         "best_over_coordinate_max": 2.0, "numba_over_numpy_min": 5.0}
+         "best_over_coordinate_max": 2.0, "numba_over_numpy_min": 5.0,
+         "over_rloo_max": 1.5}
 SPEED_WORKLOADS = (("one monkey", 1, 16, 2000), ("64 monkeys", 64, 16, 100))
 FILES = ["bench_learning.json", "bench_learning_runs.csv", "bench_learning_runs.json"]
 
@@ -69,6 +75,25 @@ def _trainer_runs(algo: str, reward: str, seeds, budget: int, target: str = TARG
                     target, named(ALPHABET))
         rows.append(res)
     return rows
+
+
+TUNING_SEEDS = range(100, 180)  # the seeds the default step sizes were tuned on
+CHECK_SEEDS = range(200, 280)  # fresh seeds replaying the choice and its grid neighbours
+
+
+def lr_bowl(algo: str, grid, seeds=TUNING_SEEDS, budget: int = 20_000) -> list[dict]:
+    """The step-size bowl of ``algo`` as the defaults were tuned: for every step size of
+    ``grid`` (SGD, one monkey, batch 16, hamming bananas on the weasel) the median reviewer
+    calls until solved over ``seeds``, an unsolved run counted at the budget."""
+    out = []
+    for lr in grid:
+        calls = [r.reviewer_calls if r.solved else budget
+                 for r in (train(TrainConfig(algo=algo, lr=lr, seed=s,
+                                             max_reviewer_calls=budget), TARGET,
+                                 named(ALPHABET)) for s in seeds)]
+        out.append({"lr": float(lr), "median_reviewer_calls": float(np.median(calls)),
+                    "solved": int(sum(c < budget for c in calls)), "seeds": len(calls)})
+    return out
 
 
 def efficiency(seeds: int = 20, seed0: int = 0, budget: int = 20_000) -> dict:
@@ -274,7 +299,12 @@ def run(seeds: int = 20, seed0: int = 0, budget: int = 20_000, repeats: int = 3,
     t0 = time.perf_counter()
     res = {"target": TARGET, "alphabet": ALPHABET, "alphabet_size": named(ALPHABET).size,
            "length": len(TARGET), "seed0": seed0, **efficiency(seeds, seed0, budget)}
+    res["vs_rloo"] = vs_rloo(res["methods"], budget)
     res["goals"] = goals(res["methods"])
+    for algo in (a for a in res["vs_rloo"] if ALGORITHMS[a].variant_of is not None):
+        v, target = res["vs_rloo"][algo], GOALS["over_rloo_max"]
+        res["goals"][f"{algo}_over_rloo"] = {"target": target, "measured": v["ratio"],
+                                            "ci": v["ci"], "met": v["ci"][1] <= target}
     if with_speed:
         res["speed"] = speed(repeats)
         worst = min(r for w in res["speed"]["workloads"] for lab, r in w["ratios"].items()
@@ -287,6 +317,16 @@ def run(seeds: int = 20, seed0: int = 0, budget: int = 20_000, repeats: int = 3,
                                                  "met": best >= target}
     res["total_seconds"] = time.perf_counter() - t0
     return res
+
+
+def vs_rloo(methods: dict, budget: int) -> dict:
+    """Median reviewer calls of every other algorithm ÷ RLOO's, with a 95 % bootstrap interval
+    (seeds resampled; an unsolved run counted at the budget)."""
+    def calls(name):
+        return [budget if c is None else c for c in methods[name]["reviewer_calls"]]
+
+    return {a: ratio_ci(calls("rloo"), calls(a), "bench_learning", a)
+            for a in ALGOS if a != "rloo"}
 
 
 def goals(methods: dict) -> dict:
@@ -343,6 +383,9 @@ def report(res: dict) -> str:
               f"{es['expected_calls_to_first_hit']} calls): median first hit "
               f"{f(es['median_first_hit'])}, median solved {f(es['median_solved'])}; gradient "
               f"exactly zero until the first hit: {es['gradient_zero_until_first_hit']}"]
+    lines += ["", "median reviewer calls ÷ RLOO's (95 % bootstrap interval over seeds):"]
+    for algo, v in res.get("vs_rloo", {}).items():
+        lines.append(f"  {algo:<16}{v['ratio']:>6.2f}  [{v['ci'][0]:.2f}, {v['ci'][1]:.2f}]")
     g = res["goals"]
     lines += ["", f"goals (best RL method: {g.get('best_rl')}):"]
     for key, label in (("best_rl_median", "median reviewer calls ≤"),
@@ -354,6 +397,11 @@ def report(res: dict) -> str:
             v = g[key]
             lines.append(f"  {label:<34} {v['target']:<6g} measured {v['measured']:,.2f}  "
                          f"{'ok' if v['met'] else 'MISS'}")
+    for key in (k for k in g if k.endswith("_over_rloo")):
+        v = g[key]
+        lines.append(f"  {key.replace('_', ' ') + ' ≤':<34} {v['target']:<6g} measured "
+                     f"{v['measured']:,.2f} [{v['ci'][0]:.2f}, {v['ci'][1]:.2f}]  "
+                     f"{'ok' if v['met'] else 'MISS'}")
     if "speed" in res:
         sp = res["speed"]
         lines += ["", f"reviewer calls per second, REINFORCE step, numba trainer vs numpy "

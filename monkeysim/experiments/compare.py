@@ -202,6 +202,12 @@ def plan(cfg: CompareConfig) -> list[Cell]:
                     for s in range(cfg.seeds):
                         cells.append(Cell(("learn", tgt.name, length, reward, regime, n, k, s),
                                           cost=_learn_cost(cfg, length, n, reward)))
+    if cfg.auto_troop and "troop" in cfg.regimes:
+        for tgt in tgts:
+            for reward in _ladder_rewards(cfg, tgt, graded=True):
+                for s in range(cfg.seeds):
+                    cells.append(Cell(("auto", tgt.name, _ladder(cfg, tgt), reward, s),
+                                      cost=_learn_cost(cfg, _ladder(cfg, tgt), 16, reward)))
     for algo in cfg.convergence_algos:
         for s in range(cfg.seeds):
             cells.append(Cell(("convergence", algo, s), cost=2.0))
@@ -330,6 +336,9 @@ def compute_cell(cfg: CompareConfig, seed: int, lrs: dict | None, index: int, ce
         lr = lrs.get((name, length, reward, regime, n, k), cfg.lr)
         return compare_learn.learn_cell(cfg, by_name[name], length, reward, regime, n, k, lr,
                                         cell_seed, s).to_dict()
+    if kind == "auto":
+        _, name, length, reward, s = cell.key
+        return compare_learn.auto_cell(cfg, by_name[name], length, reward, cell_seed, s)
     _, algo, s = cell.key
     return compare_learn.convergence_rows(cfg, algo, cell_seed, s)
 
@@ -351,7 +360,7 @@ def check_cells(cfg: CompareConfig) -> None:
             name, length, mode, _ = rest
             check_budget(cfg.budget, max(cfg.monkeys), length, mode)
             continue
-        job = (kind, *rest[:6]) if kind != "convergence" else (kind, rest[0])
+        job = (kind, *rest[:6]) if kind not in ("convergence", "auto") else (kind, *rest[:3])
         if job in seen:
             continue
         seen.add(job)
@@ -360,6 +369,9 @@ def check_cells(cfg: CompareConfig) -> None:
         elif kind == "noise":
             name, length, reward = rest
             compare_learn.check_cell(cfg, kind, by_name[name], length, reward)
+        elif kind == "auto":
+            name, length, reward, _ = rest
+            compare_learn.check_auto_cell(cfg, by_name[name], length, reward)
         else:
             name, length, reward, regime, n, k = rest[:6]
             regime = "troop" if regime == "troop_fixed" else regime
@@ -407,10 +419,13 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
     rows = theory_rows(cfg)
     convergence: list[list] = []
     frontier: list[FrontierRow] = []
+    auto: list[dict] = []
     ladder = {t.name: _ladder(cfg, t) for t in targets(cfg)}
     for cell, got in zip(cells, per_cell, strict=True):
         if cell.key[0] == "convergence":
             convergence.extend(got)
+        elif cell.key[0] == "auto":
+            auto.append(got)
         elif cell.key[0] == "learn":
             outcome = compare_learn.LearnOutcome(**got)
             if outcome.batch == cfg.batch:  # smaller batches: frontier points only
@@ -421,7 +436,7 @@ def run(cfg: CompareConfig, out: Path, seed: int = 0, resume: bool = False,
             rows.extend(CompareRow(*row) for row in got)  # random rows, as checkpointed
     # the seconds of the run that computed the results: unknown (None) if cells were resumed
     seconds = time.perf_counter() - start if computed[0] == len(phase1) + len(cells) else None
-    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out, seconds)
+    result = CompareRun(cfg, rows, convergence, frontier, tuned, noise, out, seconds, auto=auto)
     compare_report.write(result, seed)
     return result
 

@@ -14,8 +14,17 @@ import math
 from .compare_stats import compared_with
 from .frontier import S_MIN_FLOOR
 
-README_BEGIN = "<!-- answer: generated from results/summary.json; do not edit by hand -->"
 README_END = "<!-- end of the generated answer -->"
+FULL_SUMMARY = "results/full/summary.json"
+"""The summary of ``compare --full`` whose answer the README quotes too."""
+
+
+def readme_begin(source: str = "results/summary.json") -> str:
+    """The marker that opens the README's block generated from ``source``."""
+    return f"<!-- answer: generated from {source}; do not edit by hand -->"
+
+
+README_BEGIN = readme_begin()
 
 
 def _fmt(x) -> str:
@@ -47,6 +56,7 @@ def lines(summary: dict) -> list[str]:
     """The short answer: savings per length, what more monkeys buy per regime, the critical
     troop and how the step sizes were tuned."""
     return (_savings(summary) + _sparse(summary) + _ladder(summary) + _critical(summary)
+            + _auto(summary)
             + _tuning(summary))
 
 
@@ -137,6 +147,29 @@ def _critical(summary: dict) -> list[str]:
     return out
 
 
+def _auto(summary: dict) -> list[str]:
+    """Where the self-sizing troop lands against the fixed troops' best medians."""
+    out = []
+    for c in summary["critical"]:
+        a = c.get("auto")
+        if not a:
+            continue
+        cens = f", {a['censored']} of {a['seeds']} runs censored" if a["censored"] else ""
+        out.append(
+            f"Auto troop ({_name(c['target'], c['length'])}, {c['reward']} bananas; N and the "
+            f"step size set each step from the measured noise scale, no tuning run{cens}): "
+            f"{_g(a['steps'])} steps {_ci(a['steps_ci'])} and {_g(a['documents'])} documents "
+            f"{_ci(a['documents_ci'])} until typed, median troop {_g(a['monkeys_median'])} "
+            f"monkeys; S/S_min = {_g(a['s_over_s_min'])} {_ci(a['s_over_s_min_ci'])} and "
+            f"E/E_min = {_g(a['e_over_e_min'])} {_ci(a['e_over_e_min_ci'])} against the fixed "
+            f"troops' least medians (S_min = {_g(a['s_min'])} steps, E_min = "
+            f"{_g(a['e_min'])} documents, each troop at its own tuned step size); its "
+            f"{a['seeds']} runs spent {_g(a['documents_spent'])} documents, the fixed-troop "
+            f"sweep (tuning and reported runs) {_g(a['sweep_documents'])}: "
+            f"{_g(a['sweep_over_auto'])}× as many.")
+    return out
+
+
 def _floor_note(c: dict) -> str:
     """Said when the fit holds S_min at its floor of one step: then the data do not show the
     bend of the hyperbola, and B_crit = E_min is only a lower bound."""
@@ -196,16 +229,18 @@ def table(summary: dict) -> str:
     return "\n".join(lines_)
 
 
-def readme(summary: dict) -> str:
+def readme(summary: dict, source: str = "results/summary.json") -> str:
     """The README's answer block: the table and the answer as a list, between markers."""
     text = table(summary)
     head, _, _ = text.partition("\n\nAnswer:")
     bullets = "\n".join(f"- {a}" for a in summary["answer"])
-    return f"{README_BEGIN}\n```\n{head}\n```\n\n{bullets}\n{README_END}"
+    return f"{readme_begin(source)}\n```\n{head}\n```\n\n{bullets}\n{README_END}"
 
 
-def readme_replace(readme_text: str, summary: dict) -> str:
-    """``readme_text`` with the block between the markers replaced by :func:`readme`."""
-    start = readme_text.index(README_BEGIN)
-    end = readme_text.index(README_END) + len(README_END)
-    return readme_text[:start] + readme(summary) + readme_text[end:]
+def readme_replace(readme_text: str, summary: dict,
+                   source: str = "results/summary.json") -> str:
+    """``readme_text`` with the block generated from ``source`` (between its markers)
+    replaced by :func:`readme`."""
+    start = readme_text.index(readme_begin(source))
+    end = readme_text.index(README_END, start) + len(README_END)
+    return readme_text[:start] + readme(summary, source) + readme_text[end:]

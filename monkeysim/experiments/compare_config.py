@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidInput, positive_float, positive_int
+from ..learn.algorithms import ALGORITHMS, ALGOS, BASE_ALGOS
 
 REWARDS = ("exact", "prefix", "hamming", "levenshtein", "ngram", "words")
-ALGOS = ("reinforce", "rloo", "grpo", "ppo")
 REGIMES = ("independent", "troop")
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class CompareConfig:
     """Reward kinds of the learning monkeys."""
     algo: str = "rloo"
     """Policy-gradient algorithm of the learning monkeys."""
-    convergence_algos: tuple[str, ...] = ALGOS
-    """Algorithms compared in the convergence figure (weasel, hamming bananas)."""
+    convergence_algos: tuple[str, ...] = BASE_ALGOS
+    """Algorithms compared in the convergence figure (weasel, hamming bananas); default:
+    every algorithm that is not a variant of another."""
     budget: int = 1_000_000
     """Keystrokes per monkey before a run is censored (random and learning alike)."""
     random_max_keystrokes: int = 3_000_000_000
@@ -78,6 +79,10 @@ class CompareConfig:
     """Rewards (among ``weasel_ladder_rewards``) whose weasel ladder also races independent
     monkeys. N racing monkeys cost N × one monkey's keystrokes, about N × 10^6 with prefix
     bananas, so their weasel ladder is a troop's only (the troop shares the work)."""
+    auto_troop: bool = True
+    """Also run the self-sizing troop (``monkeys="auto", lr="auto"``, at most
+    ``max(monkeys)`` monkeys) once per reported seed on every frontier, with no tuning run,
+    and place it on the frontier (S/S_min, E/E_min)."""
     noise_samples: int = 2048
     """Groups of ``batch`` documents for B_simple at uniform initialisation."""
     lr: float = 10.0
@@ -90,7 +95,7 @@ class CompareConfig:
     policy stops exploring and the run stalls (seen with lr ≥ 0.2 on the Hamlet line)."""
 
     def __post_init__(self) -> None:
-        minimum = 2 if self.algo in ("rloo", "grpo") else 1
+        minimum = ALGORITHMS[self.algo].min_group if self.algo in ALGORITHMS else 1
         if self.frontier_batches is None:
             object.__setattr__(self, "frontier_batches", tuple(
                 k for k in (2, 4, 8) if minimum <= k < self.batch))
@@ -127,8 +132,8 @@ class CompareConfig:
         positive_int(self.random_max_keystrokes, "random_max_keystrokes")
         positive_int(self.learn_max_documents, "learn_max_documents")
         positive_int(self.batch, "batch")
-        if self.batch < 2 and self.algo in ("rloo", "grpo"):
-            raise InvalidInput(f"batch must be ≥ 2 for {self.algo}, got {self.batch}")
+        if self.batch < minimum:
+            raise InvalidInput(f"batch must be ≥ {minimum} for {self.algo}, got {self.batch}")
         for r in (*self.rewards, *self.weasel_ladder_rewards, *self.weasel_racing_rewards):
             if r not in REWARDS:
                 raise InvalidInput(f"unknown reward {r!r}; choose from {', '.join(REWARDS)}")
@@ -172,7 +177,7 @@ QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_le
 FULL = dict(lengths=(2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 41),
             monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
             seeds=20, budget=10_000_000, random_max_keystrokes=2_000_000_000,
-            tune_seeds=16, weasel_ladder_rewards=("prefix", "hamming"), independent_max_monkeys=256,
+            tune_seeds=16, independent_max_monkeys=256,
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:

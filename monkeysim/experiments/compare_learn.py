@@ -86,8 +86,15 @@ class LearnOutcome:
         return out
 
 
+MAX_WORK_MONKEYS = 256
+"""A run's total work is capped at the budgets of this many monkeys: a troop of N > 256
+monkeys is censored at ``budget · 256 / N`` keystrokes per monkey (a troop of 4,096 whose
+step size diverges on one seed would otherwise type 4·10^10 keystrokes before it stops)."""
+
+
 def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, batch: int,
                   length: int, lr: float, seed: int, budget: int, stop: str) -> TrainConfig:
+    budget = min(budget, budget * MAX_WORK_MONKEYS // monkeys)
     docs_per_monkey = max(batch, budget // length)
     return TrainConfig(algo=cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
                        batch=batch, lr=lr, optimizer=cfg.optimizer,
@@ -180,6 +187,35 @@ def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, m
         budget=cfg.budget, typed=res.typed,
         typed_docs=res.typed_wall_reviewer_calls if res.typed else spent,
         solved=res.solved, solved_docs=res.wall_reviewer_calls if res.solved else spent)
+
+
+def auto_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int,
+              seed_index: int) -> dict:
+    """One run of the self-sizing troop (no tuning run) until a monkey types ``tgt``'s
+    prefix: steps S, documents E (all monkeys, calibration included), censored, and N and
+    lr of every step (:func:`monkeysim.experiments.auto_troop.auto_until_typed`)."""
+    from .auto_troop import auto_until_typed
+
+    run = auto_until_typed(tgt.prefix(length), reward, seed, **_auto_options(cfg, tgt))
+    return {"target": tgt.name, "length": length, "reward": reward, "seed": seed_index,
+            **run.to_dict()}
+
+
+def _auto_options(cfg: CompareConfig, tgt) -> dict:
+    return {"algo": cfg.algo, "optimizer": cfg.optimizer, "alphabet": tgt.alphabet,
+            "batch": cfg.batch, "max_monkeys": max(cfg.monkeys), "budget": cfg.budget}
+
+
+def check_auto_cell(cfg: CompareConfig, tgt, length: int, reward: str) -> None:
+    """Check the configuration an ``auto`` cell would run, as the cell would (InvalidInput;
+    nothing is run)."""
+    from ..learn.auto_troop import check_auto
+    from ..learn.train import check
+    from .auto_troop import auto_config
+
+    tc = auto_config(tgt.prefix(length), reward, 0, **_auto_options(cfg, tgt))
+    check(tc, tgt.prefix(length), tgt.alphabet)
+    check_auto(tc, None)
 
 
 def noise_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..learn.algorithms import ALGORITHMS
 from ..records import COMPARE_COLUMNS as COLUMNS
 from ..records import CompareRow
 from ..results import atomic_write_bytes, sidecar, write_table
 from . import compare_answer as answer
 from .compare_config import CompareConfig
-from .compare_stats import frontier_fit, median_ci, ratio_ci
+from .compare_stats import auto_vs_frontier, frontier_fit, median_ci, ratio_ci
 from .frontier import COLUMNS as FRONTIER_COLUMNS
 from .frontier import FrontierRow
 
@@ -39,6 +41,9 @@ class CompareRun:
     """Seconds of the run that computed every cell; None if cells were resumed."""
     summary: dict | None = None
     """``summary.json``'s content, once :func:`write` has made it."""
+    auto: list[dict] = dataclasses.field(default_factory=list)
+    """One self-sizing troop run per frontier and reported seed
+    (:func:`.compare_learn.auto_cell`)."""
 
 
 FILES = ["compare.csv", "compare.json", "convergence.csv", "convergence.json", "frontier.csv",
@@ -166,6 +171,20 @@ def ladder_ratios(cfg, measured: dict, tgt: str, length: int) -> dict:
     return out
 
 
+def _sweep_documents(run, target: str, reward: str) -> float:
+    """Documents of the fixed-troop sweep of one frontier: every tuning run of its troop
+    settings (keystrokes per monkey × N ÷ L) and every reported troop run until typed (a
+    lower bound of the sweep: reported runs also go on until the greedy document is right)."""
+    total = 0.0
+    for key, t in run.tuned.items():
+        name, length, rew, regime, n, _ = key
+        if (name, rew, regime) == (target, reward, "troop"):
+            total += sum(tr["wall"] for tr in t.get("trials", [])) * n / length
+    total += sum(f.reviewer_calls for f in run.frontier
+                 if (f.target, f.reward, f.regime, f.goal) == (target, reward, "troop", "typed"))
+    return total
+
+
 def _noise(run, target: str, reward: str) -> dict | None:
     return next((r for r in run.noise if r["target"] == target and r["reward"] == reward),
                 None)
@@ -239,6 +258,14 @@ def critical_summary(run) -> list[dict]:
                 entry.update(part)
             else:
                 entry["solved"] = part
+        runs = [a for a in run.auto if (a["target"], a["length"], a["reward"]) ==
+                (target, length, reward)]
+        if runs:
+            troop = [f for f in run.frontier if (f.target, f.length, f.reward, f.regime,
+                                                 f.goal) == (target, length, reward, "troop",
+                                                             "typed")]
+            entry["auto"] = auto_vs_frontier(runs, troop, _sweep_documents(run, target, reward),
+                                             target, length, reward)
         noise = _noise(run, target, reward)
         if noise is not None:
             entry["b_simple_init"] = noise["b_simple"]
@@ -246,7 +273,7 @@ def critical_summary(run) -> list[dict]:
         if reward == "hamming":
             size = next(r.alphabet_size for r in run.rows if r.target == target)
             entry["b_simple_init_theory"] = theory.noise_scale_uniform(
-                length, size, theory.ALGO_NOISE_BASELINE[cfg.algo], cfg.batch).b_simple
+                length, size, ALGORITHMS[cfg.algo].noise_baseline, cfg.batch).b_simple
         out.append(entry)
     return out
 

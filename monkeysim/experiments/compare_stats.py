@@ -71,3 +71,42 @@ def frontier_fit(rows: list[FrontierRow], *key) -> dict | None:
             "b_crit": fit.b_crit, "b_crit_ci": list(percentile_interval(b_crit)),
             "fit_rms_log_error": fit.rms_log_error, "fit_points": fit.points,
             "points": points}
+
+
+def auto_vs_frontier(runs: list[dict], troop: list[FrontierRow], sweep_documents: float,
+                     *key) -> dict:
+    """Where the self-sizing troop lands against the fixed troops of one frontier.
+
+    ``runs``: its runs (one per reported seed: ``steps``, ``documents``, ``censored``);
+    ``troop``: the fixed troops' frontier rows until typed. S_min and E_min are the least
+    median steps and the least median documents over the fixed troops' documents per step B
+    (each at its own tuned step size); the intervals of S/S_min and E/E_min resample the
+    auto runs and every B's seeds together (2,000 resamples). ``sweep_documents``: the
+    documents the fixed-troop sweep spent; ``sweep_over_auto`` = that ÷ the auto runs' own."""
+    rng = bootstrap_rng("auto", *key)
+    steps = np.array([r["steps"] for r in runs], dtype=float)
+    docs = np.array([r["documents"] for r in runs], dtype=float)
+    by_b: dict[int, list[FrontierRow]] = {}
+    for r in troop:
+        by_b.setdefault(r.monkeys * r.batch, []).append(r)
+    s_med = {b: float(np.median([r.steps for r in rs])) for b, rs in by_b.items()}
+    e_med = {b: float(np.median([r.reviewer_calls for r in rs])) for b, rs in by_b.items()}
+    s_draws = np.min([bootstrap_medians([r.steps for r in rs], rng)
+                      for rs in by_b.values()], axis=0)
+    e_draws = np.min([bootstrap_medians([r.reviewer_calls for r in rs], rng)
+                      for rs in by_b.values()], axis=0)
+    a_s, a_e = bootstrap_medians(steps, rng), bootstrap_medians(docs, rng)
+    s_min, e_min = min(s_med.values()), min(e_med.values())
+    spent = float(docs.sum())
+    return {"seeds": len(runs), "censored": int(sum(r["censored"] for r in runs)),
+            "steps": float(np.median(steps)), "steps_ci": list(percentile_interval(a_s)),
+            "documents": float(np.median(docs)), "documents_ci": list(percentile_interval(a_e)),
+            "s_min": s_min, "e_min": e_min,
+            "s_min_at": min(s_med, key=s_med.get), "e_min_at": min(e_med, key=e_med.get),
+            "s_over_s_min": float(np.median(steps)) / s_min,
+            "s_over_s_min_ci": list(percentile_interval(a_s / s_draws)),
+            "e_over_e_min": float(np.median(docs)) / e_min,
+            "e_over_e_min_ci": list(percentile_interval(a_e / e_draws)),
+            "monkeys_median": float(np.median([np.median(r["monkeys"]) for r in runs])),
+            "documents_spent": spent, "sweep_documents": float(sweep_documents),
+            "sweep_over_auto": float(sweep_documents) / spent if spent else None}

@@ -59,7 +59,8 @@ from .. import texts
 from ..alphabet import named
 from ..baselines import weasel
 from ..errors import InvalidInput, nonneg_float, positive_float, positive_int
-from ..learn.config import ALGOS, DEFAULT_LR, PREFERENCES
+from ..learn.algorithms import ALGOS, BASE_ALGOS
+from ..learn.config import DEFAULT_LR, PREFERENCES
 from ..learn.train import TrainConfig, train
 from ..policy import CharPolicy
 from ..results import sidecar, write_json, write_table
@@ -213,8 +214,8 @@ class NoiseConfig:
     """Gaussian score noise levels σ, characters (≥ 0)."""
     flips: tuple[float, ...] = FLIPS
     """Preference flip rates ε in [0, 0.5)."""
-    algos: tuple[str, ...] = ALGOS
-    """Score learners."""
+    algos: tuple[str, ...] = BASE_ALGOS
+    """Score learners (default: every algorithm that is not a variant of another)."""
     preferences: tuple[str, ...] = PREFERENCES
     """Preference learners (naive | debiased | estimated)."""
     weasel: bool = True

@@ -155,7 +155,7 @@ class OveroptConfig:
     """RLOO updates per RL run."""
     batch: int = 64
     """Documents per RLOO update."""
-    lr_grid: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+    lr_grid: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8)
     """SGD step sizes of RLOO searched for each β (increasing, > 0; one value: no tuning)."""
     tune_seeds: int = 16
     """Tuning seeds of the last rung of successive halving (their own stream)."""
@@ -310,7 +310,7 @@ def run(config: OveroptConfig | None = None, seed: int = 0) -> OveroptResult:
                                            j)
         rc = RLHFConfig(kl_coef=float(beta), steps=cfg.steps, batch=cfg.batch,
                         lr=tuned[float(beta)]["lr"], eval_every=cfg.eval_every,
-                        eval_docs=cfg.eval_docs)
+                        eval_docs=cfg.eval_docs, early_evals=True)
         tr = rloo_against(ref, model.score_batch, gold.score_batch, rc, cfg.target, alpha,
                           seed=derived_seed(seed, 10 + j))
         rl[float(beta)] = tr

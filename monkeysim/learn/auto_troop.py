@@ -156,7 +156,7 @@ class _Troop:
 
     def __init__(self, base: TrainConfig, spec, codes, reviewer, theta, reference, size: int,
                  first_stream: int):
-        from .train import TRAIN_STREAM, RunState
+        from .run_state import TRAIN_STREAM, RunState
 
         self.st = RunState(base, spec, codes, reviewer, theta, reference, size, True)
         self.st.states[...] = chunk_states(base.seed, first_stream, size, TRAIN_STREAM)
@@ -254,7 +254,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
     """:func:`monkeysim.learn.train.train` for ``monkeys="auto"`` and/or ``lr="auto"``
     (see the module docstring); returns a :class:`~monkeysim.learn.train.TrainResult` whose
     metrics carry the per-step ``monkeys`` and ``lr``."""
-    from .train import TrainResult, _setup, initial_policies
+    from .run_state import TrainResult, _setup, initial_policies
 
     alpha, codes, reviewer, spec = _setup(config, target, alphabet, alphabet_chars, reviewer)
     check_auto(config, reviewer)

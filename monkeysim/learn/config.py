@@ -13,23 +13,26 @@ from .._kernels.reward import REWARD_KINDS
 from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
 from ..policy import POLICY_KINDS
 from ..rng import check_seed
+from .algorithms import ALGORITHMS, ALGOS
 
-ALGOS = ("reinforce", "rloo", "grpo", "ppo")
 OPTIMIZERS = ("sgd", "adam")
 KL_ESTIMATORS = ("auto", "exact", "k1", "k3")
 STOPS = ("solved", "typed", "both", "budget")
 PREFERENCES = ("naive", "debiased", "estimated")
+# the fields with a fixed set of values: (values, their name in error messages)
+CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "algo": (ALGOS, "algorithm"), "reward": (REWARD_KINDS, "reward"),
+    "policy": (POLICY_KINDS, "policy"), "optimizer": (OPTIMIZERS, "optimizer"),
+    "kl_estimator": (KL_ESTIMATORS, "KL estimator"), "stop": (STOPS, "stop"),
+    "preferences": (PREFERENCES, "preferences")}  # preferences may also be None
 INT64_MAX = np.iinfo(np.int64).max
 MAX_ARRAY = 1 << 25  # largest logits (policies × rows × keys) or per-step tokens (M × K × L)
 
-# Default learning rates per (algorithm, optimiser), tuned on the weasel sentence with
-# hamming bananas, one monkey, batch 16 (seeds 100-179, disjoint from the benchmark's seeds;
-# see docs/metrics.md). GRPO's advantages are normalised to unit std, hence its smaller SGD
-# rate; PPO takes 4 steps per batch.
+# Default learning rates per (algorithm, optimiser), from the algorithm table (tuned on the
+# weasel sentence with hamming bananas, one monkey, batch 16, seeds 100-179; docs/metrics.md).
 DEFAULT_LR: dict[tuple[str, str], float] = {
-    ("reinforce", "sgd"): 2.0, ("rloo", "sgd"): 4.0, ("grpo", "sgd"): 0.2, ("ppo", "sgd"): 0.75,
-    ("reinforce", "adam"): 0.01, ("rloo", "adam"): 0.01, ("grpo", "adam"): 0.01,
-    ("ppo", "adam"): 0.003,
+    **{(a.name, "sgd"): a.lr_sgd for a in ALGORITHMS.values()},
+    **{(a.name, "adam"): a.lr_adam for a in ALGORITHMS.values()},
 }
 
 
@@ -38,7 +41,8 @@ class TrainConfig:
     """Configuration of one training run (validated on construction)."""
 
     algo: str = "rloo"
-    """reinforce | rloo | grpo | ppo."""
+    """Policy-gradient algorithm: one entry of the table
+    :data:`monkeysim.learn.algorithms.ALGORITHMS` (advantage, clipping, epochs, step size)."""
     reward: str = "hamming"
     """The reviewer: exact | prefix | hamming | levenshtein | ngram | words."""
     policy: str = "positional"
@@ -72,13 +76,15 @@ class TrainConfig:
     entropy_coef: float = 0.0
     """α of the entropy bonus (≥ 0)."""
     epochs: int | None = None
-    """Optimisation epochs over each batch (None: 4 for ppo, else 1; > 1 only for grpo/ppo)."""
+    """Optimisation epochs over each batch (None: the algorithm's default, 4 for ppo, else 1;
+    > 1 only for a clipped algorithm)."""
     clip: float = 0.2
-    """PPO/GRPO ratio clip ε (> 0)."""
+    """Ratio clip ε (> 0) of the later epochs of a clipped algorithm (PPO's objective)."""
     baseline_decay: float = 0.9
     """REINFORCE running-mean baseline decay in [0, 1)."""
     group_eps: float = 1e-4
-    """GRPO: ε added to the group's reward std."""
+    """ε added to the std of the rewards by the normalising algorithms (grpo: the group's
+    sample std; reinforce-pp: the batch's population std)."""
     ngram_n: int = 3
     """n of the ``ngram`` reviewer."""
     max_reviewer_calls: int = 100_000
@@ -107,12 +113,9 @@ class TrainConfig:
     Positional policies always get them (at no extra cost)."""
 
     def __post_init__(self) -> None:
-        choice(self.algo, ALGOS, "algorithm")
-        choice(self.reward, REWARD_KINDS, "reward")
-        choice(self.policy, POLICY_KINDS, "policy")
-        choice(self.optimizer, OPTIMIZERS, "optimizer")
-        choice(self.kl_estimator, KL_ESTIMATORS, "KL estimator")
-        choice(self.stop, STOPS, "stop")
+        for name, (values, label) in CHOICES.items():
+            if name != "preferences":  # checked with the other preference settings
+                choice(getattr(self, name), values, label)
         order = positive_int(self.order, "order")
         if self.policy == "positional" and order != 1:
             raise InvalidInput(f"order n={order} needs --policy context")
@@ -138,15 +141,17 @@ class TrainConfig:
         positive_int(self.ngram_n, "ngram_n")
         check_seed(self.seed)
         group = monkeys * batch if self.troop else batch
-        if self.algo in ("rloo", "grpo") and group < 2:
+        least = ALGORITHMS[self.algo].min_group
+        if group < least:
             where = (f"monkeys × batch = {group}" if self.troop else f"batch = {batch}")
             raise InvalidInput(
-                f"{self.algo} needs at least 2 documents per group (batch ≥ 2, or a troop "
-                f"with monkeys × batch ≥ 2), got {where}")
+                f"{self.algo} needs at least {least} documents per group (batch ≥ {least}, or "
+                f"a troop with monkeys × batch ≥ {least}), got {where}")
         if self.epochs is not None:
             epochs = positive_int(self.epochs, "epochs")
-            if epochs > 1 and self.algo not in ("grpo", "ppo"):
-                raise InvalidInput(f"epochs > 1 needs a clipped algorithm (grpo or ppo); "
+            if epochs > 1 and not ALGORITHMS[self.algo].clipped:
+                clipped = " or ".join(a.name for a in ALGORITHMS.values() if a.clipped)
+                raise InvalidInput(f"epochs > 1 needs a clipped algorithm ({clipped}); "
                                    f"{self.algo} is on-policy with one step per batch")
         if self.kl_estimator == "exact" and self.policy != "positional":
             raise InvalidInput("the exact KL gradient needs a positional policy; use "
@@ -215,7 +220,7 @@ class TrainConfig:
                                    f"--preferences; {self.reward} bananas are graded (use "
                                    f"reviewer noise σ)")
             return
-        choice(self.preferences, PREFERENCES, "preferences")
+        choice(self.preferences, *CHOICES["preferences"])
         if self.reward == "exact":
             raise InvalidInput("preferences need graded bananas: two documents that both miss "
                                "the target are always a tie under exact bananas; choose "
@@ -243,6 +248,14 @@ class TrainConfig:
         return docs // 2 + (groups if self.preferences == "estimated" else 0)
 
     @property
+    def max_steps(self) -> int:
+        """Steps the budget allows: ``max_reviewer_calls ÷ calls_per_step`` (rounded down; an
+        auto troop may recruit a single monkey per step, so there ÷ ``batch``)."""
+        if self.auto_monkeys:
+            return self.max_reviewer_calls // self.batch
+        return self.max_reviewer_calls // self.calls_per_step
+
+    @property
     def group_size(self) -> int:
         """Documents per group: batch, or monkeys × batch for a troop (the largest troop when
         the monkeys are recruited)."""
@@ -252,7 +265,7 @@ class TrainConfig:
     def n_epochs(self) -> int:
         if self.epochs is not None:
             return int(self.epochs)
-        return 4 if self.algo == "ppo" else 1
+        return ALGORITHMS[self.algo].epochs
 
     @property
     def kl_mode(self) -> str:
@@ -263,14 +276,9 @@ class TrainConfig:
 
     @property
     def advantage(self) -> str:
-        """baseline | loo | group."""
-        if self.algo == "reinforce":
-            return "baseline"
-        if self.algo == "grpo":
-            return "group"
-        if self.algo == "ppo" and self.group_size < 2:
-            return "baseline"
-        return "loo"
+        """The advantage kind of the algorithm for this group size
+        (:data:`~monkeysim.learn.algorithms.ADVANTAGE_KINDS`)."""
+        return ALGORITHMS[self.algo].advantage_for(self.group_size)
 
     def as_dict(self) -> dict:
         d = asdict(self)

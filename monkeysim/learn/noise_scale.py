@@ -17,7 +17,7 @@ from ..typewriter import numba_threads
 from .config import TrainConfig
 from .params import kernel_params
 from .reviewers import ExternalReviewer, reviewer_for, target_codes
-from .train import TRAIN_STREAM, RunState, initial_policies
+from .run_state import TRAIN_STREAM, RunState, initial_policies
 
 
 def dry_step(config: TrainConfig, target: str, policy: CharPolicy | None, samples: int,

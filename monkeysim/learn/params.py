@@ -15,11 +15,13 @@ import numpy as np
 
 from .._kernels import policy as KP
 from ..policy import PolicySpec
+from .algorithms import ALGORITHMS
 from .config import TrainConfig
 
 TROOP_CHUNK = 16  # monkeys per gradient chunk of a troop (fixed: independent of threads)
 
-ADVANTAGES = {"baseline": KP.ADV_BASELINE, "loo": KP.ADV_LOO, "group": KP.ADV_GROUP}
+ADVANTAGES = {"baseline": KP.ADV_BASELINE, "loo": KP.ADV_LOO, "group": KP.ADV_GROUP,
+              "mean": KP.ADV_MEAN, "batch": KP.ADV_BATCH}  # every ADVANTAGE_KINDS entry
 KL_MODES = {"exact": KP.KL_EXACT, "k1": KP.KL_K1, "k3": KP.KL_K3}
 OPTIMISERS = {"sgd": KP.OPT_SGD, "adam": KP.OPT_ADAM}
 PREFERENCE_MODES = {None: KP.PREF_NONE, "naive": KP.PREF_NAIVE,
@@ -83,7 +85,7 @@ class KernelParams:
             advantage=ADVANTAGES[config.advantage], epochs=config.n_epochs,
             kl=KL_MODES[config.kl_mode], optimiser=OPTIMISERS[config.optimizer],
             dry=int(dry), chunk=TROOP_CHUNK, preferences=PREFERENCE_MODES[config.preferences],
-            lr=config.lr, clip=config.clip if config.algo in ("grpo", "ppo") else 0.0,
+            lr=config.lr, clip=config.clip if ALGORITHMS[config.algo].clipped else 0.0,
             group_eps=config.group_eps, kl_coef=config.kl_coef,
             entropy_coef=config.entropy_coef, adam_b1=config.adam_betas[0],
             adam_b2=config.adam_betas[1], adam_eps=config.adam_eps,

@@ -43,6 +43,9 @@ class RLHFConfig:
     """Updates between evaluations (the first evaluation is at step 0)."""
     eval_docs: int = 256
     """Fresh documents scored by proxy and gold at each evaluation."""
+    early_evals: bool = False
+    """Also evaluate after 1, 2, 4, … updates below ``eval_every`` (a run at a large step
+    size moves most of its KL in its first few updates)."""
 
     def __post_init__(self) -> None:
         nonneg_float(self.kl_coef, "KL coefficient β")
@@ -69,6 +72,17 @@ class RLHFTrace:
     proxy_se: np.ndarray
     gold_se: np.ndarray
     policy: CharPolicy
+
+
+def evaluation_steps(config: RLHFConfig) -> list[int]:
+    """Updates done at each evaluation after the first (at 0): every ``eval_every`` and the
+    last step, with 1, 2, 4, … below ``eval_every`` too when ``early_evals``."""
+    stops = set(range(config.eval_every, config.steps, config.eval_every)) | {config.steps}
+    k = 1
+    while config.early_evals and k < min(config.eval_every, config.steps):
+        stops.add(k)
+        k *= 2
+    return sorted(stops)
 
 
 def rloo_against(reference: CharPolicy, proxy: Callable[[np.ndarray], np.ndarray],
@@ -98,8 +112,8 @@ def rloo_against(reference: CharPolicy, proxy: Callable[[np.ndarray], np.ndarray
 
     evaluate(0)
     done = 0
-    while done < config.steps:
-        steps = min(config.eval_every, config.steps - done)
+    for stop in evaluation_steps(config):
+        steps = stop - done
         run = TrainConfig(algo="rloo", policy=spec.kind, order=spec.order, batch=config.batch,
                           lr=config.lr, kl_coef=config.kl_coef, kl_estimator="k1",
                           max_reviewer_calls=steps * config.batch, stop="budget", threads=1,

@@ -162,7 +162,8 @@ def _panel(ax, target: str, length: int, reward: str, xlabel: str, ylabel: str,
 def frontier(critical: list[dict], batch: int) -> Figure:
     """Steps vs documents until typed for the troop ladder (one point per documents per step
     B: median steps, bars its 95 % bootstrap interval; hollow: left out of the fit), the
-    fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1 and B_crit with its interval."""
+    fitted hyperbola (S/S_min − 1)(E/E_min − 1) = 1, B_crit with its interval, and the
+    self-sizing troop's median (S, E) with its intervals where it ran."""
     fits = [c for c in critical if "b_crit" in c]
     cols = max(1, len(fits))
     fig = Figure(figsize=(4.8 * cols, 4.6))
@@ -195,6 +196,15 @@ def frontier(critical: list[dict], batch: int) -> Figure:
                       f"{c['b_crit_ci'][1]:.3g}) documents/step")
         ax.axhline(c["s_min"], color="gray", ls=":", lw=0.8)
         ax.axvline(c["e_min"], color="gray", ls=":", lw=0.8)
+        if "auto" in c:
+            a = c["auto"]
+            ax.errorbar([a["documents"]], [a["steps"]],
+                        xerr=[[a["documents"] - a["documents_ci"][0]],
+                              [a["documents_ci"][1] - a["documents"]]],
+                        yerr=[[a["steps"] - a["steps_ci"][0]], [a["steps_ci"][1] - a["steps"]]],
+                        fmt="D", color="tab:green", ms=6, capsize=2, zorder=4,
+                        label=f"auto troop, no tuning (S/S_min {a['s_over_s_min']:.2g}, "
+                              f"E/E_min {a['e_over_e_min']:.2g})")
         _panel(ax, c["target"], c["length"], c["reward"],
                "documents E until typed (all monkeys)", "steps S until typed", 6)
         ax.xaxis.set_minor_formatter(NullFormatter())
