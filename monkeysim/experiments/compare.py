@@ -202,15 +202,15 @@ def plan(cfg: CompareConfig) -> list[Cell]:
                     for s in range(cfg.seeds):
                         cells.append(Cell(("learn", tgt.name, length, reward, regime, n, k, s),
                                           cost=_learn_cost(cfg, length, n, reward)))
-    if cfg.auto_troop and "troop" in cfg.regimes:
+    for algo in cfg.convergence_algos:
+        for s in range(cfg.seeds):
+            cells.append(Cell(("convergence", algo, s), cost=2.0))
+    if cfg.auto_troop and "troop" in cfg.regimes:  # last: the other cells keep their seeds
         for tgt in tgts:
             for reward in _ladder_rewards(cfg, tgt, graded=True):
                 for s in range(cfg.seeds):
                     cells.append(Cell(("auto", tgt.name, _ladder(cfg, tgt), reward, s),
                                       cost=_learn_cost(cfg, _ladder(cfg, tgt), 16, reward)))
-    for algo in cfg.convergence_algos:
-        for s in range(cfg.seeds):
-            cells.append(Cell(("convergence", algo, s), cost=2.0))
     return cells
 
 

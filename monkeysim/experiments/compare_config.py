@@ -81,8 +81,8 @@ class CompareConfig:
     bananas, so their weasel ladder is a troop's only (the troop shares the work)."""
     auto_troop: bool = True
     """Also run the self-sizing troop (``monkeys="auto", lr="auto"``, at most
-    ``max(monkeys)`` monkeys) once per reported seed on every frontier, with no tuning run,
-    and place it on the frontier (S/S_min, E/E_min)."""
+    ``max(monkeys)`` and 256 monkeys) once per reported seed on every frontier, with no
+    tuning run, and place it on the frontier (S/S_min, E/E_min)."""
     noise_samples: int = 2048
     """Groups of ``batch`` documents for B_simple at uniform initialisation."""
     lr: float = 10.0

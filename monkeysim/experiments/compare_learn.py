@@ -191,9 +191,10 @@ def learn_cell(cfg: CompareConfig, tgt, length: int, reward: str, regime: str, m
 
 def auto_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int,
               seed_index: int) -> dict:
-    """One run of the self-sizing troop (no tuning run) until a monkey types ``tgt``'s
-    prefix: steps S, documents E (all monkeys, calibration included), censored, and N and
-    lr of every step (:func:`monkeysim.experiments.auto_troop.auto_until_typed`)."""
+    """One run of the self-sizing troop (no tuning run, at most ``max(cfg.monkeys)`` and
+    :data:`MAX_WORK_MONKEYS` monkeys) until a monkey types ``tgt``'s prefix: steps S,
+    documents E (all monkeys, calibration included), censored, and N and lr of every step
+    (:func:`monkeysim.experiments.auto_troop.auto_until_typed`)."""
     from .auto_troop import auto_until_typed
 
     run = auto_until_typed(tgt.prefix(length), reward, seed, **_auto_options(cfg, tgt))
@@ -203,7 +204,8 @@ def auto_cell(cfg: CompareConfig, tgt, length: int, reward: str, seed: int,
 
 def _auto_options(cfg: CompareConfig, tgt) -> dict:
     return {"algo": cfg.algo, "optimizer": cfg.optimizer, "alphabet": tgt.alphabet,
-            "batch": cfg.batch, "max_monkeys": max(cfg.monkeys), "budget": cfg.budget}
+            "batch": cfg.batch, "max_monkeys": min(max(cfg.monkeys), MAX_WORK_MONKEYS),
+            "budget": cfg.budget}
 
 
 def check_auto_cell(cfg: CompareConfig, tgt, length: int, reward: str) -> None:
