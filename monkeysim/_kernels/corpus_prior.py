@@ -35,6 +35,7 @@ from .corpus import line_stats
 from .corpus_count import _measure, _one_by_one
 from .ngram import back_off, lookup_row
 from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .reward import hamming_matches
 
 CLIP = 1e-6
 """Chances used by the split rule are clipped to ``[CLIP, 1 - CLIP]`` (finite odds)."""
@@ -130,14 +131,16 @@ def best_split(w, lo, hi, m):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def _refresh(probs, seen, a_size, order, known, score, stale, pos):
+def _refresh(probs, seen, a_size, order, known, score, stale, pos, excluded):
     """List the unknown positions into ``pos`` (returns their count), recomputing the scores
-    of those marked ``stale``."""
+    of those marked ``stale`` (a key refuted at a position keeps a score of 0 there)."""
     n_unknown = 0
     for i in range(known.shape[0]):
         if known[i] < 0:
             if stale[i]:
                 position_scores(probs, seen, a_size, order, known, i, score[i])
+                for c in range(a_size):
+                    score[i, c] = 0.0 if excluded[i, c] else score[i, c]
                 stale[i] = False
             pos[n_unknown] = i
             n_unknown += 1
@@ -172,22 +175,113 @@ def _chances(score, pos, n_unknown, resolved, expect, z):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def count_split_prior_line(target, a_size, probs, seen, order, max_calls, doc, stats):
+def _measure_keys(doc, target, known, keyat, filler, where, lo, hi):
+    """The document that types ``keyat[t]`` on position ``where[t]`` for ``lo <= t < hi``,
+    the right key on known positions and ``filler`` elsewhere; returns its hamming score."""
+    for i in range(doc.shape[0]):
+        doc[i] = known[i] if known[i] >= 0 else filler
+    for t in range(lo, hi):
+        doc[where[t]] = keyat[t]
+    return hamming_matches(doc, target)  # the hamming reviewer's kernel
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _settle(known, i, c, counts, resolved):
+    """Position ``i`` holds key ``c``: one fewer ``c`` among the unknown positions if it was
+    counted (a count that reaches 0 resolves the key)."""
+    known[i] = c
+    if counts[c] > 0:
+        counts[c] -= 1
+        resolved[c] = resolved[c] or counts[c] == 0
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _split(doc, target, known, keyat, where, odds, k, filler, counts, resolved, excluded,
+           score, stack, n_known, calls, bananas, dropped, max_calls):
+    """Resolve the ``k`` right guesses among ``keyat[t]`` at ``where[t]`` (``t < len``; sorted
+    likeliest first, ``odds`` their odds) by splitting with counts: a segment with no right
+    guess refutes each (excluded), one with all right settles them; others are asked on
+    their most uncertain prefix (:func:`best_split`). Returns ``(n_known, calls, bananas,
+    dropped, done)``."""
+    n = doc.shape[0]
+    stack[0, 0], stack[0, 1], stack[0, 2] = 0, stack[0, 1], k
+    top = 1
+    while top > 0:
+        top -= 1
+        lo, hi, m = stack[top, 0], stack[top, 1], stack[top, 2]
+        if m == 0:
+            for t in range(lo, hi):
+                excluded[where[t], keyat[t]] = True
+                score[where[t], keyat[t]] = 0.0
+            dropped += hi - lo
+            continue
+        if m == hi - lo:
+            for t in range(lo, hi):
+                _settle(known, where[t], keyat[t], counts, resolved)
+            n_known += m
+            continue
+        if calls + 1 > max_calls:
+            return n_known, calls, bananas, dropped, False
+        mid = lo + best_split(odds, lo, hi, m)
+        h = _measure_keys(doc, target, known, keyat, filler, where, lo, mid)
+        calls += 1
+        bananas += h / n
+        x = h - n_known
+        stack[top, 0], stack[top, 1], stack[top, 2] = mid, hi, m - x
+        stack[top + 1, 0], stack[top + 1, 1], stack[top + 1, 2] = lo, mid, x
+        top += 2
+    return n_known, calls, bananas, dropped, True
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def _confident(score, pos, n_unknown, resolved, z, sure, where, keyat, odds, chance):
+    """The guesses whose chance is at least ``sure``: each unknown position's likeliest
+    unresolved key, sorted by chance (highest first, ties by position) into ``where``,
+    ``keyat`` and ``odds``; returns their number."""
+    m = 0
+    for t in range(n_unknown):
+        i = pos[t]
+        best = -1
+        for c in range(score.shape[1]):
+            if not resolved[c] and (best < 0 or score[i, c] > score[i, best]):
+                best = c
+        q = score[i, best] / z[t]
+        if q >= sure:
+            where[m] = i
+            keyat[m] = best
+            chance[m] = -q
+            m += 1
+    idx = np.argsort(chance[:m], kind="mergesort")
+    tmp_w = where[:m].copy()
+    tmp_k = keyat[:m].copy()
+    for t in range(m):
+        where[t] = tmp_w[idx[t]]
+        keyat[t] = tmp_k[idx[t]]
+        q = min(max(-chance[idx[t]], CLIP), 1.0 - CLIP)
+        odds[t] = q / (1.0 - q)
+    return m
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def count_split_prior_line(target, a_size, probs, seen, order, sure, max_calls, doc, stats):
     """Type one line like :func:`~monkeysim._kernels.corpus_count.count_split_line`, with the
-    key order and the splits chosen by the order-``order`` model ``probs``/``seen`` (see the
-    module). Out: ``doc`` uint8[L] (the located keys; elsewhere the model's likeliest key
-    when the budget ran out first) and ``stats`` int64[N_ST]; returns the bananas."""
+    key order and the splits chosen by the order-``order`` model ``probs``/``seen``, and the
+    model's guesses of chance ``>= sure`` asked together first (see the module). Out: ``doc``
+    uint8[L] (the located keys; elsewhere the model's likeliest key when the budget ran out
+    first) and ``stats`` int64[N_ST]; returns the bananas."""
     n = target.shape[0]
     known = np.full(n, -1, np.int64)
     was = np.empty(n, np.int64)
     counts = np.full(a_size, -1, np.int64)
     resolved = np.zeros(a_size, np.bool_)
+    excluded = np.zeros((n, a_size), np.bool_)
     score = np.empty((n, a_size))
     stale = np.ones(n, np.bool_)
     pos = np.empty(n, np.int64)
-    by_chance = np.empty(n, np.int64)
+    where = np.empty(n, np.int64)
+    keyat = np.empty(n, np.int64)
     odds = np.empty(n)
-    key_chance = np.empty(n)
+    chance = np.empty(n)
     z = np.empty(n)
     expect = np.empty(a_size)
     stack = np.empty((n + 2, 3), np.int64)
@@ -196,9 +290,30 @@ def count_split_prior_line(target, a_size, probs, seen, order, max_calls, doc, s
     bananas = 0.0
     n_known = 0
     filler = -1
-    while n_known < n:
-        n_unknown = _refresh(probs, seen, a_size, order, known, score, stale, pos)
+    guess = True  # the guesses may have changed since the last ones were asked
+    ok = True
+    while n_known < n and ok:
+        n_unknown = _refresh(probs, seen, a_size, order, known, score, stale, pos, excluded)
         _chances(score, pos, n_unknown, resolved, expect, z)
+        was[:] = known
+        if guess and filler >= 0:
+            m = _confident(score, pos, n_unknown, resolved, z, sure, where, keyat, odds,
+                           chance)
+            guess = False
+            if m >= 2:  # ask the confident guesses together, then split them
+                if calls + 1 > max_calls:
+                    break
+                h = _measure_keys(doc, target, known, keyat, filler, where, 0, m)
+                calls += 1
+                bananas += h / n
+                stack[0, 1] = m
+                n_known, calls, bananas, dropped, ok = _split(
+                    doc, target, known, keyat, where, odds, h - n_known, filler, counts,
+                    resolved, excluded, score, stack, n_known, calls, bananas, dropped,
+                    max_calls)
+                _mark_near(known, was, stale, order)
+                guess = True
+                continue
         c = -1
         for a in range(a_size):  # the likeliest unresolved key (first of equals)
             if not resolved[a] and (c < 0 or expect[a] > expect[c]):
@@ -217,6 +332,7 @@ def count_split_prior_line(target, a_size, probs, seen, order, max_calls, doc, s
         if k == 0:
             resolved[c] = True
             filler = c if filler < 0 else filler
+            guess = True
             continue
         if k == n_unknown:  # the rest is all c
             for t in range(n_unknown):
@@ -238,7 +354,6 @@ def count_split_prior_line(target, a_size, probs, seen, order, max_calls, doc, s
                 dropped += n_unknown
                 resolved[f] = True
                 filler = f
-        was[:] = known
         if filler < 0:
             c2 = -1  # every unresolved key is counted and in the line: one by one
             for a in range(a_size):
@@ -246,55 +361,30 @@ def count_split_prior_line(target, a_size, probs, seen, order, max_calls, doc, s
                     c2 = a
             if c2 < 0:
                 break  # out of budget before a filler was found
-            calls, bananas, n_known, dropped, done = _one_by_one(
+            calls, bananas, n_known, dropped, ok = _one_by_one(
                 doc, target, known, c, k, c2, counts[c2], pos, n_unknown, n_known, calls,
                 bananas, dropped, max_calls)
-            if not done:
-                break
             resolved[c] = True
             filler = c
-            _mark_near(known, was, stale, order)
-            continue
-        # the unknown positions by the chance of c, highest first (ties: by position)
-        for t in range(n_unknown):
-            key_chance[t] = -score[pos[t], c] / z[t]
-        idx = np.argsort(key_chance[:n_unknown], kind="mergesort")
-        for t in range(n_unknown):
-            by_chance[t] = pos[idx[t]]
-            q = min(max(-key_chance[idx[t]], CLIP), 1.0 - CLIP)
-            odds[t] = q / (1.0 - q)
-        stack[0, 0], stack[0, 1], stack[0, 2] = 0, n_unknown, k
-        top = 1
-        out_of_budget = False
-        while top > 0:
-            top -= 1
-            lo, hi, m = stack[top, 0], stack[top, 1], stack[top, 2]
-            if m == 0:
-                dropped += hi - lo
-                continue
-            if m == hi - lo:
-                for t in range(lo, hi):
-                    known[by_chance[t]] = c
-                n_known += m
-                continue
-            if calls + 1 > max_calls:
-                out_of_budget = True
-                break
-            mid = lo + best_split(odds, lo, hi, m)
-            h = _measure(doc, target, known, c, filler, by_chance, lo, mid)
-            calls += 1
-            bananas += h / n
-            x = h - n_known
-            stack[top, 0], stack[top, 1], stack[top, 2] = mid, hi, m - x
-            stack[top + 1, 0], stack[top + 1, 1], stack[top + 1, 2] = lo, mid, x
-            top += 2
-        if out_of_budget:
-            break
-        resolved[c] = True
+        else:  # the unknown positions by the chance of c, highest first (ties: position)
+            for t in range(n_unknown):
+                chance[t] = -score[pos[t], c] / z[t]
+            idx = np.argsort(chance[:n_unknown], kind="mergesort")
+            for t in range(n_unknown):
+                where[t] = pos[idx[t]]
+                keyat[t] = c
+                q = min(max(-chance[idx[t]], CLIP), 1.0 - CLIP)
+                odds[t] = q / (1.0 - q)
+            stack[0, 1] = n_unknown
+            n_known, calls, bananas, dropped, ok = _split(
+                doc, target, known, keyat, where, odds, k, filler, counts, resolved,
+                excluded, score, stack, n_known, calls, bananas, dropped, max_calls)
+            resolved[c] = resolved[c] or ok
         _mark_near(known, was, stale, order)
+        guess = True
     solved = n_known == n
     if not solved:
-        _refresh(probs, seen, a_size, order, known, score, stale, pos)
+        _refresh(probs, seen, a_size, order, known, score, stale, pos, excluded)
     for i in range(n):
         if known[i] >= 0:
             doc[i] = known[i]
@@ -305,8 +395,8 @@ def count_split_prior_line(target, a_size, probs, seen, order, max_calls, doc, s
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def count_split_prior_lines(codes, offsets, a_size, probs, seen, line_model, order, max_calls,
-                            docs_out, stats_out, bananas_out):
+def count_split_prior_lines(codes, offsets, a_size, probs, seen, line_model, order, sure,
+                            max_calls, docs_out, stats_out, bananas_out):
     """:func:`count_split_prior_line` for lines ``0..n-1`` in parallel; line ``j`` uses model
     ``line_model[j]`` (a row of ``probs``/``seen``). Outputs as
     :func:`~monkeysim._kernels.corpus_count.count_split_lines`."""
@@ -317,6 +407,6 @@ def count_split_prior_lines(codes, offsets, a_size, probs, seen, line_model, ord
         st = np.zeros(stats_out.shape[1], np.int64)
         g = line_model[j]
         bananas_out[j] = count_split_prior_line(codes[a:b], a_size, probs[g], seen[g], order,
-                                                max_calls, doc, st)
+                                                sure, max_calls, doc, st)
         docs_out[a:b] = doc
         stats_out[j, :] = st

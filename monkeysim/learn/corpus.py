@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
-from .pretrained import ChunkModels
+from .pretrained import SURE, ChunkModels
 
 CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits", "count-split")
 """Credit levels: the first four in the order of :mod:`monkeysim._kernels.corpus` (PLAIN ..
@@ -209,7 +209,7 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
 
         probs, seen = task.models.tables()
         kp.count_split_prior_lines(task.codes, task.offsets, task.alphabet_size, probs, seen,
-                                   task.models.line_model, task.models.order,
+                                   task.models.line_model, task.models.order, SURE,
                                    s.max_reviewer_calls, typed, stats, bananas)
         return ChunkResult(task.chunk, typed, line_stats(stats), bananas)
     if s.credit == "count-split":

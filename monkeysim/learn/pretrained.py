@@ -45,6 +45,10 @@ SMOOTHING = 0.5
 """The ``k`` of add-``k`` smoothing: every key keeps a chance of at least
 ``k / (count(h) + k·A)``."""
 
+SURE = 0.0
+"""``count-split`` from a pretrained start first asks together the model's guesses whose
+chance is at least this (then splits them by their counts)."""
+
 MAX_TABLE = 1 << 22
 """Largest n-gram table allowed, in entries (contexts of every length × keys): 4,194,304
 (32 MB of float64 per play being typed). With the corpus's 75 keys ORDER ≤ 3."""
