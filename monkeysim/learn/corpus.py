@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
-from .pretrained import SURE, ChunkModels
+from .pretrained import SURE, TEMPER, ChunkModels
 
 CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits", "count-split")
 """Credit levels: the first four in the order of :mod:`monkeysim._kernels.corpus` (PLAIN ..
@@ -229,7 +229,7 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
                              bananas)
     elif task.models is not None:
         longest = int(np.diff(task.offsets).max(initial=0))
-        _, priors = task.models.marginals(longest)
+        _, priors = task.models.marginals(longest, TEMPER[s.credit])
         kc.learn_lines_from(*args, priors, task.models.line_model, typed, stats, bananas)
     else:
         kc.learn_lines(*args, typed, stats, bananas)
