@@ -364,8 +364,8 @@ def count_split_prior_line(target, a_size, probs, seen, order, sure, max_calls, 
             calls, bananas, n_known, dropped, ok = _one_by_one(
                 doc, target, known, c, k, c2, counts[c2], pos, n_unknown, n_known, calls,
                 bananas, dropped, max_calls)
-            resolved[c] = True
-            filler = c
+            resolved[c] = ok
+            filler = c if ok else filler
         else:  # the unknown positions by the chance of c, highest first (ties: position)
             for t in range(n_unknown):
                 chance[t] = -score[pos[t], c] / z[t]

@@ -53,7 +53,7 @@ def count_ngrams(codes, offsets, a_size, order, out):
     for k in range(offsets.shape[0] - 1):
         r = start
         for t in range(offsets[k], offsets[k + 1]):
-            c = codes[t]
+            c = np.int64(codes[t])
             out[r * a_size + c] += 1
             r = (r * base + c) % span
 

@@ -310,11 +310,11 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
     """Read the chunks in order: write ``typed.txt`` (atomically, synced), check the sha256 of
     the file read back from disk against ``want`` and add up the costs (with a ``noisy``
     reviewer also the run's claims beside the lines checked against the corpus, see
-    :func:`~monkeysim.learn.corpus.noise_counts`). Memory holds one chunk at a time."""
+    :func:`~monkeysim.learn.corpus.noise_counts`). Memory holds one chunk at a time (and the
+    per-line bananas, summed exactly with ``math.fsum`` so that no chunking changes a bit)."""
     totals: Counter = Counter()
     checked: Counter = Counter()
-    parts = []  # noisy: per-line bananas, summed exactly at the end (same for any chunking)
-    bananas = 0.0
+    parts = []  # per-line bananas, summed exactly at the end (the same for any chunking)
     fd, tmp = tempfile.mkstemp(prefix=f".typed.txt.{os.getpid()}.", suffix=".tmp", dir=out)
     try:
         with open(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -326,10 +326,9 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
                 for text in decode(res.typed, task.offsets, alphabet):
                     f.write(text + "\n")
                 totals.update(stats_totals(res.stats))
-                bananas += float(res.bananas.sum())
+                parts.append(res.bananas)
                 if noisy:
                     checked.update(noise_counts(res.stats))
-                    parts.append(res.bananas)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -339,8 +338,7 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
             os.unlink(tmp)
         raise
     got = file_sha256(out / "typed.txt")
-    if noisy:
-        bananas = math.fsum(np.concatenate(parts))
+    bananas = math.fsum(np.concatenate(parts)) if parts else 0.0
     return {"sha256": want, "sha256_typed": got, "sha256_match": got == want,
             "lines_solved": totals["solved"], "keystrokes": totals["keystrokes"],
             "reviewer_calls": totals["calls"], "bananas": bananas, "steps": totals["steps"],
