@@ -110,7 +110,7 @@ def test_a_chunk_of_a_run_carries_the_leave_one_out_models():
     for t in tasks:
         plays = [lines[t.first_line + j].play for j in range(len(t.offsets) - 1)]
         assert [t.models.plays[g] for g in t.models.line_model] == plays
-        for g, play in enumerate(t.models.plays):  # fitted on the other play only
+        for play in t.models.plays:  # fitted on the other play only
             other = [x.text for x in lines if x.play != play]
             want = pretrained.count_texts(other, alphabet, 2)
             assert np.array_equal(t.models.counts.others(play), want)
