@@ -385,3 +385,24 @@ def test_ngram_count_kernel_pieces():
     kg.count_ngrams(np.array([0, 1, 1], np.uint8), np.array([0, 3], np.int64), 2, 2, out)
     assert out.reshape(3, 2).tolist() == [[0, 1], [0, 1], [1, 0]]
     assert kg.row_offset(5, 0) == 0 and kg.row_offset(5, 3) == 1 + 5 + 25
+
+
+def test_information_bound_with_the_model():
+    """Σ −log2 P(line) / log2(L + 1) per character, P the leave-one-out model, against the
+    chances of :func:`conditional` multiplied out in Python."""
+    import math
+
+    lines = corpus.load(source="excerpt")
+    alphabet = corpus.summarize(lines).alphabet
+    got = pretrained.information_bound(lines, alphabet, 2, "excerpt")
+    counts = pretrained.fit_source("excerpt", alphabet, 2)
+    bits = calls = chars = 0
+    for x in lines:
+        probs, seen = pretrained.model_tables(counts.others(x.play), len(alphabet), 2)
+        codes = [alphabet.index(c) for c in x.text]
+        b = -sum(math.log2(pretrained.conditional(probs, seen, 2, codes[:i])[c])
+                 for i, c in enumerate(codes))
+        bits, calls, chars = bits + b, calls + b / math.log2(len(codes) + 1), chars + len(codes)
+    assert got["bits_per_char"] == pytest.approx(bits / chars, rel=1e-12)
+    assert got["calls_per_char"] == pytest.approx(calls / chars, rel=1e-12)
+    assert got["bits_per_char"] < math.log2(len(alphabet))

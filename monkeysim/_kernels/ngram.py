@@ -159,3 +159,17 @@ def position_marginals(probs, seen, a_size, order, out):
             for t in range(i + 1, out.shape[0]):
                 out[t, :] = out[i, :]
             break
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def line_bits(probs, seen, a_size, order, codes, offsets, out):
+    """``out[k]``: −log2 of the model's chance of line ``k`` (``codes[offsets[k]:
+    offsets[k+1]]``), each character predicted from the ones before it (:func:`lookup_row`)."""
+    for k in range(offsets.shape[0] - 1):
+        t = codes[offsets[k]:offsets[k + 1]]
+        known = np.full(t.shape[0], -1, np.int64)
+        bits = 0.0
+        for i in range(t.shape[0]):
+            bits -= np.log2(probs[lookup_row(seen, a_size, order, known, i) * a_size + t[i]])
+            known[i] = t[i]
+        out[k] = bits

