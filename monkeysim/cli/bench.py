@@ -93,9 +93,9 @@ def _cmd_bench_corpus(args) -> int:
     fractions = _fractions(args.fractions)
     if not 0 <= args.methods_fraction <= 1:
         raise InvalidInput(f"--methods-fraction must be in [0, 1], got {args.methods_fraction}")
-    from ..learn.pretrained import check_order_value
+    from ..errors import positive_int
 
-    check_order_value(args.pretrained)
+    positive_int(args.pretrained, "pretrained ORDER")
     check_bench_files(args)
     res = b.run(fractions, args.methods_fraction, not args.no_thread_check, quiet=args.json,
                 pretrained=args.pretrained)

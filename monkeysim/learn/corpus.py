@@ -34,7 +34,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import InvalidInput, choice, is_real, nonneg_float, positive_float, positive_int
-from .pretrained import SURE, TEMPER, ChunkModels
 
 CREDITS = ("plain", "greedy-pairs", "group-pairs", "zero-hits", "count-split")
 """Credit levels: the first four in the order of :mod:`monkeysim._kernels.corpus` (PLAIN ..
@@ -83,9 +82,8 @@ class LearnSettings:
             raise InvalidInput(f"credit {self.credit} needs exact scores; with reviewer noise "
                                f"use one of: {', '.join(NOISY_CREDITS)}")
         if self.pretrained is not None:
-            from .pretrained import check_order_value
-
-            object.__setattr__(self, "pretrained", check_order_value(self.pretrained))
+            object.__setattr__(self, "pretrained",
+                               positive_int(self.pretrained, "pretrained ORDER"))
             if self.noisy:
                 raise InvalidInput("--pretrained does not go with reviewer noise (the noisy "
                                    "learners start from the uniform policy)")
@@ -124,7 +122,9 @@ class ChunkTask:
     alphabet_size: int
     settings: LearnSettings
     key_order: np.ndarray | None = None
-    models: ChunkModels | None = None
+    models: object | None = None
+    """A :class:`monkeysim.learn.pretrained.ChunkModels` (its ``tables()``, ``marginals()``,
+    ``sure``), or None."""
 
 
 LINE_STATS_FIELDS = ("solved", "calls", "keystrokes", "steps", "settled", "dropped", "exact",
@@ -209,7 +209,7 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
 
         probs, seen = task.models.tables()
         kp.count_split_prior_lines(task.codes, task.offsets, task.alphabet_size, probs, seen,
-                                   task.models.line_model, task.models.order, SURE,
+                                   task.models.line_model, task.models.order, task.models.sure,
                                    s.max_reviewer_calls, typed, stats, bananas)
         return ChunkResult(task.chunk, typed, line_stats(stats), bananas)
     if s.credit == "count-split":
@@ -229,7 +229,7 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
                              bananas)
     elif task.models is not None:
         longest = int(np.diff(task.offsets).max(initial=0))
-        _, priors = task.models.marginals(longest, TEMPER[s.credit])
+        _, priors = task.models.marginals(longest, s.credit)
         kc.learn_lines_from(*args, priors, task.models.line_model, typed, stats, bananas)
     else:
         kc.learn_lines(*args, typed, stats, bananas)

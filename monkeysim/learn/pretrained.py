@@ -69,18 +69,10 @@ def table_entries(order: int, a_size: int) -> int:
     return sum((a_size + 1) ** j for j in range(order)) * a_size
 
 
-def check_order_value(order) -> int:
-    """``order`` as an int if it is a positive integer, else
-    :class:`~monkeysim.errors.InvalidInput` in one line."""
-    if isinstance(order, str) or (isinstance(order, float) and not order.is_integer()):
-        raise InvalidInput(f"pretrained ORDER must be a positive integer, got {order!r}")
-    return positive_int(order, "pretrained ORDER")
-
-
 def check_order(order, a_size: int) -> int:
     """``order`` as an int if it is a positive integer whose tables fit :data:`MAX_TABLE`
     over ``a_size`` keys; else :class:`~monkeysim.errors.InvalidInput` in one line."""
-    order = check_order_value(order)
+    order = positive_int(order, "pretrained ORDER")
     entries = table_entries(order, a_size)
     if entries > MAX_TABLE:
         top = max(o for o in range(1, order) if table_entries(o, a_size) <= MAX_TABLE)
@@ -240,9 +232,17 @@ class ChunkModels:
         return (np.stack([p.reshape(-1) for p, _ in built]),
                 np.stack([s for _, s in built]))
 
-    def marginals(self, length: int, temper: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def sure(self) -> float:
+        """:data:`SURE`, the chance above which ``count-split`` asks the model's guesses."""
+        return SURE
+
+    def marginals(self, length: int, credit: str | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
         """``(probs, priors float64[M, length, A])``: each model's :func:`position_marginals`
-        raised to the power ``temper`` (the learning levels' initial weights)."""
+        raised to the power :data:`TEMPER` of the learning level ``credit`` (the initial
+        weights; ``None``: the marginals themselves)."""
+        temper = 1.0 if credit is None else TEMPER[credit]
         probs, seen = self.tables()
         a = self.counts.a_size
         priors = np.stack([position_marginals(probs[g].reshape(-1, a), seen[g], self.order,
