@@ -406,3 +406,24 @@ def test_information_bound_with_the_model():
     assert got["bits_per_char"] == pytest.approx(bits / chars, rel=1e-12)
     assert got["calls_per_char"] == pytest.approx(calls / chars, rel=1e-12)
     assert got["bits_per_char"] < math.log2(len(alphabet))
+
+
+def test_dask_cluster_is_byte_identical_to_local(tmp_path):
+    """The chunks carry their leave-one-out models to the workers: a local cluster of two
+    worker processes gives the local backend's bytes (count-split and a learner)."""
+    pytest.importorskip("distributed", reason="optional extra 'distributed' not installed")
+    from monkeysim.experiments import dask_backend as db
+
+    lines = corpus.load(source="excerpt")
+    backend = db.dask_backend(workers=2, scheduler=None, threads=None)
+    try:
+        for credit in ("count-split", "zero-hits"):
+            config = shakespeare.ShakespeareConfig(
+                learn=LearnSettings(pretrained=3, credit=credit), chunk_lines=16, seed=2)
+            shakespeare.run(lines, config, tmp_path / f"local-{credit}", quiet=True)
+            d = shakespeare.run(lines, config, tmp_path / f"dask-{credit}", backend=backend,
+                                quiet=True)
+            assert d["backend"] == "dask" and d["sha256_match"]
+            assert _bytes(tmp_path / f"dask-{credit}") == _bytes(tmp_path / f"local-{credit}")
+    finally:
+        getattr(backend, "close", lambda: None)()
