@@ -252,7 +252,8 @@ class ChunkModels:
 
 def chunk_models(counts: NgramCounts, plays) -> ChunkModels:
     """The :class:`ChunkModels` of a chunk whose lines come from ``plays`` (one name per
-    line)."""
+    line); it keeps the total counts and the own counts of those plays only (what a Dask
+    worker receives)."""
     names: list = []
     index = {}
     line_model = np.empty(len(plays), np.int64)
@@ -261,4 +262,6 @@ def chunk_models(counts: NgramCounts, plays) -> ChunkModels:
             index[p] = len(names)
             names.append(p)
         line_model[j] = index[p]
-    return ChunkModels(counts.order, counts, tuple(names), line_model)
+    mine = NgramCounts(counts.order, counts.a_size, counts.total,  # only what the chunk needs
+                       {p: counts.plays[p] for p in names if p in counts.plays})
+    return ChunkModels(counts.order, mine, tuple(names), line_model)
