@@ -3,8 +3,15 @@ documents, the scores alone decide.
 
 The rules of :mod:`monkeysim._kernels.corpus_count` (count a key on every unknown position,
 then find its positions by splitting with exact counts, a filler on the positions not asked
-about) with two choices made by a character n-gram model (:mod:`monkeysim._kernels.ngram`)
+about) with three choices made by a character n-gram model (:mod:`monkeysim._kernels.ngram`)
 instead of a fixed key order and halving:
+
+- **guess rounds** (once a filler is known): every unknown position's likeliest unresolved key
+  whose chance is at least ``sure`` (0 in the runs: all of them) is typed in one document; the
+  count of right guesses is split like a key's count (below), a group whose guesses are all
+  right settles them, a group with none right refutes each guess at its position (kept as an
+  exclusion: its chance is 0 from then on). Rounds repeat while they leave at least two
+  guesses; a settled position lowers the count of its key if that key was counted;
 
 - **which key next** (per line, adaptively): each unknown position gets the model's chance of
   every key not yet resolved (a key is resolved when counted zero or located), from the
@@ -14,7 +21,8 @@ instead of a fixed key order and halving:
   count is counted next (ties: the lowest code); the filler probe asks the key with the
   smallest one;
 - **where to split**: the unknown positions are sorted by the chance of the key being
-  located (highest first, ties by position) and a segment holding ``m`` of it is asked on
+  located, or the guesses by their chance (highest first, ties by position), and a segment
+  holding ``m`` of it (``m`` right guesses) is asked on
   the prefix of ``s`` positions whose answer is most uncertain: the entropy of the count in
   the prefix under independent positions conditioned on ``m`` in the segment (elementary
   symmetric polynomials of the odds; with equal chances this is about the half).
