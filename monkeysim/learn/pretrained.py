@@ -22,8 +22,10 @@ How the start enters each credit level:
   argmax; learning, credit and the end test are unchanged;
 - ``count-split``: the model chooses the questions, per line and adaptively: which key to
   count next (the largest expected count over the unknown positions given the characters
-  located so far on both sides) and where to split a key's positions (most uncertain count
-  among positions sorted by the key's chance), see :mod:`monkeysim._kernels.corpus_prior`.
+  located so far on both sides), a document of every position's likeliest key once a filler
+  is known (its count of right guesses split like a key's), and where to split (most
+  uncertain count among positions sorted by chance), see
+  :mod:`monkeysim._kernels.corpus_prior`.
   Every conclusion is still an exact consequence of the counts, so a line ends exactly when
   its scores prove it.
 
