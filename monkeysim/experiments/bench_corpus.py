@@ -73,6 +73,8 @@ def run(fractions=(0.01, 0.1, 1.0), methods_fraction: float = 1.0,
 
     play_names()  # InvalidInput with the install hint when the 'corpus' extra is missing
     plan = [("warm-up", 0.001)] + [(f"{f:g} of the lines", f) for f in fractions]
+    if pretrained is not None and methods_fraction > 0:
+        plan.insert(1, ("warm-up pretrained", 0.001))
     if thread_check:
         plan.append(("threads=1", fractions[-1]))
     credits = [c for c in CREDITS if methods_fraction > 0 and not (
@@ -109,6 +111,8 @@ def _run(fractions, methods_fraction: float, thread_check: bool, row,
     from ..corpus import load, summarize
 
     row("warm-up", 0.001)  # compile or load the kernels' cache before timing
+    if pretrained is not None and methods_fraction > 0:  # and those of the pretrained start
+        row("warm-up pretrained", 0.001, extra=("--pretrained", str(pretrained)))
     scaling = [row(f"{f:g} of the lines", f) for f in fractions]
     res = {"scaling": scaling}
     top = scaling[-1]

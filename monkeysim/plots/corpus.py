@@ -58,6 +58,7 @@ def corpus_figure(res: dict) -> Figure:
                        label=f"bound with the order-{b['order']} model "
                              f"{b['calls_per_char']:.2f}")
         frac = res["methods"][0]["fraction"]
+        bx.set_ylim(0, 1.3 * max(calls))  # room for the legend above the bars
         bx.set_ylabel("reviewer calls per character")
         bx.tick_params(axis="x", labelsize=7, labelrotation=60)
         bx.set_title(f"credit assignment (hamming bananas, {frac:.0%} of the lines)")
