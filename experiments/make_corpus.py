@@ -1,7 +1,8 @@
 """The complete works: all 38 plays typed by learning monkeys (needs the 'corpus' extra).
 
 Runs `monkeysim bench corpus` (1 %, 10 %, 100 % of the lines, the 1-thread repeat and every
-credit level on the whole corpus; several minutes on 2 cores) and writes
+credit level on the whole corpus from the uniform and from the pretrained order-3 start;
+about an hour on 2 shared cores) and writes
 results/bench_corpus.json, results/shakespeare_all.json (the summary of the 100 % run) and
 results/corpus.png.
 Run: python experiments/make_corpus.py

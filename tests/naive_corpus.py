@@ -41,9 +41,11 @@ def naive_line_state(key: int, index: int) -> list[int]:
 class _Policy:
     """Live-key slots of every position of one line."""
 
-    def __init__(self, n: int, a_size: int):
+    def __init__(self, n: int, a_size: int, prior=None):
         self.keys = [list(range(a_size)) for _ in range(n)]
         self.w = [[1.0] * a_size for _ in range(n)]
+        if prior is not None and len(prior):  # the pretrained start: row i (or the last)
+            self.w = [[float(x) for x in prior[min(i, len(prior) - 1)]] for i in range(n)]
         self.cdf = [[] for _ in range(n)]
         self.z = [0.0] * n
 
@@ -119,8 +121,9 @@ def _zero_hit_credit(doc, hits, right, settled, pol):
     return dropped
 
 
-def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
-    """Learn one line as :func:`monkeysim._kernels.corpus.learn_line` does.
+def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words, prior=None):
+    """Learn one line as :func:`monkeysim._kernels.corpus.learn_line` does (from the initial
+    policy ``prior[R][A]`` as :func:`~monkeysim._kernels.corpus.learn_line_from` does).
 
     Returns ``(doc, stats, bananas)``: the final greedy document, the nine stats
     (solved, calls, keystrokes, steps, settled, dropped, exact — the document equals the
@@ -130,7 +133,7 @@ def naive_learn_line(target, a_size, group, lr, credit, max_calls, state_words):
     target = [int(c) for c in target]
     n = len(target)
     rng = Xoshiro256(state_words)
-    pol = _Policy(n, a_size)
+    pol = _Policy(n, a_size, prior)
     settled = [False] * n
     doc = [0] * n  # the greedy document
     shown, shown_hits = None, -1  # the greedy document the reviewer last scored

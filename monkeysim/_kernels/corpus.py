@@ -288,6 +288,27 @@ def line_stats(stats, solved, calls, keystrokes, steps, settled, dropped, doc, t
 
 @nb.njit(**KERNEL_OPTIONS)
 def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
+    """Learn one line from the uniform policy: :func:`learn_line_from` with no prior."""
+    return learn_line_from(target, a_size, group, lr, credit, max_calls, state, doc, stats,
+                           np.empty((0, a_size)))
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def start_from(w, prior):
+    """Set the weights ``w[n, A]`` (every key live, in code order) to the initial policy
+    ``prior[R, A]`` (chances per position; positions past ``R`` take its last row); an empty
+    ``prior`` keeps the uniform start (``w = 1``)."""
+    rows = prior.shape[0]
+    if rows == 0:
+        return
+    for i in range(w.shape[0]):
+        r = min(i, rows - 1)
+        for a in range(w.shape[1]):
+            w[i, a] = prior[r, a]
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def learn_line_from(target, a_size, group, lr, credit, max_calls, state, doc, stats, prior):
     """Learn one line until the reviewer's scores prove the greedy document equals it.
 
     ``target``: uint8[L] codes; ``group``: documents per step (``G``); ``lr``: step size on
@@ -296,6 +317,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     ``doc`` against ``target`` after the line ended; no re-scores or resets without noise).
     Returns the bananas eaten (the sum of the rewards of every document the reviewer saw), or
     NaN if learning diverged (:func:`diverged`; ``stats`` then holds the steps taken).
+    ``prior`` float64[R, A]: the initial policy (:func:`start_from`; ``R = 0``: uniform).
 
     Position ``i`` keeps its live keys in slots ``0..m[i]-1``: ``keys[i, s]`` (uint8),
     weights ``w[i, s] = exp(θ[i, s])`` (the logits live only through them) and running sums
@@ -303,6 +325,7 @@ def learn_line(target, a_size, group, lr, credit, max_calls, state, doc, stats):
     """
     n = target.shape[0]
     keys, m, w, cdf, z, settled = fresh_line(n, a_size)
+    start_from(w, prior)
     shown = np.empty(n, np.uint8)
     shown_hits = -1  # matches of ``shown``, the greedy document the reviewer last scored
     docs = np.empty((group, n), np.uint8)
@@ -406,22 +429,33 @@ def border_counts(codes, offsets):
     return out
 
 
-@nb.njit(**PARALLEL_OPTIONS)
+@nb.njit(**KERNEL_OPTIONS)
 def learn_lines(codes, offsets, first_index, key, a_size, group, lr, credit, max_calls,
                 docs_out, stats_out, bananas_out):
-    """Learn lines ``0..n-1`` (``codes[offsets[j]:offsets[j+1]]``) in parallel.
+    """Learn lines ``0..n-1`` (``codes[offsets[j]:offsets[j+1]]``) in parallel from the
+    uniform policy (:func:`learn_lines_from` with empty priors).
 
     Line ``j`` is line ``first_index + j`` of the run (its random stream). Outputs:
     ``docs_out`` (uint8, like ``codes``), ``stats_out`` int64[n, N_ST], ``bananas_out``
     float64[n].
     """
+    learn_lines_from(codes, offsets, first_index, key, a_size, group, lr, credit, max_calls,
+                     np.empty((1, 0, a_size)), np.zeros(offsets.shape[0] - 1, np.int64),
+                     docs_out, stats_out, bananas_out)
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def learn_lines_from(codes, offsets, first_index, key, a_size, group, lr, credit, max_calls,
+                     priors, line_model, docs_out, stats_out, bananas_out):
+    """:func:`learn_lines` from pretrained starts: line ``j`` starts from the initial policy
+    ``priors[line_model[j]]`` (float64[R, A], see :func:`start_from`)."""
     n_lines = offsets.shape[0] - 1
     for j in nb.prange(n_lines):
         a, b = offsets[j], offsets[j + 1]
         state = line_state(key, first_index + j)
         doc = np.zeros(b - a, np.uint8)
         st = np.zeros(N_ST, np.int64)
-        bananas_out[j] = learn_line(codes[a:b], a_size, group, lr, credit, max_calls, state,
-                                    doc, st)
+        bananas_out[j] = learn_line_from(codes[a:b], a_size, group, lr, credit, max_calls,
+                                         state, doc, st, priors[line_model[j]])
         docs_out[a:b] = doc
         stats_out[j, :] = st

@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
     c.add_argument("--methods-fraction", type=float, default=1.0, metavar="F",
                    help="fraction of the lines for the credit-method rows (0 skips them; "
                         "default 1)")
+    c.add_argument("--pretrained", type=int_arg, default=3, metavar="ORDER",
+                   help="the credit rows are also run from the leave-one-play-out n-gram "
+                        "start of this order (default 3)")
     c.add_argument("--no-thread-check", action="store_true",
                    help="skip the 1-thread repeat of the largest fraction")
     add_bench_output(c)
@@ -90,8 +93,12 @@ def _cmd_bench_corpus(args) -> int:
     fractions = _fractions(args.fractions)
     if not 0 <= args.methods_fraction <= 1:
         raise InvalidInput(f"--methods-fraction must be in [0, 1], got {args.methods_fraction}")
+    from ..errors import positive_int
+
+    positive_int(args.pretrained, "pretrained ORDER")
     check_bench_files(args)
-    res = b.run(fractions, args.methods_fraction, not args.no_thread_check, quiet=args.json)
+    res = b.run(fractions, args.methods_fraction, not args.no_thread_check, quiet=args.json,
+                pretrained=args.pretrained)
     if args.figure is not None:
         from ..plots.corpus import corpus_figure
         from ..plots.figure import save

@@ -45,6 +45,11 @@ def add_parser(sub) -> None:
                         f"{DEFAULT_NOISY_CREDIT} with --reviewer-noise; plain = group "
                         "REINFORCE, the reference; count-split counts keys and splits their "
                         "positions with exact scores, without a policy)")
+    p.add_argument("--pretrained", type=int_arg, default=None, metavar="ORDER",
+                   help="start from a character n-gram model of order ORDER (1, 2, 3, ...) "
+                        "fitted on the other plays only (leave one play out): the learning "
+                        "levels' initial policy, count-split's choice of questions "
+                        "(default: the uniform start)")
     p.add_argument("--lr", type=float, default=d.lr,
                    help=f"step size on the logits (default {d.lr})")
     p.add_argument("--max-reviewer-calls", type=int_arg, default=d.max_reviewer_calls,
@@ -96,7 +101,8 @@ def run(args) -> int:
     plays, source = shakespeare.check_source(args.plays, args.all_plays, args.excerpt)
     learn = LearnSettings(monkeys=args.monkeys, lr=args.lr, credit=args.credit,
                           max_reviewer_calls=args.max_reviewer_calls,
-                          reviewer_noise=args.reviewer_noise, delta=args.delta)
+                          reviewer_noise=args.reviewer_noise, delta=args.delta,
+                          pretrained=args.pretrained)
     config = shakespeare.ShakespeareConfig(learn=learn, reward=args.reward,
                                            chunk_lines=args.chunk_lines, seed=args.seed)
     if args.backend == "local" and (args.workers is not None or args.scheduler is not None):
@@ -110,6 +116,10 @@ def run(args) -> int:
         check_threads(args.threads)
     lines = corpus.load(plays, source=source)
     lines = lines[:max(1, round(args.fraction * len(lines)))]
+    if args.pretrained is not None:
+        from ..learn.pretrained import check_order
+
+        check_order(args.pretrained, corpus.summarize(lines).alphabet_size)
     longest = max(len(x.text) for x in lines)
     # each thread learns one line at a time: G documents and slots of the longest line
     check_memory(args.monkeys, 9 * longest * (args.threads or os.cpu_count() or 1),

@@ -41,6 +41,7 @@ import numpy as np
 
 from .._kernels import corpus as kc
 from ..errors import InvalidInput, RunFailed, positive_int
+from ..learn import pretrained
 from ..learn.corpus import (
     ChunkResult,
     ChunkTask,
@@ -127,11 +128,16 @@ def local_backend(threads: int | None = None) -> Backend:
 
 
 def warm_up(settings: LearnSettings | None = None) -> None:
-    """Compile the kernel that ``settings`` use (noisy or not), or load it from numba's
-    cache, outside any timing."""
+    """Compile the kernel that ``settings`` use (noisy or not, pretrained or not), or load it
+    from numba's cache, outside any timing."""
     codes = np.zeros(1, np.uint8)
-    type_chunk(ChunkTask(0, codes, np.array([0, 1], np.int64), 0, 0, 2,
-                         settings or LearnSettings()))
+    settings = settings or LearnSettings()
+    models = None
+    if settings.pretrained is not None:
+        counts = pretrained.fit({"a": ["ab"]}, "ab", 1)
+        models = pretrained.chunk_models(counts, ["b"])
+    type_chunk(ChunkTask(0, codes, np.array([0, 1], np.int64), 0, 0, 2, settings,
+                         models=models))
 
 
 # --- checkpoints ------------------------------------------------------------------------
@@ -175,20 +181,29 @@ def load_chunk(out: Path, task: ChunkTask, run: str) -> tuple[ChunkResult | None
 
 def manifest_for(lines, alphabet: str, config: ShakespeareConfig, source: str) -> dict:
     """What identifies a run: the config and the lines over their ``alphabet`` (a resume
-    must match it)."""
+    must match it; a pretrained run also the whole source its models are fitted on)."""
     texts = [x.text for x in lines]
-    return {"command": "shakespeare", "config": config.to_dict(), "source": source,
-            "plays": sorted({x.play for x in lines}), "lines": len(texts),
-            "alphabet": alphabet, "corpus_sha256": corpus_sha256(texts),
-            "chunks": n_chunks(len(texts), config.chunk_lines)}
+    out = {"command": "shakespeare", "config": config.to_dict(), "source": source,
+           "plays": sorted({x.play for x in lines}), "lines": len(texts),
+           "alphabet": alphabet, "corpus_sha256": corpus_sha256(texts),
+           "chunks": n_chunks(len(texts), config.chunk_lines)}
+    if config.learn.pretrained is not None:
+        from ..corpus import load
+
+        out["pretrained_sha256"] = corpus_sha256(x.text for x in load(None, source=source))
+    return out
 
 
 # --- the run ----------------------------------------------------------------------------
 
-def tasks_for(texts: list[str], alphabet: str, config: ShakespeareConfig) -> list[ChunkTask]:
+def tasks_for(texts: list[str], alphabet: str, config: ShakespeareConfig,
+              plays: list[str] | None = None,
+              ngrams: pretrained.NgramCounts | None = None) -> list[ChunkTask]:
     """The chunks of ``texts``, in order. Each carries the run's key order for ``count-split``:
     the keys by their frequency over all of ``texts`` (a property of the run's corpus, like
-    its alphabet; the same for every chunk)."""
+    its alphabet; the same for every chunk); with ``ngrams`` (the n-gram counts of every play
+    of the source, :func:`~monkeysim.learn.pretrained.fit_source`) also the leave-one-out
+    models of its lines' ``plays`` (one name per text)."""
     size = config.chunk_lines
     encoded = [encode(texts[i * size:(i + 1) * size], alphabet)
                for i in range(n_chunks(len(texts), size))]
@@ -196,8 +211,12 @@ def tasks_for(texts: list[str], alphabet: str, config: ShakespeareConfig) -> lis
     for codes, _ in encoded:
         counts += np.bincount(codes, minlength=len(alphabet))
     order = frequency_order(counts)
+    def models(i: int):
+        if ngrams is None:
+            return None
+        return pretrained.chunk_models(ngrams, plays[i * size:(i + 1) * size])
     return [ChunkTask(i, codes, offsets, i * size, config.key, len(alphabet), config.learn,
-                      order) for i, (codes, offsets) in enumerate(encoded)]
+                      order, models(i)) for i, (codes, offsets) in enumerate(encoded)]
 
 
 def corpus_sha256(texts: Iterable[str]) -> str:
@@ -224,7 +243,10 @@ def run(lines, config: ShakespeareConfig, out: Path, *, source: str = "excerpt",
     summary = summarize(lines)  # raises for an empty selection
     texts = [x.text for x in lines]
     alphabet = summary.alphabet
-    tasks = tasks_for(texts, alphabet, config)
+    ngrams = None
+    if config.learn.pretrained is not None:
+        ngrams = pretrained.fit_source(source, alphabet, config.learn.pretrained)
+    tasks = tasks_for(texts, alphabet, config, [x.play for x in lines], ngrams)
     manifest = manifest_for(lines, alphabet, config, source)
     want = manifest["corpus_sha256"]
     run_key = run_id(manifest)
@@ -288,11 +310,11 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
     """Read the chunks in order: write ``typed.txt`` (atomically, synced), check the sha256 of
     the file read back from disk against ``want`` and add up the costs (with a ``noisy``
     reviewer also the run's claims beside the lines checked against the corpus, see
-    :func:`~monkeysim.learn.corpus.noise_counts`). Memory holds one chunk at a time."""
+    :func:`~monkeysim.learn.corpus.noise_counts`). Memory holds one chunk at a time (and the
+    per-line bananas, summed exactly with ``math.fsum`` so that no chunking changes a bit)."""
     totals: Counter = Counter()
     checked: Counter = Counter()
-    parts = []  # noisy: per-line bananas, summed exactly at the end (same for any chunking)
-    bananas = 0.0
+    parts = []  # per-line bananas, summed exactly at the end (the same for any chunking)
     fd, tmp = tempfile.mkstemp(prefix=f".typed.txt.{os.getpid()}.", suffix=".tmp", dir=out)
     try:
         with open(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -304,10 +326,9 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
                 for text in decode(res.typed, task.offsets, alphabet):
                     f.write(text + "\n")
                 totals.update(stats_totals(res.stats))
-                bananas += float(res.bananas.sum())
+                parts.append(res.bananas)
                 if noisy:
                     checked.update(noise_counts(res.stats))
-                    parts.append(res.bananas)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -317,8 +338,7 @@ def assemble(out: Path, tasks: list[ChunkTask], alphabet: str, want: str, run: s
             os.unlink(tmp)
         raise
     got = file_sha256(out / "typed.txt")
-    if noisy:
-        bananas = math.fsum(np.concatenate(parts))
+    bananas = math.fsum(np.concatenate(parts)) if parts else 0.0
     return {"sha256": want, "sha256_typed": got, "sha256_match": got == want,
             "lines_solved": totals["solved"], "keystrokes": totals["keystrokes"],
             "reviewer_calls": totals["calls"], "bananas": bananas, "steps": totals["steps"],
@@ -362,8 +382,10 @@ def report(s: dict) -> str:
     check = "match" if s["sha256_match"] else "MISMATCH"
     learn = s["config"]["learn"]
     lines = f"{s['lines']:,} ({s['lines_solved']:,} typed exactly)"
+    start = (f", pretrained order {learn['pretrained']}" if learn.get("pretrained")
+             else "")
     calls = (f"{s['reviewer_calls']:,} ({s['reviewer_calls_per_char']:.1f} per character, "
-             f"credit {learn['credit']})")
+             f"credit {learn['credit']}{start})")
     if "lines_exact_checked" in s:  # a noisy reviewer: the claim beside the corpus's verdict
         lines = (f"{s['lines']:,} ({s['lines_claimed_exact']:,} claimed typed by the "
                  f"reviewer's scores; {s['lines_exact_checked']:,} exact against the corpus, "

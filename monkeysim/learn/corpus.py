@@ -63,6 +63,9 @@ class LearnSettings:
     delta: float = 1e-3
     """With noise: the error chance allowed to each inference (settle, drop) and to the
     claim that a line is typed; in (0, 1)."""
+    pretrained: int | None = None
+    """None: the uniform start; else the order of the character n-gram model fitted on the
+    other plays that each line starts from (see :mod:`monkeysim.learn.pretrained`)."""
 
     def __post_init__(self) -> None:
         if positive_int(self.monkeys, "monkeys") < 2:
@@ -78,6 +81,12 @@ class LearnSettings:
         if self.reviewer_noise > 0 and self.credit not in NOISY_CREDITS:
             raise InvalidInput(f"credit {self.credit} needs exact scores; with reviewer noise "
                                f"use one of: {', '.join(NOISY_CREDITS)}")
+        if self.pretrained is not None:
+            object.__setattr__(self, "pretrained",
+                               positive_int(self.pretrained, "pretrained ORDER"))
+            if self.noisy:
+                raise InvalidInput("--pretrained does not go with reviewer noise (the noisy "
+                                   "learners start from the uniform policy)")
         if not (is_real(self.delta) and 0 < self.delta < 1):
             raise InvalidInput(f"delta (the error chance of each inference) must be in (0, 1), "
                                f"got {self.delta!r}")
@@ -93,6 +102,8 @@ class LearnSettings:
         d = asdict(self)
         if not self.noisy:
             del d["reviewer_noise"], d["delta"]
+        if self.pretrained is None:
+            del d["pretrained"]
         return d
 
 
@@ -100,7 +111,8 @@ class LearnSettings:
 class ChunkTask:
     """One chunk of lines: ``codes`` uint8 (all lines, concatenated), ``offsets`` int64[n+1];
     its first line is line ``first_line`` of the run; ``key`` is the run's 64-bit key;
-    ``key_order`` uint8[A]: the order ``count-split`` counts keys in (None: code order)."""
+    ``key_order`` uint8[A]: the order ``count-split`` counts keys in (None: code order);
+    ``models``: the pretrained start of its lines (None: uniform)."""
 
     chunk: int
     codes: np.ndarray
@@ -110,6 +122,9 @@ class ChunkTask:
     alphabet_size: int
     settings: LearnSettings
     key_order: np.ndarray | None = None
+    models: object | None = None
+    """A :class:`monkeysim.learn.pretrained.ChunkModels` (its ``tables()``, ``marginals()``,
+    ``sure``), or None."""
 
 
 LINE_STATS_FIELDS = ("solved", "calls", "keystrokes", "steps", "settled", "dropped", "exact",
@@ -189,6 +204,14 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
     stats = np.zeros((n, kc.N_ST), np.int64)
     bananas = np.zeros(n)
     s = task.settings
+    if s.credit == "count-split" and task.models is not None:
+        from .._kernels import corpus_prior as kp
+
+        probs, seen = task.models.tables()
+        kp.count_split_prior_lines(task.codes, task.offsets, task.alphabet_size, probs, seen,
+                                   task.models.line_model, task.models.order, task.models.sure,
+                                   s.max_reviewer_calls, typed, stats, bananas)
+        return ChunkResult(task.chunk, typed, line_stats(stats), bananas)
     if s.credit == "count-split":
         from .._kernels import corpus_count as kcc
 
@@ -204,6 +227,10 @@ def type_chunk(task: ChunkTask) -> ChunkResult:
 
         kn.learn_lines_noisy(*args, float(s.reviewer_noise), float(s.delta), typed, stats,
                              bananas)
+    elif task.models is not None:
+        longest = int(np.diff(task.offsets).max(initial=0))
+        _, priors = task.models.marginals(longest, s.credit)
+        kc.learn_lines_from(*args, priors, task.models.line_model, typed, stats, bananas)
     else:
         kc.learn_lines(*args, typed, stats, bananas)
     return ChunkResult(task.chunk, typed, line_stats(stats), bananas)

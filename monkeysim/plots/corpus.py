@@ -37,9 +37,12 @@ def corpus_figure(res: dict) -> Figure:
     ax2.legend(loc="lower right", fontsize=8)
     if "methods" in res:
         bx = fig.add_subplot(1, 2, 2)
-        names = [r["credit"] for r in res["methods"]]
+        names = [r["credit"] + ("" if r.get("start", "uniform") == "uniform" else
+                                "\n" + r["start"]) for r in res["methods"]]
         calls = [r["reviewer_calls_per_char"] for r in res["methods"]]
-        bars = bx.bar(names, calls, color=["gray"] + ["tab:green"] * (len(names) - 1))
+        bars = bx.bar(names, calls, color=["gray"] + [
+            "tab:green" if r.get("start", "uniform") == "uniform" else "tab:orange"
+            for r in res["methods"][1:]])
         for b, c in zip(bars, calls, strict=True):
             bx.annotate(f"{c:.1f}", (b.get_x() + b.get_width() / 2, c), ha="center",
                         va="bottom", fontsize=9)
@@ -49,9 +52,15 @@ def corpus_figure(res: dict) -> Figure:
             bx.axhline(res["bound"]["calls_per_char"], color="tab:purple", ls=":", lw=1.5,
                        label=f"information bound {res['bound']['calls_per_char']:.2f} "
                              "(L·log2 A / log2(L+1))")
+        if "bound_pretrained" in res:
+            b = res["bound_pretrained"]
+            bx.axhline(b["calls_per_char"], color="tab:orange", ls=":", lw=1.5,
+                       label=f"bound with the order-{b['order']} model "
+                             f"{b['calls_per_char']:.2f}")
         frac = res["methods"][0]["fraction"]
+        bx.set_ylim(0, 1.3 * max(calls))  # room for the legend above the bars
         bx.set_ylabel("reviewer calls per character")
-        bx.tick_params(axis="x", labelsize=8)
+        bx.tick_params(axis="x", labelsize=7, labelrotation=60)
         bx.set_title(f"credit assignment (hamming bananas, {frac:.0%} of the lines)")
         bx.legend(fontsize=8)
     fig.tight_layout()
