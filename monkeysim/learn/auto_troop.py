@@ -62,6 +62,7 @@ from .config import TrainConfig
 from .metrics import METRICS, NOISE_SCALE_DECAY, smoothed_noise_scale, step_metrics
 from .params import TROOP_CHUNK, kernel_params
 from .reviewers import ExternalReviewer
+from .run_state import stop_step
 
 PROBE_JUMPS = (0.125, 0.5, 2.0, 8.0, 32.0)
 """Root-mean-square logit change per position of the probe's candidate steps (×4 apart)."""
@@ -328,13 +329,7 @@ def _stop(config: TrainConfig, main: _Troop, typed: list) -> int | None:
     steps = [s for s in (_typed_step(ft, config.batch) for ft in typed) if s is not None]
     t_step = min(steps) if steps else None
     solved = int(main.st.first_solved[0]) if main.st.first_solved[0] >= 0 else None
-    if config.stop == "solved":
-        return solved
-    if config.stop == "typed":
-        return t_step
-    if config.stop == "both":
-        return None if solved is None or t_step is None else max(solved, t_step)
-    return None
+    return stop_step(config.stop, solved, t_step)
 
 
 def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, ip, hp, n1: int,

@@ -219,14 +219,19 @@ def _stop_step(config: TrainConfig, st: RunState) -> int | None:
     """The global step at which the run stops (its stop condition first held), else None."""
     solved = st.first_solved[st.first_solved >= 0]
     typed = st.first_typed[st.first_typed >= 0]
-    s_step = int(solved.min()) if solved.size else None
-    t_step = int(-(-typed.min() // config.batch)) if typed.size else None
-    if config.stop == "solved":
-        return s_step
-    if config.stop == "typed":
-        return t_step
-    if config.stop == "both":
-        return None if s_step is None or t_step is None else max(s_step, t_step)
+    return stop_step(config.stop, int(solved.min()) if solved.size else None,
+                     int(-(-typed.min() // config.batch)) if typed.size else None)
+
+
+def stop_step(stop: str, solved: int | None, typed: int | None) -> int | None:
+    """The step at which ``stop`` (solved | typed | both | budget) first held, given the steps
+    at which the greedy document was first solved and a monkey first typed the target."""
+    if stop == "solved":
+        return solved
+    if stop == "typed":
+        return typed
+    if stop == "both":
+        return None if solved is None or typed is None else max(solved, typed)
     return None
 
 
