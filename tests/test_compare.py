@@ -166,3 +166,14 @@ def test_total_work_of_a_big_troop_is_capped_at_256_monkeys_budgets():
         per_monkey = tc.max_reviewer_calls // n * 4  # keystrokes per monkey
         assert per_monkey == (cfg.budget if n <= 256 else cfg.budget * 256 // n)
         assert tc.max_reviewer_calls * 4 <= cl.MAX_WORK_MONKEYS * cfg.budget
+
+
+def test_the_work_cap_leaves_smaller_tuning_budgets_alone():
+    """The cap is 256 monkeys' share of the run's budget: a tuning run's own smaller cap (a
+    probe, 8x the best median) is not scaled down again."""
+    from monkeysim.experiments import compare_learn as cl
+
+    cfg = make_config("full")
+    probe = cfg.budget // 256
+    tc = cl._train_config(cfg, "hamming", True, 4096, 16, 4, 1.0, 0, probe, "typed")
+    assert tc.max_reviewer_calls == 4096 * (probe // 4)

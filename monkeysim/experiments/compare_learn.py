@@ -94,7 +94,7 @@ step size diverges on one seed would otherwise type 4·10^10 keystrokes before i
 
 def _train_config(cfg: CompareConfig, reward: str, troop: bool, monkeys: int, batch: int,
                   length: int, lr: float, seed: int, budget: int, stop: str) -> TrainConfig:
-    budget = min(budget, budget * MAX_WORK_MONKEYS // monkeys)
+    budget = min(budget, cfg.budget * MAX_WORK_MONKEYS // monkeys)  # of the run's budget
     docs_per_monkey = max(batch, budget // length)
     return TrainConfig(algo=cfg.algo, reward=reward, monkeys=monkeys, troop=troop,
                        batch=batch, lr=lr, optimizer=cfg.optimizer,
