@@ -39,10 +39,9 @@ def row_offset(base, j):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def count_ngrams(codes, offsets, a_size, order, out):
-    """Add the order-``order`` counts of lines ``codes[offsets[k]:offsets[k+1]]`` into ``out``
-    (int64[B^(order-1)·A], row = context of the ``order - 1`` symbols before each
-    character)."""
+def context_rows(a_size, order):
+    """(rows, start): the number of contexts of ``order - 1`` symbols over ``a_size`` keys and
+    ``BOL`` (= ``a_size``), and the row of the all-``BOL`` context a line starts from."""
     base = a_size + 1
     span = 1
     for _ in range(order - 1):
@@ -50,6 +49,16 @@ def count_ngrams(codes, offsets, a_size, order, out):
     start = 0
     for _ in range(order - 1):
         start = (start * base + a_size) % span
+    return span, start
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def count_ngrams(codes, offsets, a_size, order, out):
+    """Add the order-``order`` counts of lines ``codes[offsets[k]:offsets[k+1]]`` into ``out``
+    (int64[B^(order-1)·A], row = context of the ``order - 1`` symbols before each
+    character)."""
+    base = a_size + 1
+    span, start = context_rows(a_size, order)
     for k in range(offsets.shape[0] - 1):
         r = start
         for t in range(offsets[k], offsets[k + 1]):
@@ -125,12 +134,7 @@ def position_marginals(probs, seen, a_size, order, out):
     about the line is known (the order-``order`` chain run from the all-``BOL`` context; rows
     past the chain's convergence repeat the last)."""
     base = a_size + 1
-    span = 1
-    for _ in range(order - 1):
-        span *= base
-    start = 0
-    for _ in range(order - 1):
-        start = (start * base + a_size) % span
+    span, start = context_rows(a_size, order)
     full = order - 1
     pi = np.zeros(span)
     pi[start] = 1.0
