@@ -113,8 +113,8 @@ def weasel(target: str, alphabet: Alphabet | str | None = None, *, seeds=(0,),
     solved = np.zeros(n, dtype=np.bool_)
     final = np.zeros((n, len(codes)), dtype=np.uint8)
     KB.weasel_batch(_states(seeds, WEASEL_STREAM), codes, alpha.size, offspring, mu,
-                    bool(latching), budget, rev.kind_code, rev.word_start, rev.word_end,
-                    rev.ngram_n, sigma / len(codes), calls, gens, solved, final)
+                    bool(latching), budget, rev.record, sigma / len(codes), calls, gens, solved,
+                    final)
     return BaselineRuns("weasel-latching" if latching else "weasel", target, alpha, seeds,
                         calls, solved, gens, tuple(alpha.decode(f) for f in final),
                         {"offspring": offspring, "mutation_rate": mu, "latching": bool(latching),
@@ -140,8 +140,7 @@ def coordinate_search(target: str, alphabet: Alphabet | str | None = None, *, se
     solved = np.zeros(n, dtype=np.bool_)
     final = np.zeros((n, len(codes)), dtype=np.uint8)
     KB.coordinate_batch(_states(seeds, COORDINATE_STREAM), codes, alpha.size, bool(early_stop),
-                        budget, rev.kind_code, rev.word_start, rev.word_end, rev.ngram_n,
-                        calls, positions, solved, final)
+                        budget, rev.record, calls, positions, solved, final)
     return BaselineRuns("coordinate", target, alpha, seeds, calls, solved, positions,
                         tuple(alpha.decode(f) for f in final),
                         {"early_stop": bool(early_stop), "reward": reward,

@@ -97,6 +97,12 @@ class TextReviewer:
         return REWARD_KINDS.index(self.kind)
 
     @property
+    def record(self) -> KR.Review:
+        """Everything the kernels read of this reviewer, as one record."""
+        return KR.review(self.kind_code, self.target_codes, self.word_start, self.word_end,
+                         self.ngram_n)
+
+    @property
     def length(self) -> int:
         return len(self.target_codes)
 
@@ -119,8 +125,7 @@ class TextReviewer:
         doc = np.ascontiguousarray(doc, dtype=np.uint8)
         require(doc.shape == (self.length,), f"document has shape {doc.shape}; expected "
                 f"({self.length},)")
-        return float(KR.score_one(self.kind_code, doc, self.target_codes, self.word_start,
-                                  self.word_end, self.ngram_n))
+        return float(KR.score_one(self.record, doc))
 
     def score_batch(self, docs: np.ndarray) -> np.ndarray:
         """Scores float64[N] of encoded documents ``uint8[N, L]`` (numba, parallel)."""
@@ -130,8 +135,7 @@ class TextReviewer:
         require(int(docs.max(initial=0)) < self.alphabet.size,
                 f"document codes must be below the alphabet size {self.alphabet.size}")
         out = np.empty(docs.shape[0])
-        KR.score_batch(self.kind_code, docs, self.target_codes, self.word_start,
-                       self.word_end, self.ngram_n, out)
+        KR.score_batch(self.record, docs, out)
         return out
 
 

@@ -52,8 +52,7 @@ def dry_run(cfg: T.TrainConfig, target: str, chars: str, theta=None, ref=None):
     policies = 1 if cfg.troop else cfg.monkeys
     th, reference = T.initial_policies(cfg, spec, init, reference, policies)
     st = T.RunState(cfg, spec, codes, reviewer, th, reference, cfg.monkeys, cfg.troop)
-    ip, hp = kernel_params(cfg, spec, reviewer, dry=True)
-    _, pm = st.run(ip, hp, 1)
+    _, pm = st.run(kernel_params(cfg, spec, dry=True), 1)
     return st, pm[0]
 
 

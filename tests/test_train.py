@@ -22,6 +22,8 @@ from monkeysim.learn import config as TC
 from monkeysim.learn import metrics as TM
 from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.config import TrainConfig
+from monkeysim.learn.params import kernel_params
 from monkeysim.policy import CharPolicy, PolicySpec
 from monkeysim.reward import make_reviewer
 from monkeysim.rng import chunk_states
@@ -204,9 +206,9 @@ def test_update_tables_matches_step_then_tables(kind, opt):
     logq = np.log(np.full((rows, a), 1.0 / a))
     m, v = rng.random((rows, a)), rng.random((rows, a))
     t, lr, b1, b2, eps = 3, 0.5, 0.9, 0.999, 1e-8
-    ip, hp = np.zeros(KP.N_INT, dtype=np.int64), np.zeros(KP.N_FLOAT)
-    ip[KP.I_KIND], ip[KP.I_OPT] = kind, KP.OPT_ADAM if opt == "adam" else KP.OPT_SGD
-    hp[KP.F_LR], hp[KP.F_B1], hp[KP.F_B2], hp[KP.F_ADAM_EPS] = lr, b1, b2, eps
+    par = kernel_params(TrainConfig(), PolicySpec("positional", rows, a, 1))._replace(
+        kind=kind, optimiser=KP.OPT_ADAM if opt == "adam" else KP.OPT_SGD, lr=lr, adam_b1=b1,
+        adam_b2=b2, adam_eps=eps)
     # reference: step, then the tables, greedy keys and sums row by row in order
     new = theta.tolist()
     em, ev = m.tolist(), v.tolist()
@@ -221,15 +223,13 @@ def test_update_tables_matches_step_then_tables(kind, opt):
             else:
                 new[r][j] += lr * g
     logp, prob, cdf = naive.naive_tables(new)
-    g2 = q = kl = h = 0.0
+    g2 = kl = h = 0.0
     for r in range(rows):
-        row_q = row_kl = row_h = 0.0
+        row_kl = row_h = 0.0
         for j in range(a):
             g2 += float(grad[r, j]) ** 2
-            row_q += prob[r][j] * prob[r][j]
             row_kl += prob[r][j] * (logp[r][j] - logq[r, j])
             row_h -= prob[r][j] * logp[r][j]
-        q += row_q
         kl += row_kl
         h += row_h
     greedy_ref = [row.index(max(row)) for row in logp]
@@ -238,18 +238,18 @@ def test_update_tables_matches_step_then_tables(kind, opt):
     th, mm, vv = theta.copy(), m.copy(), v.copy()
     out = [np.empty_like(theta) for _ in range(3)]
     greedy = np.full(rows, 99, dtype=np.uint8)
-    got = KP.update_tables(th, grad, mm, vv, t, ip, hp, *out, logq, greedy)
+    got = KP.update_tables(par, th, grad, mm, vv, t, *out, logq, greedy)
     assert th.tolist() == new
     for arr, ref in zip(out, (logp, prob, cdf), strict=True):
         assert arr.tolist() == ref
     if opt == "adam":
         assert mm.tolist() == em and vv.tolist() == ev
     if kind == KP.POSITIONAL:
-        assert got == (g2, q, kl, h)
+        assert got == (g2, kl, h)
         assert greedy.tolist() == greedy_ref
         assert [KP.row_argmax(out[0], r) for r in range(rows)] == greedy_ref
     else:  # a context policy's statistics follow the chain of rows: not computed here
-        assert got == (g2, q, 0.0, 0.0) and (greedy == 99).all()
+        assert got == (g2, 0.0, 0.0) and (greedy == 99).all()
 
 
 def test_ppo_later_epochs_clip_and_others_do_not():
@@ -374,6 +374,8 @@ import numpy as np
 from monkeysim.learn import metrics as TM
 from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
+from monkeysim.learn.config import TrainConfig
+from monkeysim.learn.params import kernel_params
 from monkeysim.learn.params import kernel_params
 from monkeysim.policy import CharPolicy
 out = []

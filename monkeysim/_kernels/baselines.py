@@ -43,7 +43,7 @@ def same(doc, target):
 
 @nb.njit(**KERNEL_OPTIONS)
 def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching, max_calls,
-               reward_kind, word_start, word_end, ngram_n, noise_sd, parent, child, best):
+               rev, noise_sd, parent, child, best):
     """Dawkins' weasel: each generation ``offspring`` mutated copies of the parent are scored
     and the best (first on ties) becomes the next parent. Each key of a copy is replaced by a
     uniformly random key with probability ``mutation_rate``; with ``latching`` keys that
@@ -70,7 +70,7 @@ def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching,
                     continue
                 if next_double(state) < mutation_rate:
                     child[i] = uniform_below(state, alphabet_size)
-            sc = score_one(reward_kind, child, target, word_start, word_end, ngram_n)
+            sc = score_one(rev, child)
             if noise_sd > 0.0:
                 sc += noise_sd * normal(state)
             calls += 1
@@ -86,24 +86,21 @@ def weasel_run(state, target, alphabet_size, offspring, mutation_rate, latching,
 
 @nb.njit(**PARALLEL_OPTIONS)
 def weasel_batch(states, target, alphabet_size, offspring, mutation_rate, latching, max_calls,
-                 reward_kind, word_start, word_end, ngram_n, noise_sd, calls_out,
-                 generations_out, solved_out, final_out):
+                 rev, noise_sd, calls_out, generations_out, solved_out, final_out):
     """``states.shape[0]`` independent weasel runs (parallel); final parents to ``final_out``."""
     length = target.shape[0]
     for s in nb.prange(states.shape[0]):
         child = np.empty(length, dtype=np.uint8)
         best = np.empty(length, dtype=np.uint8)
         c, g, ok = weasel_run(states[s], target, alphabet_size, offspring, mutation_rate,
-                              latching, max_calls, reward_kind, word_start, word_end,
-                              ngram_n, noise_sd, final_out[s], child, best)
+                              latching, max_calls, rev, noise_sd, final_out[s], child, best)
         calls_out[s] = c
         generations_out[s] = g
         solved_out[s] = ok
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def coordinate_run(state, target, alphabet_size, early_stop, max_calls, reward_kind,
-                   word_start, word_end, ngram_n, doc):
+def coordinate_run(state, target, alphabet_size, early_stop, max_calls, rev, doc):
     """Coordinate search with perfect bookkeeping.
 
     Start from a random document (scored: 1 call). For each position in turn, try the other
@@ -115,7 +112,7 @@ def coordinate_run(state, target, alphabet_size, early_stop, max_calls, reward_k
     length = target.shape[0]
     order = np.empty(alphabet_size, dtype=np.int64)
     random_document(state, alphabet_size, doc)
-    cur = score_one(reward_kind, doc, target, word_start, word_end, ngram_n)
+    cur = score_one(rev, doc)
     calls = 1
     if same(doc, target):
         return calls, 0, True
@@ -138,7 +135,7 @@ def coordinate_run(state, target, alphabet_size, early_stop, max_calls, reward_k
                 doc[i] = best_key
                 return calls, i + 1, same(doc, target)
             doc[i] = key
-            sc = score_one(reward_kind, doc, target, word_start, word_end, ngram_n)
+            sc = score_one(rev, doc)
             calls += 1
             if sc > best:
                 best = sc
@@ -153,13 +150,12 @@ def coordinate_run(state, target, alphabet_size, early_stop, max_calls, reward_k
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def coordinate_batch(states, target, alphabet_size, early_stop, max_calls, reward_kind,
-                     word_start, word_end, ngram_n, calls_out, positions_out, solved_out,
-                     final_out):
+def coordinate_batch(states, target, alphabet_size, early_stop, max_calls, rev, calls_out,
+                     positions_out, solved_out, final_out):
     """``states.shape[0]`` independent coordinate searches (parallel)."""
     for s in nb.prange(states.shape[0]):
         c, p, ok = coordinate_run(states[s], target, alphabet_size, early_stop, max_calls,
-                                  reward_kind, word_start, word_end, ngram_n, final_out[s])
+                                  rev, final_out[s])
         calls_out[s] = c
         positions_out[s] = p
         solved_out[s] = ok

@@ -1,7 +1,10 @@
-"""numba kernels for character policies and policy-gradient training.
+"""numba kernels for character policies and policy-gradient training: the learning step.
 
-Private module. Kernels take encoded arrays, caller-allocated outputs and explicit RNG state
-arrays (one xoshiro256** ``uint64[4]`` state per monkey, advanced in place across steps).
+Private module. Kernels take encoded arrays grouped in named records
+(:mod:`~monkeysim._kernels.policy_records`: :data:`Params`, :data:`Policies`,
+:data:`Reference`, :data:`Monkeys`, :data:`Work`, :data:`Metrics`, and the reviewer's
+:data:`~monkeysim._kernels.reward.Review`) with explicit RNG state (one xoshiro256**
+``uint64[4]`` state per monkey, advanced in place across steps).
 
 Policies. A policy is a table of logits ``theta[R, A]``; the row used for the key at
 position ``i`` is
@@ -11,56 +14,46 @@ position ``i`` is
   ``A`` meaning "before the start of the document" (``R = (A + 1) ** (n - 1)``; the first row
   is the all-start context ``R - 1``; ``n = 1`` has the single row 0).
 
-Each step keeps three derived tables per policy, rebuilt after every update: ``logp``
-(log-softmax of every row), ``prob`` (its probabilities) and ``cdf`` (running sums of
-``prob``, for sampling).
+Each policy keeps three derived tables, rebuilt after every update: ``logp`` (log-softmax of
+every row), ``prob`` (its probabilities) and ``cdf`` (running sums of ``prob``, for sampling).
 
-Training step (one implementation of each shared piece, used by every algorithm):
+**One step, two phases** (every algorithm, every driver, every reviewer):
 
-1. :func:`type_documents` — each monkey samples ``K`` documents from its policy with its own
-   stream, the reviewer scores them (``score_one`` from the shared reward kernels, one
-   reviewer call per document), and the per-token log-probabilities are kept for the
-   importance ratios of later epochs and the KL estimates.
-2. :func:`group_advantages` — per group (the documents of one policy in one step):
-   ``r - b`` with a running-mean baseline (REINFORCE), leave-one-out (RLOO),
-   group-normalised ``(r - mean) / (std + eps)`` (GRPO), ``r - mean`` (Dr. GRPO) or
-   batch-normalised with the population std (REINFORCE++).
-3. :func:`accumulate_gradient` + :func:`finish_gradient` — the (clipped) score-function
-   gradient ``Σ_tokens c · ∇ log π(a | row)`` with ``∇_θ[row] log π(a | row) = e_a − p[row]``,
-   plus the per-token k3 KL term when asked for; :func:`exact_regulariser` adds the exact
-   KL / entropy gradients of a positional policy.
-4. :func:`apply_gradient` — gradient *ascent* on θ (SGD or Adam) fused row by row with the new
-   tables and, for a positional policy, the greedy keys and exact KL / entropy
-   (:func:`update_tables`).
+1. Typing, :func:`type_group` per monkey: it samples ``K`` documents from its policy with its
+   own stream and the reviewer scores each (``score_one``, one call per document; a reviewer
+   outside numba scores between the phases, see :func:`type_step`).
+2. Learning, :func:`learn_group` per policy, from the documents of its monkeys:
+   :func:`shape_rewards` (the k1 leash and a context policy's entropy estimate),
+   :func:`advantages` (each algorithm's one function: running-mean baseline for REINFORCE,
+   leave-one-out for RLOO, ``(r − mean)/(std + eps)`` for GRPO, ``r − mean`` for Dr. GRPO,
+   batch-normalised for REINFORCE++, or pairwise preferences), then per epoch
+   :func:`policy_gradient` (the clipped score-function direction ``Σ c · (e_a − p[row])``
+   plus the k3 term, and the noise-scale sums) and :func:`apply_gradient` (the exact KL /
+   entropy regulariser of a positional policy, then SGD or Adam fused with the new tables,
+   greedy keys and exact KL / entropy); then the running baseline and the greedy metrics.
+
+:func:`train_steps` runs a block of steps: a troop (one shared policy) types in parallel over
+monkeys and learns with its gradient summed per fixed chunk of monkeys, the chunks reduced in
+order (so the result does not depend on the thread count); independent monkeys run in
+parallel, each typing and learning on its own.
 
 Gradient noise scale (McCandlish et al. 2018, App. A). In the first epoch of every step each
 group of ``n`` documents of a positional policy also yields ``S1 = Σ_j |g_j|²``, the squared
-norms of the per-document gradients ``g_j = Σ_tokens c_j,t (e_a − p[row])`` (the same
-coefficients ``c`` as the step: the advantage, plus the k3 term in k3 mode; without the exact
-KL / entropy regulariser), and ``S2 = |mean_j g_j|²``, the squared norm of the group's
-direction before the regulariser. :func:`noise_estimates` turns them into the unbiased
-estimates of ``|G|²`` and ``tr Σ`` (``B_small = 1``, ``B_big = n``) in ``pm``. A positional
-document's tokens sit in distinct rows, so ``|g_j|² = Σ_t c_t² (1 − 2 p_t[a_t] + Σ_b p_t[b]²)``
-with the per-row ``Σ_b p²`` (:func:`row_sq_sums`, k3 mode only); without k3 the
-coefficient is the document's advantage and ``|g_j|² = A_j² (L + Σ_rows Σ_b p² − 2 Σ_t
-p_t[a_t])``, O(1) per document given ``Σ_t p_t[a_t]``, which :func:`type_documents` sums while
-typing, and ``Σ_rows Σ_b p²``, which :func:`policy_tables` returns. Context policies (rows
-may repeat within a document) and groups of one document get NaN.
+norms of the per-document gradients (the same coefficients as the step, without the exact
+regulariser; :func:`score_sq_sum`), and ``S2 = |mean_j g_j|²``; :func:`noise_estimates`
+turns them into the unbiased ``|G|²`` and ``tr Σ`` in ``pm``. Context policies (rows may
+repeat within a document) and groups of one document get NaN.
 
 Modules, one job each (this module re-exports every name, so callers use ``KP.<name>``):
-:mod:`~monkeysim._kernels.policy_codes` (codes and the slots of ``ip``/``hp``/``mm``/``pm``),
-:mod:`~monkeysim._kernels.policy_sampling` (tables, rows, sampling, typing and scoring),
+:mod:`~monkeysim._kernels.policy_codes` (codes and the metric slots),
+:mod:`~monkeysim._kernels.policy_records` (the named records),
+:mod:`~monkeysim._kernels.policy_sampling` (tables, rows, sampling, the typing phase),
 :mod:`~monkeysim._kernels.policy_reviewer` (noisy scores, flipped verdicts, preferences),
-:mod:`~monkeysim._kernels.policy_advantages` (every algorithm's advantage function),
+:mod:`~monkeysim._kernels.policy_advantages` (shaping and every algorithm's advantages),
 :mod:`~monkeysim._kernels.policy_gradients` (gradients, the exact regulariser, noise scale),
 :mod:`~monkeysim._kernels.policy_optimisers` (SGD, Adam, one epoch's ascent) and
-:mod:`~monkeysim._kernels.policy_stats` (greedy documents, exact KL and entropy, metrics);
-the drivers below are the per-step loop.
-
-Two drivers run blocks of steps: :func:`train_independent` (each monkey owns its policy; one
-parallel loop over monkeys runs all their steps) and :func:`train_troop` (one shared policy;
-monkeys type in parallel, gradients are summed per fixed chunk of monkeys and the chunks are
-reduced in order, so the result does not depend on the thread count).
+:mod:`~monkeysim._kernels.policy_stats` (greedy documents, exact KL and entropy, metrics).
+The slow, readable version of the whole step is ``tests/naive.py`` (``naive_train``).
 """
 
 from __future__ import annotations
@@ -68,200 +61,172 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .options import PARALLEL_OPTIONS
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
 
 # every name of the step's modules, so that callers use KP.<name> for all of them
 from .policy_advantages import *  # noqa: F403
-from .policy_advantages import advantages, baseline_update, zero_std
+from .policy_advantages import advantages, baseline_update, shape_rewards, zero_std
 from .policy_codes import *  # noqa: F403
-from .policy_codes import (
-    F_BETA,
-    F_DECAY,
-    I_CHUNK,
-    I_DRY,
-    I_EPOCHS,
-    I_KIND,
-    I_KL,
-    I_PHASE,
-    I_STEP0,
-    KL_K3,
-    MM_CLIPPED,
-    PHASE_LEARN,
-    PHASE_TYPE,
-    PM_ZERO_STD,
-    POSITIONAL,
-)
+from .policy_codes import MM_CLIPPED, PM_ZERO_STD, POSITIONAL
 from .policy_gradients import *  # noqa: F403
 from .policy_gradients import accumulate_gradient, finish_gradient, row_sq_sums, score_sq_sum
 from .policy_optimisers import *  # noqa: F403
 from .policy_optimisers import apply_gradient
+from .policy_records import *  # noqa: F403
 from .policy_reviewer import *  # noqa: F403
 from .policy_sampling import *  # noqa: F403
 from .policy_sampling import (
     document_log_prob,
-    document_prob_sums,
     policy_tables,
     sample_document,
-    type_documents,
+    type_group,
 )
 from .policy_stats import *  # noqa: F403
 from .policy_stats import exact_kl_entropy, greedy_document, policy_metrics
 
-# --- drivers ------------------------------------------------------------------------------
+# --- the learning phase ---------------------------------------------------------------------
 
-@nb.njit(**PARALLEL_OPTIONS)
-def train_independent(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq, qprob,
-                      states, target, word_start, word_end, baseline, docs, rewards, shaped, adv,
-                      oldlp, grad, rowsum, greedy, mm, pm, first_typed, first_solved):
-    """``steps`` training steps of ``M`` independent monkeys, monkey ``m`` owning policy ``m``.
-
-    Shapes: ``theta, opt_m, opt_v, logp, prob, cdf, grad: [M, R, A]``, ``rowsum: [M, R]``,
-    ``opt_t: int64[M]``, ``states: uint64[M, 4]``, ``baseline: [M, N_BASE]``,
-    ``docs: uint8[M, K, L]``, ``rewards, shaped, adv: [M, K]``, ``oldlp: [M, K, L]``,
-    ``greedy: uint8[M, L]``, ``mm: [steps, M, N_MM]``, ``pm: [steps, M, N_PM]``,
-    ``first_typed: int64[M]`` (1-based document count, −1 none), ``first_solved: int64[M]``
-    (1-based step, −1 none). ``logp``/``prob``/``cdf`` must hold the tables of ``theta`` on
-    entry and hold them on exit. With ``ip[I_DRY]`` set, one step computes ``grad`` (the first-epoch
-    ascent direction) without updating anything.
-    """
-    n_monkeys = states.shape[0]
-    n_docs = docs.shape[1]
-    epochs = ip[I_EPOCHS]
-    dry = ip[I_DRY] != 0
-    exact_reg = ip[I_KIND] == POSITIONAL
-    k3_mode = ip[I_KL] == KL_K3 and hp[F_BETA] != 0.0
-    scale = 1.0 / n_docs
-    for m in nb.prange(n_monkeys):
-        psq = np.empty(theta.shape[1] if exact_reg else 0)
-        psum = np.empty(n_docs)
-        # Σ p² of the tables on entry; update_tables renews it
-        q = row_sq_sums(prob[m], psq) if exact_reg else 0.0
-        kl = h = 0.0
-        for s in range(steps):
-            step = ip[I_STEP0] + s
-            if ip[I_PHASE] == PHASE_LEARN:
-                document_prob_sums(prob[m], ip, docs[m], psum)
-            else:
-                first_typed[m] = type_documents(
-                    states[m], logp[m], prob[m], cdf[m], logq, qprob, ip, hp, target,
-                    word_start, word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m],
-                    step * n_docs, first_typed[m], psum)
-                if ip[I_PHASE] == PHASE_TYPE:
-                    break
-            pm[s, m, PM_ZERO_STD] = zero_std(rewards[m])
-            advantages(states[m], rewards[m], shaped[m], ip, hp, baseline[m], adv[m])
-            for e in range(epochs):
-                grad[m, :, :] = 0.0
-                rowsum[m, :] = 0.0
-                mm[s, m, MM_CLIPPED] += accumulate_gradient(
-                    logp[m], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0, grad[m],
-                    rowsum[m])
-                finish_gradient(prob[m], grad[m], rowsum[m])
-                s1 = 0.0
-                if e == 0 and exact_reg:
-                    if k3_mode:
-                        row_sq_sums(prob[m], psq)
-                    s1 = score_sq_sum(logp[m], prob[m], psq, q, logq, ip, hp, docs[m], adv[m],
-                                      psum)
-                if not dry:
-                    opt_t[m] += 1
-                q, kl, h = apply_gradient(
-                    theta[m], grad[m], opt_m[m], opt_v[m], opt_t[m], ip, hp, logp[m], prob[m],
-                    cdf[m], logq, greedy[m], dry, e == 0, s1, n_docs if exact_reg else 0,
-                    pm[s, m])
-                if dry:
-                    break
-            if dry:
-                break
-            baseline_update(baseline[m], shaped[m], hp[F_DECAY])
-            if policy_metrics(logp[m], prob[m], logq, ip, target, greedy[m], kl, h, pm[s, m]):
-                if first_solved[m] < 0:
-                    first_solved[m] = step + 1
+@nb.njit(**KERNEL_OPTIONS)
+def chunk_gradient(par, s, p, lo, hi, sl, scale, first, noise, pol, ref, mon, work, mm):
+    """The direction of monkeys ``lo..hi-1``'s documents for policy ``p`` into gradient slot
+    ``sl`` (:func:`accumulate_gradient`, then :func:`finish_gradient`); with ``noise`` also
+    their ``S1`` into ``work.s1[sl]``. ``scale`` is 1 / the documents of the whole group."""
+    grad = work.grad[sl]
+    rowsum = work.rowsum[sl]
+    grad[:, :] = 0.0
+    rowsum[:] = 0.0
+    s1 = 0.0
+    for m in range(lo, hi):
+        mm[s, m, MM_CLIPPED] += accumulate_gradient(
+            par, pol.logp[p], ref.logp, mon.docs[m], mon.oldlp[m], mon.adv[m], scale, first,
+            grad, rowsum)
+        if noise:
+            s1 += score_sq_sum(par, pol.logp[p], pol.prob[p], work.psq[p], work.q[p], ref.logp,
+                               mon.docs[m], mon.adv[m], mon.psum[m])
+    finish_gradient(pol.prob[p], grad, rowsum)
+    work.s1[sl] = s1
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def train_troop(ip, hp, steps, theta, opt_m, opt_v, opt_t, logp, prob, cdf, logq, qprob,
-                states, target, word_start, word_end, baseline, docs, rewards, shaped, adv,
-                oldlp, grad, rowsum, greedy, mm, pm, first_typed, first_solved):
-    """``steps`` training steps of a troop: ``M`` monkeys sharing one policy (index 0).
+def chunked_gradient(par, s, p, lo, hi, chunks, scale, first, noise, pol, ref, mon, work, mm):
+    """:func:`chunk_gradient` for ``chunks`` chunks of ``par.chunk`` monkeys in parallel
+    (slots ``p .. p + chunks − 1``), then the slots summed in order into slot ``p``."""
+    for c in nb.prange(chunks):
+        chunk_gradient(par, s, p, lo + c * par.chunk, min(lo + (c + 1) * par.chunk, hi), p + c,
+                       scale, first, noise, pol, ref, mon, work, mm)
+    grad = work.grad
+    for r in nb.prange(grad.shape[1]):
+        for c in range(1, chunks):
+            for a in range(grad.shape[2]):
+                grad[p, r, a] += grad[p + c, r, a]
 
-    Same arrays as :func:`train_independent` but with one policy (``theta[1, R, A]`` …,
-    ``pm[steps, 1, N_PM]``) and gradient buffers for ``S = ceil(M / chunk)`` fixed chunks of
-    monkeys (``grad[S, R, A]``, ``rowsum[S, R]``). The group is the whole troop's ``M · K``
-    documents; each chunk sums its monkeys' gradients in order, the chunks are summed in
-    order into ``grad[0]``.
-    """
-    n_monkeys = states.shape[0]
-    n_docs = docs.shape[1]
-    n_slots = grad.shape[0]
-    chunk = ip[I_CHUNK]
-    rows = theta.shape[1]
-    epochs = ip[I_EPOCHS]
-    dry = ip[I_DRY] != 0
-    exact_reg = ip[I_KIND] == POSITIONAL
-    total_docs = n_monkeys * n_docs
-    scale = 1.0 / total_docs
-    flat_shaped = shaped.reshape(total_docs)
-    flat_rewards = rewards.reshape(total_docs)
-    flat_adv = adv.reshape(total_docs)
-    k3_mode = ip[I_KL] == KL_K3 and hp[F_BETA] != 0.0
-    psq = np.empty(rows if exact_reg else 0)
-    psum = np.empty((n_monkeys, n_docs))
-    slot_s1 = np.zeros(n_slots)
-    # Σ p² of the tables on entry; update_tables renews it
-    q = row_sq_sums(prob[0], psq) if exact_reg else 0.0
+
+@nb.njit(**KERNEL_OPTIONS)
+def policy_gradient(par, s, p, lo, hi, first, pol, ref, mon, work, mm):
+    """One epoch's ascent direction of policy ``p`` from the documents of monkeys
+    ``lo..hi-1`` into ``work.grad[p]``; returns ``S1`` of the group (first epoch of a
+    positional policy, else 0). A group of more than ``par.chunk`` monkeys (a troop) is summed
+    in chunks in parallel (:func:`chunked_gradient`)."""
+    noise = first and par.kind == POSITIONAL
+    if noise:
+        work.q[p] = row_sq_sums(pol.prob[p], work.psq[p])
+    scale = 1.0 / ((hi - lo) * mon.docs.shape[1])
+    chunks = -(-(hi - lo) // par.chunk)
+    if chunks == 1:
+        chunk_gradient(par, s, p, lo, hi, p, scale, first, noise, pol, ref, mon, work, mm)
+    else:
+        chunked_gradient(par, s, p, lo, hi, chunks, scale, first, noise, pol, ref, mon, work,
+                         mm)
+    s1 = 0.0
+    if noise:
+        for c in range(chunks):
+            s1 += work.s1[p + c]
+    return s1
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def learn_group(par, step, s, p, lo, hi, pol, ref, rev, mon, work, met):
+    """Learning phase of one step for policy ``p`` from the documents of monkeys ``lo..hi-1``
+    (a troop: all of them; an independent monkey: its own): shaped rewards, advantages, then
+    per epoch the direction (:func:`policy_gradient`) and the ascent (:func:`apply_gradient`),
+    then the running baseline and the metrics. ``step`` is the run's step number, ``s`` the
+    row of ``met``. With ``par.dry`` it stops after the first epoch's direction (in
+    ``work.grad[p]``), updating nothing."""
+    n_docs = (hi - lo) * mon.docs.shape[1]
+    pm = met.pm[s, p]
+    for m in range(lo, hi):
+        shape_rewards(par, mon.rewards[m], mon.k1[m], mon.logp_sum[m], mon.shaped[m],
+                      met.mm[s, m])
+    rewards = mon.rewards[lo:hi].reshape(n_docs)
+    shaped = mon.shaped[lo:hi].reshape(n_docs)
+    pm[PM_ZERO_STD] = zero_std(rewards)
+    advantages(par, mon.states[lo], rewards, shaped, pol.baseline[p],
+               mon.adv[lo:hi].reshape(n_docs))
     kl = h = 0.0
-    for s in range(steps):
-        step = ip[I_STEP0] + s
-        for m in nb.prange(n_monkeys):
-            if ip[I_PHASE] == PHASE_LEARN:
-                document_prob_sums(prob[0], ip, docs[m], psum[m])
-                continue
-            first_typed[m] = type_documents(
-                states[m], logp[0], prob[0], cdf[0], logq, qprob, ip, hp, target, word_start,
-                word_end, docs[m], rewards[m], shaped[m], oldlp[m], mm[s, m], step * n_docs,
-                first_typed[m], psum[m])
-        if ip[I_PHASE] == PHASE_TYPE:
-            break
-        pm[s, 0, PM_ZERO_STD] = zero_std(flat_rewards)
-        advantages(states[0], flat_rewards, flat_shaped, ip, hp, baseline[0], flat_adv)
-        for e in range(epochs):
-            noise = e == 0 and exact_reg
-            if noise and k3_mode:
-                row_sq_sums(prob[0], psq)
-            for sl in nb.prange(n_slots):
-                grad[sl, :, :] = 0.0
-                rowsum[sl, :] = 0.0
-                slot_s1[sl] = 0.0
-                for m in range(sl * chunk, min((sl + 1) * chunk, n_monkeys)):
-                    mm[s, m, MM_CLIPPED] += accumulate_gradient(
-                        logp[0], logq, ip, hp, docs[m], oldlp[m], adv[m], scale, e == 0,
-                        grad[sl], rowsum[sl])
-                    if noise:
-                        slot_s1[sl] += score_sq_sum(logp[0], prob[0], psq, q, logq, ip, hp,
-                                                    docs[m], adv[m], psum[m])
-                finish_gradient(prob[0], grad[sl], rowsum[sl])
-            for r in nb.prange(rows):
-                for sl in range(1, n_slots):
-                    for a in range(grad.shape[2]):
-                        grad[0, r, a] += grad[sl, r, a]
-            s1 = 0.0
-            if noise:
-                for sl in range(n_slots):
-                    s1 += slot_s1[sl]
-            if not dry:
-                opt_t[0] += 1
-            q, kl, h = apply_gradient(
-                theta[0], grad[0], opt_m[0], opt_v[0], opt_t[0], ip, hp, logp[0], prob[0], cdf[0],
-                logq, greedy[0], dry, e == 0, s1, total_docs if exact_reg else 0, pm[s, 0])
-            if dry:
+    for e in range(par.epochs):
+        s1 = policy_gradient(par, s, p, lo, hi, e == 0, pol, ref, mon, work, met.mm)
+        if not par.dry:
+            pol.opt_t[p] += 1
+        kl, h = apply_gradient(
+            par, pol.theta[p], work.grad[p], pol.opt_m[p], pol.opt_v[p], pol.opt_t[p],
+            pol.logp[p], pol.prob[p], pol.cdf[p], ref.logp, pol.greedy[p], e == 0, s1,
+            n_docs if par.kind == POSITIONAL else 0, pm)
+        if par.dry:
+            return
+    baseline_update(pol.baseline[p], shaped, par.baseline_decay)
+    if policy_metrics(par, pol.logp[p], pol.prob[p], ref.logp, rev.target, pol.greedy[p], kl,
+                      h, pm):
+        if pol.first_solved[p] < 0:
+            pol.first_solved[p] = step + 1
+
+
+# --- drivers --------------------------------------------------------------------------------
+
+@nb.njit(**PARALLEL_OPTIONS)
+def type_step(par, s, pol, ref, rev, mon, met):
+    """Typing phase of step ``par.step0 + s`` for every monkey, in parallel (metrics in
+    ``met.mm[s]``). With a reviewer outside numba the caller then adds its scores to
+    ``mon.rewards`` and calls :func:`learn_step`."""
+    for m in nb.prange(mon.states.shape[0]):
+        p = np.int64(0) if par.troop else np.int64(m)  # (prange's index may be unsigned)
+        type_group(par, par.step0 + s, m, p, pol, ref, rev, mon, met.mm[s, m])
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def learn_step(par, s, pol, ref, rev, mon, work, met):
+    """Learning phase of step ``par.step0 + s`` for every policy (:func:`learn_group`): the
+    troop's one policy from every document, or each independent monkey from its own."""
+    n_monkeys = mon.states.shape[0]
+    if par.troop:
+        learn_group(par, par.step0 + s, s, 0, 0, n_monkeys, pol, ref, rev, mon, work, met)
+        return
+    for m in nb.prange(n_monkeys):
+        learn_group(par, par.step0 + s, s, m, m, m + 1, pol, ref, rev, mon, work, met)
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def train_steps(par, steps, pol, ref, rev, mon, work, met):
+    """``steps`` training steps (one, and nothing updated, with ``par.dry``).
+
+    A troop: each step :func:`type_step` then :func:`learn_step`. Independent monkeys: one
+    parallel loop over monkeys, each running its typing and learning phases for every step
+    (the same two functions, :func:`type_group` and :func:`learn_group`, without a parallel
+    launch per step)."""
+    n_policies = pol.theta.shape[0]
+    if par.troop:
+        for s in range(steps):
+            type_step(par, s, pol, ref, rev, mon, met)
+            learn_step(par, s, pol, ref, rev, mon, work, met)
+            if par.dry:
+                return
+        return
+    for m in nb.prange(n_policies):
+        for s in range(steps):
+            step = par.step0 + s
+            type_group(par, step, m, m, pol, ref, rev, mon, met.mm[s, m])
+            learn_group(par, step, s, m, m, m + 1, pol, ref, rev, mon, work, met)
+            if par.dry:
                 break
-        if dry:
-            break
-        baseline_update(baseline[0], flat_shaped, hp[F_DECAY])
-        if policy_metrics(logp[0], prob[0], logq, ip, target, greedy[0], kl, h, pm[s, 0]):
-            if first_solved[0] < 0:
-                first_solved[0] = step + 1
 
 
 # --- helpers for the public policy API ----------------------------------------------------

@@ -15,23 +15,37 @@ from .policy_codes import (
     ADV_BATCH,
     ADV_LOO,
     ADV_MEAN,
-    F_FLIP,
-    F_GROUP_EPS,
-    I_ADV,
-    I_PREF,
+    CONTEXT,
+    KL_K1,
+    MM_REWARD,
+    MM_REWARD_SQ,
     PREF_NONE,
 )
 from .policy_reviewer import preference_advantages
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def advantages(state, rewards, shaped, ip, hp, base, out):
-    """The group's advantages: from preferences when ``ip[I_PREF]`` asks for them, else from
-    the (shaped) scores by the algorithm's baseline (:func:`group_advantages`)."""
-    if ip[I_PREF] != PREF_NONE:
-        preference_advantages(state, rewards, ip[I_PREF], hp[F_FLIP], base, out)
+def shape_rewards(par, rewards, k1, logp_sum, shaped, mm):
+    """One monkey's shaped rewards ``shaped[K]``: bananas minus ``β · k1`` in k1 mode, plus
+    ``α · (−log π)`` as the entropy-bonus estimate of a context policy; adds the monkey's
+    reward sums to ``mm``."""
+    beta_k1 = par.kl_coef if par.kl == KL_K1 else 0.0
+    ent_est = par.entropy_coef if par.kind == CONTEXT else 0.0
+    for k in range(rewards.shape[0]):
+        r = rewards[k]
+        shaped[k] = r - beta_k1 * k1[k] - ent_est * logp_sum[k]
+        mm[MM_REWARD] += r
+        mm[MM_REWARD_SQ] += r * r
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def advantages(par, state, rewards, shaped, base, out):
+    """The group's advantages: from preferences when ``par.preferences`` asks for them, else
+    from the (shaped) scores by the algorithm's baseline (:func:`group_advantages`)."""
+    if par.preferences != PREF_NONE:
+        preference_advantages(state, rewards, par.preferences, par.flip_rate, base, out)
     else:
-        group_advantages(shaped, ip[I_ADV], base, hp[F_GROUP_EPS], out)
+        group_advantages(shaped, par.advantage, base, par.group_eps, out)
 
 
 @nb.njit(**KERNEL_OPTIONS)

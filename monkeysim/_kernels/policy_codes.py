@@ -1,6 +1,5 @@
 """The learner kernels' codes and slots: policy kinds, advantage kinds, KL modes,
-optimisers, the indices of the parameter arrays ``ip`` / ``hp`` (named by
-:mod:`monkeysim.learn.params`) and of the metric arrays ``mm`` / ``pm``.
+optimisers, preference modes and the slots of the metric arrays ``mm`` / ``pm``.
 
 Private module; :mod:`monkeysim._kernels.policy` re-exports every name."""
 
@@ -21,20 +20,9 @@ KL_K3 = 2  # k3 per token in the loss (GRPO style)
 OPT_SGD = 0
 OPT_ADAM = 1
 
-# integer parameters (ip)
-I_KIND, I_ROWS, I_BASE, I_REWARD, I_NGRAM, I_ADV, I_EPOCHS, I_KL, I_OPT, I_DRY, I_STEP0, \
-    I_CHUNK, I_PREF, I_PHASE, I_TRACK_KL = range(15)
-N_INT = 15
-# what one call of a driver does (ip[I_PHASE]): whole steps with a built-in reviewer, or, for
-# a reviewer outside numba (a Python object), one step split in two calls: type the documents
-# (rewards left 0 for the caller to fill), then learn from the rewards the caller filled in
-PHASE_ALL, PHASE_TYPE, PHASE_LEARN = range(3)
-# float parameters (hp)
-F_LR, F_CLIP, F_GROUP_EPS, F_BETA, F_ENTROPY, F_B1, F_B2, F_ADAM_EPS, F_DECAY, F_NOISE, \
-    F_FLIP = range(11)
-N_FLOAT = 11
-# learning signal (ip[I_PREF]): scores, or pairwise preferences with a naive advantage, the
-# advantage de-biased by a known flip rate, or by a flip rate estimated from repeats
+# learning signal (Params.preferences): scores, or pairwise preferences with a naive
+# advantage, the advantage de-biased by a known flip rate, or by a flip rate estimated from
+# repeats
 PREF_NONE, PREF_NAIVE, PREF_DEBIASED, PREF_ESTIMATED = range(4)
 # running state per policy (baseline[P, N_BASE]): REINFORCE's EMA and its weight, and the
 # repeated comparisons and their disagreements of PREF_ESTIMATED

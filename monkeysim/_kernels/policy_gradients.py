@@ -11,23 +11,20 @@ import numba as nb
 import numpy as np
 
 from .options import KERNEL_OPTIONS
-from .policy_codes import (
-    F_BETA,
-    F_CLIP,
-    I_BASE,
-    I_KIND,
-    I_KL,
-    I_ROWS,
-    KL_K3,
-    PM_GRAD_SQ,
-    PM_TRACE_SIGMA,
-)
+from .policy_codes import KL_K3, PM_GRAD_SQ, PM_TRACE_SIGMA
 from .policy_sampling import first_row, next_row
 from .policy_stats import row_kl_entropy
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, first_epoch, grad, rowsum):
+def k3_coefficient(beta_k3, lq, lp):
+    """The k3 KL term's coefficient of ``∇ log π(a | row)`` at a key with log-probabilities
+    ``lp`` (π) and ``lq`` (π_ref): ``−β (1 − π_ref/π)``."""
+    return beta_k3 * math.expm1(lq - lp)
+
+
+@nb.njit(**KERNEL_OPTIONS)
+def accumulate_gradient(par, logp, logq, docs, oldlp, adv, scale, first_epoch, grad, rowsum):
     """Add one monkey's documents to the ascent direction ``grad[R, A]``; returns clipped tokens.
 
     Per token ``a`` in row ``row`` the coefficient ``c`` of ``∇ log π(a | row)`` is the
@@ -37,11 +34,11 @@ def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, first_epoch
     :func:`finish_gradient` subtracts ``rowsum[row] · p[row]`` once per row. In the
     ``first_epoch`` the policy is the sampling policy, so ρ = 1 exactly and is not computed.
     """
-    kind = ip[I_KIND]
-    rows = ip[I_ROWS]
-    base = ip[I_BASE]
-    clip = hp[F_CLIP] if not first_epoch else 0.0
-    beta_k3 = hp[F_BETA] if ip[I_KL] == KL_K3 else 0.0
+    kind = par.kind
+    rows = par.rows
+    base = par.base
+    clip = par.clip if not first_epoch else 0.0
+    beta_k3 = par.kl_coef if par.kl == KL_K3 else 0.0
     n_docs, length = docs.shape
     clipped = 0
     for k in range(n_docs):
@@ -59,7 +56,7 @@ def accumulate_gradient(logp, logq, ip, hp, docs, oldlp, adv, scale, first_epoch
                 else:
                     c = a_k * ratio
             if beta_k3 != 0.0:
-                c += beta_k3 * math.expm1(logq[row, a] - lp)
+                c += k3_coefficient(beta_k3, logq[row, a], lp)
             c *= scale
             grad[row, a] += c
             rowsum[row] += c
@@ -118,7 +115,7 @@ def row_sq_sums(prob, out):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def score_sq_sum(logp, prob, psq, q_total, logq, ip, hp, docs, adv, psum):
+def score_sq_sum(par, logp, prob, psq, q_total, logq, docs, adv, psum):
     """``Σ_j |g_j|²`` over one monkey's documents of a *positional* policy (first epoch).
 
     ``g_j = Σ_i c_j,i (e_{x_j,i} − p_i)`` with the coefficient of :func:`accumulate_gradient`
@@ -126,9 +123,9 @@ def score_sq_sum(logp, prob, psq, q_total, logq, ip, hp, docs, adv, psum):
     ``i`` lives in row ``i`` alone, so ``|g_j|² = Σ_i c_j,i² (1 − 2 p_i[x_j,i] + psq[i])``
     with ``psq`` and ``q_total = Σ_i psq[i]`` from :func:`row_sq_sums`; without k3
     ``c_j,i = adv_j`` and this is ``adv_j² (L + q_total − 2 psum[j])`` with ``psum`` from
-    :func:`type_documents`.
+    :func:`type_group`.
     """
-    beta_k3 = hp[F_BETA] if ip[I_KL] == KL_K3 else 0.0
+    beta_k3 = par.kl_coef if par.kl == KL_K3 else 0.0
     n_docs, length = docs.shape
     total = 0.0
     if beta_k3 != 0.0:
@@ -136,7 +133,7 @@ def score_sq_sum(logp, prob, psq, q_total, logq, ip, hp, docs, adv, psum):
             a_k = adv[k]
             for i in range(length):
                 a = docs[k, i]
-                c = a_k + beta_k3 * math.expm1(logq[i, a] - logp[i, a])
+                c = a_k + k3_coefficient(beta_k3, logq[i, a], logp[i, a])
                 total += c * c * (1.0 - 2.0 * prob[i, a] + psq[i])
         return total
     base = length + q_total

@@ -10,21 +10,7 @@ import math
 import numba as nb
 
 from .options import KERNEL_OPTIONS
-from .policy_codes import (
-    F_ADAM_EPS,
-    F_B1,
-    F_B2,
-    F_BETA,
-    F_ENTROPY,
-    F_LR,
-    I_KIND,
-    I_KL,
-    I_OPT,
-    KL_EXACT,
-    OPT_ADAM,
-    PM_GRAD_NORM,
-    POSITIONAL,
-)
+from .policy_codes import KL_EXACT, OPT_ADAM, PM_GRAD_NORM, POSITIONAL
 from .policy_gradients import exact_regulariser, grad_sq_norm, noise_estimates
 from .policy_sampling import row_tables
 from .policy_stats import row_argmax, row_kl_entropy
@@ -56,63 +42,63 @@ def adam_row(theta, grad, m, v, r, lr, b1, b2, eps, bc1, bc2):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def update_tables(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf, logq, greedy):
+def update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, greedy):
     """The optimiser's ascent step number ``t`` on ``grad[R, A]`` (SGD ``θ += lr · g`` or
     Adam), fused row by row with the new tables (:func:`row_tables`) and, for a positional
     policy, each row's greedy key into ``greedy[L]`` (:func:`row_argmax`) and its exact KL /
-    entropy (:func:`row_kl_entropy`). Returns ``(Σ g², Σ p², KL, H)``, each summed over rows
-    in order as :func:`grad_sq_norm`, :func:`policy_tables` and :func:`exact_kl_entropy` do
-    (KL and H 0 for a context policy, whose statistics follow the chain of rows)."""
-    positional = ip[I_KIND] == POSITIONAL
-    adam = ip[I_OPT] == OPT_ADAM
-    lr = hp[F_LR]
-    b1 = hp[F_B1]
-    b2 = hp[F_B2]
+    entropy (:func:`row_kl_entropy`). Returns ``(Σ g², KL, H)``, each summed over rows in
+    order as :func:`grad_sq_norm` and :func:`exact_kl_entropy` do (KL and H 0 for a context
+    policy, whose statistics follow the chain of rows)."""
+    positional = par.kind == POSITIONAL
+    adam = par.optimiser == OPT_ADAM
+    lr = par.lr
+    b1 = par.adam_b1
+    b2 = par.adam_b2
     bc1 = 1.0 - b1 ** t
     bc2 = 1.0 - b2 ** t
     g2 = 0.0
-    q = 0.0
     kl = 0.0
     h = 0.0
     for r in range(theta.shape[0]):
         for a in range(theta.shape[1]):
             g2 += grad[r, a] * grad[r, a]
         if adam:
-            adam_row(theta, grad, opt_m, opt_v, r, lr, b1, b2, hp[F_ADAM_EPS], bc1, bc2)
+            adam_row(theta, grad, opt_m, opt_v, r, lr, b1, b2, par.adam_eps, bc1, bc2)
         else:
             sgd_row(theta, grad, r, lr)
-        q += row_tables(theta, logp, prob, cdf, r)
+        row_tables(theta, logp, prob, cdf, r)
         if positional:
             greedy[r] = row_argmax(logp, r)
             row_kl, row_h = row_kl_entropy(logp, prob, logq, r)
             kl += row_kl
             h += row_h
-    return g2, q, kl, h
+    return g2, kl, h
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def apply_gradient(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf, logq, greedy, dry,
-                   first, s1, n, pm):
+def apply_gradient(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, greedy, first,
+                   s1, n, pm):
     """Ascend on one epoch's direction ``grad[R, A]`` (gradient of the documents, finished):
     add the exact regulariser of a positional policy, then (unless ``dry``) the optimiser's
-    step ``t`` with the new tables (:func:`update_tables`). In the ``first`` epoch also the
+    step ``t`` with the new tables (:func:`update_tables`; not when ``par.dry``). In the
+    ``first`` epoch also the
     noise estimates of the group of ``n`` documents (``s1``; ``n = 0``: NaN) and the gradient
-    norm into ``pm``. Returns ``(Σ p², KL, H)`` of :func:`update_tables` (zeros if dry)."""
-    regularise = ip[I_KIND] == POSITIONAL and (
-        (ip[I_KL] == KL_EXACT and hp[F_BETA] != 0.0) or hp[F_ENTROPY] != 0.0)
+    norm into ``pm``. Returns ``(KL, H)`` of :func:`update_tables` (zeros if dry)."""
+    regularise = par.kind == POSITIONAL and (
+        (par.kl == KL_EXACT and par.kl_coef != 0.0) or par.entropy_coef != 0.0)
     s2 = 0.0
     if regularise:
         if first:
             s2 = grad_sq_norm(grad)
-        beta = hp[F_BETA] if ip[I_KL] == KL_EXACT else 0.0
-        exact_regulariser(logp, prob, logq, beta, hp[F_ENTROPY], grad)
-    q = kl = h = 0.0
-    if dry:
+        beta = par.kl_coef if par.kl == KL_EXACT else 0.0
+        exact_regulariser(logp, prob, logq, beta, par.entropy_coef, grad)
+    kl = h = 0.0
+    if par.dry:
         g2 = grad_sq_norm(grad)
     else:
-        g2, q, kl, h = update_tables(theta, grad, opt_m, opt_v, t, ip, hp, logp, prob, cdf,
-                                     logq, greedy)
+        g2, kl, h = update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq,
+                                     greedy)
     if first:
         noise_estimates(s1, s2 if regularise else g2, n, pm)
         pm[PM_GRAD_NORM] = math.sqrt(g2)
-    return q, kl, h
+    return kl, h

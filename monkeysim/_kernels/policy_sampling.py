@@ -11,30 +11,7 @@ import numba as nb
 import numpy as np
 
 from .options import KERNEL_OPTIONS
-from .policy_codes import (
-    CONTEXT,
-    F_BETA,
-    F_ENTROPY,
-    F_FLIP,
-    F_NOISE,
-    I_BASE,
-    I_KIND,
-    I_KL,
-    I_NGRAM,
-    I_PHASE,
-    I_PREF,
-    I_REWARD,
-    I_ROWS,
-    KL_K1,
-    MM_HITS,
-    MM_K1,
-    MM_K3,
-    MM_REWARD,
-    MM_REWARD_SQ,
-    PHASE_ALL,
-    POSITIONAL,
-    PREF_NONE,
-)
+from .policy_codes import MM_HITS, MM_K1, MM_K3, POSITIONAL, PREF_NONE
 from .policy_reviewer import noisy_score
 from .random import next_double
 from .reward import EXACT, score_one
@@ -134,32 +111,41 @@ def document_log_prob(logp, kind, rows, base, doc):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_start, word_end,
-                   docs, rewards, shaped, oldlp, mm, docs_before, first_typed, psum):
-    """One monkey types ``K`` documents, the reviewer scores each; returns ``first_typed``.
+def token_kl(lp, lq, p, q):
+    """The two per-key estimates of KL(π‖π_ref) at a key drawn from π, with ``lp``, ``lq`` its
+    log-probabilities and ``p``, ``q`` its probabilities under π and π_ref (Schulman's k1 and
+    k3): ``(log π/π_ref, π_ref/π − 1 − log(π_ref/π))``, the ratio taken from the tables."""
+    d = lq - lp
+    return -d, q / p - 1.0 - d
 
-    Writes ``docs[K, L]``, ``rewards[K]`` (the reviewer's bananas), ``shaped[K]`` (bananas
-    minus ``β · k1`` in k1 mode, plus ``α · (−log π)`` as the entropy-bonus estimate of a
-    context policy), ``oldlp[K, L]`` (per-token log-probabilities under the sampling policy)
-    and adds the monkey's reward, hit and KL-estimate sums to ``mm`` (per token
-    ``k1 = log π/π_ref`` and ``k3 = π_ref/π − 1 − log(π_ref/π)``, the ratio taken from the
-    probability tables ``qprob`` / ``prob``). ``first_typed`` is the
-    monkey's 1-based document count when it first typed the target exactly (−1: not yet).
-    ``psum[K]`` gets ``Σ_tokens π(a | row)`` of each document (for the noise scale).
-    A noisy reviewer (:func:`noisy_score`) draws its noise from the monkey's stream after the
+
+@nb.njit(**KERNEL_OPTIONS)
+def type_group(par, step, m, p, pol, ref, rev, mon, mm):
+    """Typing phase of one step for monkey ``m``: it types its ``K`` documents from policy
+    ``p`` with its own stream, and the reviewer ``rev`` scores each (one call per document).
+
+    Writes the monkey's rows of ``mon`` (a :data:`Monkeys`): ``docs``, ``oldlp``, ``rewards``
+    (the reviewer's bananas; 0 plus noise for a reviewer outside numba, whose scores the
+    caller adds), ``k1`` and ``logp_sum`` (for the shaping of :func:`shape_rewards`), ``psum``
+    (Σ_keys π(key | row), for the noise scale) and ``first_typed``; adds the monkey's hits and
+    KL estimates (:func:`token_kl`) to ``mm[N_MM]``. ``step`` is the run's step number. A
+    noisy reviewer (:func:`noisy_score`) draws its noise from the monkey's stream after the
     document (no draws when noiseless, so the noiseless stream is unchanged); with
-    preferences ``rewards`` holds the hidden true scores and the verdicts come later
-    (:func:`preference_advantages`).
+    preferences ``rewards`` holds the hidden true scores and the verdicts come in the
+    learning phase (:func:`preference_advantages`).
     """
-    kind = ip[I_KIND]
-    rows = ip[I_ROWS]
-    base = ip[I_BASE]
-    beta_k1 = hp[F_BETA] if ip[I_KL] == KL_K1 else 0.0
-    ent_est = hp[F_ENTROPY] if kind == CONTEXT else 0.0
+    kind = par.kind
+    rows = par.rows
+    base = par.base
+    logp = pol.logp[p]
+    prob = pol.prob[p]
+    state = mon.states[m]
+    docs = mon.docs[m]
+    target = rev.target
     n_docs, length = docs.shape
     for k in range(n_docs):
         doc = docs[k]
-        sample_document(state, cdf, kind, rows, base, doc)
+        sample_document(state, pol.cdf[p], kind, rows, base, doc)
         row = first_row(kind, rows)
         lp_sum = 0.0
         k1 = 0.0
@@ -169,47 +155,26 @@ def type_documents(state, logp, prob, cdf, logq, qprob, ip, hp, target, word_sta
         for i in range(length):
             a = doc[i]
             lp = logp[row, a]
-            oldlp[k, i] = lp
-            d = logq[row, a] - lp
+            mon.oldlp[m, k, i] = lp
             lp_sum += lp
-            k1 -= d
             pa = prob[row, a]
             p_sum += pa
-            k3 += qprob[row, a] / pa - 1.0 - d
+            t1, t3 = token_kl(lp, ref.logp[row, a], pa, ref.prob[row, a])
+            k1 += t1
+            k3 += t3
             if a != target[i]:
                 same = False
             row = next_row(kind, row, a, base, rows)
-        r = 0.0
-        if ip[I_PHASE] == PHASE_ALL:
-            r = score_one(ip[I_REWARD], doc, target, word_start, word_end, ip[I_NGRAM])
-        if ip[I_PREF] == PREF_NONE:
-            r = noisy_score(state, r, ip[I_REWARD] == EXACT, hp[F_FLIP], hp[F_NOISE])
-        rewards[k] = r
-        shaped[k] = r - beta_k1 * k1 - ent_est * lp_sum
-        psum[k] = p_sum
-        mm[MM_REWARD] += r
-        mm[MM_REWARD_SQ] += r * r
+        r = score_one(rev, doc)
+        if par.preferences == PREF_NONE:
+            r = noisy_score(state, r, rev.kind == EXACT, par.flip_rate, par.noise)
+        mon.rewards[m, k] = r
+        mon.k1[m, k] = k1
+        mon.logp_sum[m, k] = lp_sum
+        mon.psum[m, k] = p_sum
         mm[MM_K1] += k1
         mm[MM_K3] += k3
         if same:
             mm[MM_HITS] += 1.0
-            if first_typed < 0:
-                first_typed = docs_before + k + 1
-    return first_typed
-
-
-@nb.njit(**KERNEL_OPTIONS)
-def document_prob_sums(prob, ip, docs, psum):
-    """``psum[k] = Σ_tokens π(a | row)`` of each document ``docs[k]`` (what
-    :func:`type_documents` sums while typing; for a learn-only call)."""
-    kind = ip[I_KIND]
-    rows = ip[I_ROWS]
-    base = ip[I_BASE]
-    for k in range(docs.shape[0]):
-        row = first_row(kind, rows)
-        total = 0.0
-        for i in range(docs.shape[1]):
-            a = docs[k, i]
-            total += prob[row, a]
-            row = next_row(kind, row, a, base, rows)
-        psum[k] = total
+            if mon.first_typed[m] < 0:
+                mon.first_typed[m] = step * n_docs + k + 1

@@ -9,16 +9,7 @@ import numba as nb
 import numpy as np
 
 from .options import KERNEL_OPTIONS
-from .policy_codes import (
-    I_BASE,
-    I_KIND,
-    I_ROWS,
-    I_TRACK_KL,
-    PM_ENTROPY,
-    PM_GREEDY,
-    PM_KL,
-    POSITIONAL,
-)
+from .policy_codes import PM_ENTROPY, PM_GREEDY, PM_KL, POSITIONAL
 from .policy_sampling import first_row, next_row
 
 
@@ -103,19 +94,19 @@ def exact_kl_entropy(logp, prob, logq, kind, rows, base, length):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def policy_metrics(logp, prob, logq, ip, target, greedy, kl, h, pm):
+def policy_metrics(par, logp, prob, logq, target, greedy, kl, h, pm):
     """Greedy document, its correct keys, exact KL and entropy into ``pm``; True if solved.
 
     A positional policy's greedy document and ``kl``, ``h`` are given (from
     :func:`update_tables`); a context policy's are computed here (KL and entropy only with
-    ``ip[I_TRACK_KL]``, else NaN).
+    ``par.track_kl``, else NaN).
     """
-    kind = ip[I_KIND]
+    kind = par.kind
     length = target.shape[0]
     if kind != POSITIONAL:
-        greedy_document(logp, kind, ip[I_ROWS], ip[I_BASE], greedy)
-        if ip[I_TRACK_KL] != 0:
-            kl, h = exact_kl_entropy(logp, prob, logq, kind, ip[I_ROWS], ip[I_BASE], length)
+        greedy_document(logp, kind, par.rows, par.base, greedy)
+        if par.track_kl != 0:
+            kl, h = exact_kl_entropy(logp, prob, logq, kind, par.rows, par.base, length)
         else:
             kl = h = np.nan
     correct = 0

@@ -17,9 +17,17 @@ Kinds (:data:`REWARD_KINDS`, in code order):
   with the separators that follow it (leading separators join the first word), given as
   spans ``word_start[w] .. word_end[w]`` that cover the whole target; a word counts when
   every key of its span is right.
+
+One record per reviewer: :data:`Review` holds everything a built-in reviewer reads (its kind,
+the target and the kind's own parameters), so the learner and search kernels pass one value
+and a new reviewer adds its parameters here and in :class:`monkeysim.reward.TextReviewer`
+only. Kind :data:`OUTSIDE` is a reviewer that scores outside numba (a user's Python object):
+:func:`score_one` gives 0 and the caller adds the scores.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numba as nb
 import numpy as np
@@ -28,6 +36,21 @@ from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
 
 REWARD_KINDS = ("exact", "prefix", "hamming", "levenshtein", "ngram", "words")
 EXACT, PREFIX, HAMMING, LEVENSHTEIN, NGRAM, WORDS = range(len(REWARD_KINDS))
+OUTSIDE = -1  # scored outside numba
+
+Review = namedtuple("Review", "kind target word_start word_end ngram_n")
+"""One reviewer's parameters: ``kind`` (int, an index of REWARD_KINDS or OUTSIDE), ``target``
+(uint8[L] codes), ``word_start``, ``word_end`` (int64[W] word spans, ``words``) and ``ngram_n``
+(int, ``ngram``). Build it with :func:`review` so that its numba type never changes."""
+
+
+def review(kind: int, target, word_start=None, word_end=None, ngram_n: int = 1) -> Review:
+    """A :data:`Review` with the kernels' dtypes (empty word spans by default)."""
+    empty = np.zeros(0, dtype=np.int64)
+    return Review(int(kind), np.ascontiguousarray(target, dtype=np.uint8),
+                  empty if word_start is None else np.ascontiguousarray(word_start, np.int64),
+                  empty if word_end is None else np.ascontiguousarray(word_end, np.int64),
+                  int(ngram_n))
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -124,8 +147,12 @@ def score_words(doc, target, word_start, word_end):
 
 
 @nb.njit(**KERNEL_OPTIONS)
-def score_one(kind, doc, target, word_start, word_end, ngram_n):
-    """Score one document ``doc: uint8[L]`` with reviewer ``kind`` (an index of REWARD_KINDS)."""
+def score_one(rev, doc):
+    """Score one document ``doc: uint8[L]`` with the reviewer ``rev`` (a :data:`Review`)."""
+    kind = rev.kind
+    target = rev.target
+    if kind == OUTSIDE:
+        return 0.0
     if kind == EXACT:
         return score_exact(doc, target)
     if kind == PREFIX:
@@ -135,12 +162,12 @@ def score_one(kind, doc, target, word_start, word_end, ngram_n):
     if kind == LEVENSHTEIN:
         return score_levenshtein(doc, target)
     if kind == NGRAM:
-        return score_ngram(doc, target, ngram_n)
-    return score_words(doc, target, word_start, word_end)
+        return score_ngram(doc, target, rev.ngram_n)
+    return score_words(doc, target, rev.word_start, rev.word_end)
 
 
 @nb.njit(**PARALLEL_OPTIONS)
-def score_batch(kind, docs, target, word_start, word_end, ngram_n, out):
+def score_batch(rev, docs, out):
     """Score ``docs: uint8[N, L]`` into ``out: float64[N]``, in parallel over documents."""
     for d in nb.prange(docs.shape[0]):
-        out[d] = score_one(kind, docs[d], target, word_start, word_end, ngram_n)
+        out[d] = score_one(rev, docs[d])

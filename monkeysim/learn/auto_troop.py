@@ -164,21 +164,15 @@ class _Troop:
 
     def view(self, n: int):
         v = copy.copy(self.st)
-        for name in ("states", "docs", "rewards", "shaped", "adv", "oldlp", "first_typed"):
+        for name in self.st.MONKEYS:
             setattr(v, name, getattr(self.st, name)[:n])
         slots = -(-n // TROOP_CHUNK)
-        v.grad = self.st.grad[:slots]
-        v.rowsum = self.st.rowsum[:slots]
+        for name in ("grad", "rowsum", "s1"):
+            setattr(v, name, getattr(self.st, name)[:slots])
         return v
 
-    def step(self, ip, hp, n: int, step0: int, lr: float, dry: bool):
-        ip[KP.I_STEP0] = step0
-        ip[KP.I_DRY] = int(dry)
-        hp[KP.F_LR] = lr
-        try:
-            return self.view(n).run(ip, hp, 1)
-        finally:
-            ip[KP.I_DRY] = 0
+    def step(self, par, n: int, step0: int, lr: float, dry: bool):
+        return self.view(n).run(par._replace(step0=step0, dry=int(dry), lr=float(lr)), 1)
 
     def ascend(self, lr: float, n: int, decay: float) -> None:
         """After a dry step of n monkeys: the SGD step ``θ += lr · Ĝ`` (as the kernel's
@@ -263,7 +257,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
     size = config.monkeys_max
     base = dataclasses.replace(config, monkeys=size, lr=1.0, max_monkeys=size)
     theta, reference = initial_policies(base, spec, init, reference, 1)
-    ip, hp = kernel_params(base, spec, reviewer)
+    par = kernel_params(base, spec)
     budget = config.max_reviewer_calls
     fixed_lr = None if config.auto_lr else float(config.lr)
     log = _Log()
@@ -284,7 +278,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
             if stop_at is not None or log.docs + n * k > budget:
                 break
             dry = fixed_lr is None
-            mm, pm = main.step(ip, hp, n, len(log.columns), 0.0 if dry else lr, dry)
+            mm, pm = main.step(par, n, len(log.columns), 0.0 if dry else lr, dry)
             if dry:
                 KP.baseline_update(main.st.baseline[0], main.st.shaped[:n].reshape(-1),
                                    config.baseline_decay)
@@ -298,7 +292,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
         if fixed_lr is None and stop_at is None and np.any(main.st.grad[0] != 0):
             b1 = n * k
             stop_at, per_doc, lr = _probe(config, base, spec, codes, reviewer, reference, main,
-                                          ip, hp, n, b1, log, typed)
+                                          par, n, b1, log, typed)
         # 3. the rule, every later step
         while stop_at is None:
             # a step whose documents all earned the same banana carried no signal: recruit
@@ -307,7 +301,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
             n, lr = choose_step(b, k, cap, n, lr, per_doc)
             if log.docs + n * k > budget:
                 break
-            mm, pm = main.step(ip, hp, n, len(log.columns), lr, False)
+            mm, pm = main.step(par, n, len(log.columns), lr, False)
             log.add(mm, pm, len(log.columns), config, length, lr)
             stop_at = _stop(config, main, typed)
             if not np.abs(main.st.theta).max() <= 1e100:
@@ -332,7 +326,7 @@ def _stop(config: TrainConfig, main: _Troop, typed: list) -> int | None:
     return stop_step(config.stop, solved, t_step)
 
 
-def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, ip, hp, n1: int,
+def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, par, n1: int,
            b1: int, log: _Log, typed: list):
     """Step 2 with ``lr="auto"``: the probe of ε_max (module docstring). Returns
     ``(stop step or None, the per-document step size c, ε of the winner's step)``."""
@@ -354,7 +348,7 @@ def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, ip, hp,
                    config.monkeys_max + j * npr)
         c.st.baseline[...] = main.st.baseline
         c.st.opt_t[...] = main.st.opt_t
-        mm, pm = c.step(ip, hp, npr, step0, 0.0, True)
+        mm, pm = c.step(par, npr, step0, 0.0, True)
         cands.append(c)
         mms.append(mm)
         pms.append(pm)

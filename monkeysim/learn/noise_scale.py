@@ -50,9 +50,9 @@ def dry_step(config: TrainConfig, target: str, policy: CharPolicy | None, sample
     if baseline is not None:
         st.baseline[:, 0] = float(baseline)
         st.baseline[:, 1] = 1.0
-    ip, hp = kernel_params(config, spec, reviewer, dry=True)
+    par = kernel_params(config, spec, dry=True, troop=False)
     with numba_threads(config.threads):
-        _, pm = st.run(ip, hp, 1)
+        _, pm = st.run(par, 1)
     return st, pm
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernels import reward as KR
 from ..alphabet import Alphabet, resolve
 from ..errors import InvalidInput
 from .config import TrainConfig
@@ -23,10 +24,6 @@ class ExternalReviewer:
     uint8[n, L] (encoded documents) and ``scores`` n finite numbers (bananas). If the object
     has ``score_range = (lo, hi)``, every score must lie in it. Each step the kernels type the
     documents, this reviewer scores them, and the kernels learn from the scores."""
-
-    kind_code = -1  # no built-in kind: the kernels never score by themselves
-    ngram_n = 1
-    word_start = word_end = np.zeros(0, dtype=np.int64)
 
     def __init__(self, reviewer) -> None:
         self.reviewer = reviewer
@@ -56,18 +53,25 @@ class ExternalReviewer:
         return out
 
 
+def review_record(reviewer, codes) -> KR.Review:
+    """The kernels' record of ``reviewer`` (from :func:`reviewer_for`): a built-in reviewer's
+    own, or kind OUTSIDE (scored between the typing and learning phases) with the target."""
+    if isinstance(reviewer, ExternalReviewer):
+        return KR.review(KR.OUTSIDE, codes)
+    return reviewer.record
+
+
 def reviewer_for(config: TrainConfig, target: str, alpha: Alphabet, codes, reviewer):
-    """The built-in reviewer of ``config.reward``; a given ``TextReviewer`` (the numba fast
-    path); or any other reviewer (:class:`ExternalReviewer`)."""
+    """The built-in reviewer of ``config.reward``; a given ``TextReviewer`` or any object with
+    its ``record`` (the numba fast path); or any other reviewer (:class:`ExternalReviewer`)."""
     from ..reward import make_reviewer
 
     if reviewer is None:
         return make_reviewer(config.reward, target, alpha, ngram_n=config.ngram_n)
     if isinstance(reviewer, ExternalReviewer):
         return reviewer
-    builtin = ("kind_code", "target_codes", "word_start", "word_end", "ngram_n")
-    if all(hasattr(reviewer, attr) for attr in builtin):
-        if not np.array_equal(np.asarray(reviewer.target_codes), codes):
+    if hasattr(reviewer, "record"):  # a built-in reviewer's parameters (kernels' Review)
+        if not np.array_equal(np.asarray(reviewer.record.target), codes):
             raise InvalidInput("the reviewer's target differs from the training target")
         return reviewer
     if not (callable(reviewer) or callable(getattr(reviewer, "score_batch", None))):

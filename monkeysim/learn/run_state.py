@@ -17,7 +17,7 @@ from ..policy import CharPolicy, PolicySpec
 from ..rng import STREAMS, chunk_states
 from .config import INT64_MAX, MAX_ARRAY, TrainConfig
 from .params import TROOP_CHUNK
-from .reviewers import ExternalReviewer, reviewer_for, target_codes
+from .reviewers import ExternalReviewer, review_record, reviewer_for, target_codes
 
 TRAIN_STREAM = STREAMS["train"]  # monkey m types from chunk_state(seed, m, TRAIN_STREAM)
 BLOCK_DOCS = 1 << 16  # documents per kernel call (steps are run in blocks of about this size)
@@ -123,12 +123,14 @@ def initial_policies(config: TrainConfig, spec: PolicySpec, init, reference, pol
 
 
 class RunState:
-    """All arrays of a run; the kernels update them in place."""
+    """All arrays of a run; the kernels update them in place. :meth:`run` hands them to the
+    kernels as the named records of :mod:`monkeysim._kernels.policy_records`."""
 
     # the state a block of steps changes (the tables logp/prob/cdf follow from theta; Adam's
     # moments only matter with Adam)
     MUTABLE = ("theta", "opt_t", "states", "baseline", "first_typed", "first_solved")
     ADAM = ("opt_m", "opt_v")
+    MONKEYS = KP.Monkeys._fields  # per monkey: a sub-troop's view takes the first n rows
 
     def __init__(self, config: TrainConfig, spec: PolicySpec, codes, reviewer,
                  theta: CharPolicy, reference: CharPolicy, monkeys: int, troop: bool):
@@ -147,25 +149,24 @@ class RunState:
         ref_logp, ref_prob, _ = reference.tables()
         self.logq = ref_logp[0]
         self.qprob = ref_prob[0]
+        self.review = review_record(reviewer, codes)
         self.states = chunk_states(config.seed, 0, m, TRAIN_STREAM)
-        self.target = np.ascontiguousarray(codes, dtype=np.uint8)
-        self.word_start = np.ascontiguousarray(reviewer.word_start, dtype=np.int64)
-        self.word_end = np.ascontiguousarray(reviewer.word_end, dtype=np.int64)
         self.baseline = np.zeros((p, KP.N_BASE))
         self.docs = np.zeros((m, k, length), dtype=np.uint8)
-        self.rewards = np.zeros((m, k))
-        self.shaped = np.zeros((m, k))
-        self.adv = np.zeros((m, k))
         self.oldlp = np.zeros((m, k, length))
+        for name in ("rewards", "shaped", "adv", "k1", "logp_sum", "psum"):
+            setattr(self, name, np.zeros((m, k)))
         self.grad = np.zeros((slots, r, a))
         self.rowsum = np.zeros((slots, r))
+        self.s1 = np.zeros(slots)
+        self.psq = np.zeros((p, r))
+        self.q = np.zeros(p)
         self.greedy = np.zeros((p, length), dtype=np.uint8)
         self.first_typed = np.full(m, -1, dtype=np.int64)
         self.first_solved = np.full(p, -1, dtype=np.int64)
         self.policies = p
         self.spec = spec
         self.saved = self.MUTABLE + (self.ADAM if config.optimizer == "adam" else ())
-        self.kernel = KP.train_troop if troop else KP.train_independent
 
     def greedy_documents(self) -> np.ndarray:
         """Greedy document of every policy from the current tables, uint8[P, L]."""
@@ -181,38 +182,32 @@ class RunState:
             getattr(self, name)[...] = arr
         KP.all_tables(self.theta, self.logp, self.prob, self.cdf)
 
-    def run_external(self, ip, hp, reviewer: ExternalReviewer):
-        """One step with a reviewer outside numba: the kernels type (``PHASE_TYPE``, noise of
-        a noisy reviewer drawn as usual), ``reviewer`` scores the documents, the kernels
-        learn (``PHASE_LEARN``). Returns the step's metrics like :meth:`run`."""
-        m, k, length = self.docs.shape
-        ip[KP.I_PHASE] = KP.PHASE_TYPE
-        try:
-            mm, _ = self.run(ip, hp, 1)
-            r = reviewer(self.docs.reshape(m * k, length)).reshape(m, k)
-            self.rewards += r  # the kernels left 0 (plus any reviewer noise)
-            self.shaped += r
-            # summed in document order, as the kernels do (cumsum is sequential)
-            mm[0, :, KP.MM_REWARD] = np.cumsum(self.rewards, axis=1)[:, -1]
-            mm[0, :, KP.MM_REWARD_SQ] = np.cumsum(self.rewards * self.rewards, axis=1)[:, -1]
-            ip[KP.I_PHASE] = KP.PHASE_LEARN
-            learned, pm = self.run(ip, hp, 1)
-        finally:
-            ip[KP.I_PHASE] = KP.PHASE_ALL
-        learned[0, :, KP.MM_CLIPPED] += mm[0, :, KP.MM_CLIPPED]
-        for col in (KP.MM_REWARD, KP.MM_REWARD_SQ, KP.MM_HITS, KP.MM_K1, KP.MM_K3):
-            learned[0, :, col] = mm[0, :, col]
-        return learned, pm
+    def records(self, steps: int):
+        """The kernels' records of this state: ``(policies, reference, review, monkeys,
+        work, metrics)``, the metrics new zeros for ``steps`` steps."""
+        return (KP.Policies(*(getattr(self, f) for f in KP.Policies._fields)),
+                KP.Reference(self.logq, self.qprob), self.review,
+                KP.Monkeys(*(getattr(self, f) for f in self.MONKEYS)),
+                KP.Work(*(getattr(self, f) for f in KP.Work._fields)),
+                KP.Metrics(np.zeros((steps, self.states.shape[0], KP.N_MM)),
+                           np.zeros((steps, self.policies, KP.N_PM))))
 
-    def run(self, ip, hp, steps: int):
-        mm = np.zeros((steps, self.states.shape[0], KP.N_MM))
-        pm = np.zeros((steps, self.policies, KP.N_PM))
-        self.kernel(ip, hp, steps, self.theta, self.opt_m, self.opt_v, self.opt_t, self.logp,
-                    self.prob, self.cdf, self.logq, self.qprob, self.states, self.target,
-                    self.word_start, self.word_end, self.baseline, self.docs, self.rewards,
-                    self.shaped, self.adv, self.oldlp, self.grad, self.rowsum, self.greedy, mm, pm,
-                    self.first_typed, self.first_solved)
-        return mm, pm
+    def run(self, par, steps: int):
+        """``steps`` steps with a built-in reviewer; returns their metrics ``(mm, pm)``."""
+        pol, ref, rev, mon, work, met = self.records(steps)
+        KP.train_steps(par, steps, pol, ref, rev, mon, work, met)
+        return met
+
+    def run_external(self, par, reviewer: ExternalReviewer):
+        """One step with a reviewer outside numba: the kernels type (and draw the noise of a
+        noisy reviewer as usual), ``reviewer`` scores the documents, the kernels learn.
+        Returns the step's metrics like :meth:`run`."""
+        pol, ref, rev, mon, work, met = self.records(1)
+        KP.type_step(par, 0, pol, ref, rev, mon, met)
+        m, k, length = self.docs.shape
+        self.rewards += reviewer(self.docs.reshape(m * k, length)).reshape(m, k)
+        KP.learn_step(par, 0, pol, ref, rev, mon, work, met)
+        return met
 
 
 def _stop_step(config: TrainConfig, st: RunState) -> int | None:

@@ -87,7 +87,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._kernels import policy as KP
 from ..alphabet import Alphabet
 from ..policy import CharPolicy
 from ..typewriter import numba_threads
@@ -149,7 +148,7 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
     calls_per_step = config.calls_per_step
     max_steps = config.max_steps
     theta, reference = initial_policies(config, spec, init, reference, 1 if config.troop else m)
-    ip, hp = kernel_params(config, spec, reviewer)
+    par = kernel_params(config, spec)
     block = max(1, min(MAX_BLOCK_STEPS, BLOCK_DOCS // (m * k)))
     columns: list[dict[str, np.ndarray]] = []
     done = 0
@@ -164,16 +163,16 @@ def train(config: TrainConfig, target: str, alphabet: Alphabet | str | None = No
         while stop_at is None and done < max_steps:
             n = 1 if external else min(block, max_steps - done)
             snap = st.snapshot() if n > 1 and config.stop != "budget" else None
-            ip[KP.I_STEP0] = done
+            par = par._replace(step0=done)
             t0 = time.perf_counter()
-            mm, pm = st.run_external(ip, hp, reviewer) if external else st.run(ip, hp, n)
+            mm, pm = st.run_external(par, reviewer) if external else st.run(par, n)
             seconds += time.perf_counter() - t0
             stop_at = _stop_step(config, st)
             if stop_at is not None and stop_at < done + n:  # rerun the block up to the stop
                 st.restore(snap)
                 n = stop_at - done
                 t0 = time.perf_counter()
-                mm, pm = st.run(ip, hp, n)
+                mm, pm = st.run(par, n)
                 seconds += time.perf_counter() - t0
             if not np.abs(st.theta).max() <= 1e100:  # diverged (inf/NaN, or no float64
                 from ..errors import Diverged  # step can move such logits any more)
