@@ -1,6 +1,8 @@
 """Slow, obviously-correct reference implementations (pure Python).
 
-Kernels must agree with these exactly when fed the same random stream.
+Kernels must agree with these exactly when fed the same random stream. :func:`naive_train` is
+the readable one-file version of every learning algorithm (with preferences, reviewer noise
+and external reviewers); the learner kernels are tested against it.
 """
 
 from __future__ import annotations
