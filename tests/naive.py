@@ -1,6 +1,8 @@
 """Slow, obviously-correct reference implementations (pure Python).
 
-Kernels must agree with these exactly when fed the same random stream.
+Kernels must agree with these exactly when fed the same random stream. :func:`naive_train` is
+the readable one-file version of every learning algorithm (with preferences, reviewer noise
+and external reviewers); the learner kernels are tested against it.
 """
 
 from __future__ import annotations
@@ -308,7 +310,17 @@ def expected_noise_estimates(theta, kind, order, a, length, reward, group: int, 
     return e_g, e_t
 
 
-# --- a whole training step, one token at a time (reference for the trainer kernels) --------
+# --- a whole training run, one token at a time (reference for the trainer kernels) ---------
+# naive_train is the readable one-file version of every algorithm of monkeysim.learn.train
+# (REINFORCE, RLOO, GRPO, PPO, Dr. GRPO, REINFORCE++; SGD and Adam; independent monkeys and
+# troops; the KL leash and the entropy bonus; reviewer noise and flipped verdicts; pairwise
+# preferences, naive, de-biased or with an estimated flip rate; built-in and external
+# reviewers). Plain Python, one token at a time, fed the monkeys' own xoshiro streams: the
+# kernels (monkeysim/_kernels/policy*.py) must reach the same logits to 1e-8
+# (tests/test_train.py, tests/test_train_reference.py). Its docstring is the specification.
+
+MAX_FLIP_ESTIMATE = 0.45  # the estimated flip rate ε̂ is capped here (de-biasing scale ≤ 10)
+
 
 def naive_tables(theta):
     """(logp, prob, cdf) rows exactly as the kernel computes them (one exp per logit)."""
@@ -341,21 +353,126 @@ def naive_draw_key(rng: Xoshiro256, cdf_row) -> int:
     return a
 
 
+def naive_type_document(rng: Xoshiro256, cdf, kind, order, a, length) -> tuple:
+    """One document, key by key, each key drawn from the row its position (positional) or
+    its last n − 1 keys (context) select."""
+    doc = []
+    for i in range(length):
+        r = policy_rows(kind, order, a, doc + [0])[i]  # the row of position i
+        doc.append(naive_draw_key(rng, cdf[r]))
+    return tuple(doc)
+
+
+def naive_normal(rng: Xoshiro256) -> float:
+    """A standard normal draw: Box–Muller on two uniforms (1 − u, so that log never sees 0)."""
+    u = 1.0 - naive_double(rng)
+    v = naive_double(rng)
+    return math.sqrt(-2.0 * math.log(u)) * math.cos(2.0 * math.pi * v)
+
+
+def naive_reviewer_error(rng: Xoshiro256, flip: float, sd: float) -> tuple[bool, float]:
+    """A noisy reviewer's errors on one document, drawn from the typing monkey's stream right
+    after the document: whether its binary verdict is flipped (probability ``flip``: one
+    uniform) and its Gaussian noise of standard deviation ``sd`` (two uniforms). Draws
+    nothing when both are 0, so a noiseless stream is the plain typing stream."""
+    flipped = flip > 0 and naive_double(rng) < flip
+    noise = sd * naive_normal(rng) if sd > 0 else 0.0
+    return flipped, noise
+
+
+def naive_verdict(rng: Xoshiro256, ra: float, rb: float, flip: float) -> float:
+    """The preference reviewer compares documents a and b with true scores ``ra``, ``rb``:
+    +1 (a is better) or −1 (b is), wrong with probability ``flip`` (one uniform); 0 for a tie
+    (equal scores: reported as a tie, nothing drawn)."""
+    if ra == rb:
+        return 0.0
+    s = 1.0 if ra > rb else -1.0
+    if flip > 0 and naive_double(rng) < flip:
+        s = -s
+    return s
+
+
+def naive_flip_estimate(repeats: list[int]) -> float:
+    """ε̂ from ``repeats = [repeated comparisons, disagreements]``: two verdicts on one pair
+    disagree with probability d = 2ε(1 − ε), so ε̂ = (1 − √(1 − 2d))/2, capped at
+    MAX_FLIP_ESTIMATE (0 before any repeat)."""
+    if repeats[0] == 0:
+        return 0.0
+    d = repeats[1] / repeats[0]
+    return min(0.5 * (1.0 - math.sqrt(max(1.0 - 2.0 * d, 0.0))), MAX_FLIP_ESTIMATE)
+
+
+def naive_preference_advantages(rng: Xoshiro256, scores, mode: str, flip: float,
+                                repeats: list[int]) -> list[float]:
+    """A group's advantages from pairwise preferences on its documents' true (hidden)
+    ``scores``: documents 2i and 2i+1 are compared once (one reviewer call), the winner gets
+    +1 and the loser −1 (a tie 0 each). ``mode``: ``naive`` uses the verdicts as they are;
+    ``debiased`` divides them by 1 − 2·flip; ``estimated`` compares the first pair a second
+    time (one more call; a tied pair's repeat is not counted), adds the repeat to the policy's
+    running ``repeats`` (updated in place) and divides by 1 − 2ε̂ (:func:`naive_flip_estimate`,
+    this repeat included)."""
+    adv = []
+    for i in range(0, len(scores) - 1, 2):
+        s = naive_verdict(rng, scores[i], scores[i + 1], flip)
+        adv += [s, -s]
+    scale = 1.0
+    if mode == "debiased":
+        scale = 1.0 / (1.0 - 2.0 * flip)
+    elif mode == "estimated":
+        again = naive_verdict(rng, scores[0], scores[1], flip)
+        if adv[0] != 0.0:
+            repeats[0] += 1
+            repeats[1] += int(again != adv[0])
+        scale = 1.0 / (1.0 - 2.0 * naive_flip_estimate(repeats))
+    return [x * scale for x in adv]
+
+
 def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *, algo, lr,
                 optimizer="sgd", troop=False, beta=0.0, alpha=0.0, kl="exact", theta_ref=None,
                 epochs=1, clip=0.2, decay=0.9, group_eps=1e-4, betas=(0.9, 0.999),
-                adam_eps=1e-8):
-    """``steps`` training steps, token by token, for M monkeys (``states``: their xoshiro
-    states) that each own a copy of ``theta0`` (or share it as a troop). Returns the final
-    logits, a list (one per policy) of nested lists [R][A].
+                adam_eps=1e-8, noise_sd=0.0, flip=0.0, preferences=None):
+    """``steps`` training steps, token by token, of M monkeys (``states``: their xoshiro
+    states, ``chunk_states(seed, 0, M, TRAIN_STREAM)``) that each own a copy of ``theta0``
+    (or share it as a troop). Returns the final logits, a list (one per policy) of nested
+    lists [R][A]. The arguments are those of a ``TrainConfig``: ``beta`` its kl_coef, ``alpha``
+    its entropy_coef, ``kl`` its kl_mode, ``decay`` its baseline_decay, ``noise_sd`` its
+    reviewer_noise / L (reward units), ``flip`` its flip_rate, ``preferences`` its preferences.
 
-    ``reward`` maps a document tuple to its bananas. Advantages (:func:`group_advantages`):
-    REINFORCE r − running mean of earlier batches; RLOO leave-one-out; GRPO (r − mean)/(std
-    + eps); Dr. GRPO r − mean; REINFORCE++ (r − mean)/(population std + eps); PPO
-    leave-one-out (running mean for a group of one). Clipped per-token ratio for GRPO, PPO,
-    Dr. GRPO and REINFORCE++ in later epochs,
-    k1 folded into the reward, k3 per token, exact KL/entropy gradients for positional.
+    One step:
+
+    1. **Typing.** Monkey by monkey, each types ``batch`` documents from its policy (a troop's
+       shared one) with its own stream. Without preferences a noisy reviewer's errors
+       (:func:`naive_reviewer_error`) are drawn from the same stream right after each
+       document.
+    2. **Reviewing.** ``reward`` scores the step's documents: a table (document tuple →
+       bananas, a built-in reviewer), or a reviewer outside the kernels: a callable on the
+       list of all the step's documents in the kernels' order (monkey-major, then document),
+       called once per step, returning one score each (it may keep state between calls).
+       Without preferences the reported score is the score, or 1 − score for a flipped binary
+       verdict (``flip``: exact bananas only), plus the noise.
+    3. **Shaping.** In k1 mode ``−β·log(π/π_ref)`` of the document is folded into its
+       reported score, and for a context policy the entropy estimate ``−α·log π``.
+    4. **Advantages,** per group (a monkey's documents, or the whole troop's). From scores
+       (:func:`group_advantages`): REINFORCE r − running mean of earlier batches; RLOO
+       leave-one-out; GRPO (r − mean)/(std + eps); Dr. GRPO r − mean; REINFORCE++
+       (r − mean)/(population std + eps); PPO leave-one-out (the running mean for a group of
+       one). From preferences (:func:`naive_preference_advantages` on the true scores; the
+       verdicts draw from the policy's stream after its typing, a troop's from monkey 0's):
+       naive, de-biased by the known flip rate, or by the estimated one (a running count of
+       repeats and disagreements per policy).
+    5. **Gradient and update,** ``epochs`` times: Σ_tokens c·(e_key − p[row]) / n with c the
+       advantage, clipped per token in later epochs (ratio to the step's sampling policy) for
+       GRPO, PPO, Dr. GRPO and REINFORCE++; plus the k3 term per token; plus the exact KL and
+       entropy gradients of a positional policy; then an SGD or Adam ascent step.
+    6. The running mean of the shaped scores (REINFORCE's baseline) takes in this batch.
+
+    Preferences learn from verdicts alone: nothing folded into a score (step 3) reaches
+    them, so they are refused with k1 and with a context policy's entropy bonus.
     """
+    if preferences is not None and (kl == "k1" or (kind == "context" and alpha != 0)):
+        raise ValueError("preferences learn from verdicts alone: no k1 term or entropy "
+                         "estimate folded into the scores")
+    review = reward if callable(reward) else (lambda docs: [reward[d] for d in docs])
     rngs = [Xoshiro256(s) for s in states]
     n_mon = len(states)
     n_pol = 1 if troop else n_mon
@@ -364,43 +481,59 @@ def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *,
     ms = [[[0.0] * a for _ in theta0] for _ in range(n_pol)]
     vs = [[[0.0] * a for _ in theta0] for _ in range(n_pol)]
     ts = [0] * n_pol
-    base = [[0.0, 0.0] for _ in range(n_pol)]
+    base = [[0.0, 0.0] for _ in range(n_pol)]  # REINFORCE's EMA and its weight
+    repeats = [[0, 0] for _ in range(n_pol)]  # repeated comparisons, disagreements
     group = n_mon * batch if troop else batch
     adv_kind = ADVANTAGE[algo] if group >= 2 else "baseline"
     clip = clip if algo in CLIPPED else 0.0
     for _ in range(steps):
-        docs = [[] for _ in range(n_pol)]
-        shaped = [[] for _ in range(n_pol)]
         tabs = [naive_tables(t) for t in thetas]
+        # 1. typing, monkey-major; a noisy reviewer's errors right after each document
+        docs, log_probs, errors = [], [], []
         for m in range(n_mon):
-            p = 0 if troop else m
-            logp, _, cdf = tabs[p]
+            logp, _, cdf = tabs[0 if troop else m]
             for _k in range(batch):
-                doc = []
-                for i in range(length):
-                    r = policy_rows(kind, order, a, doc + [0])[i]  # row of position i
-                    doc.append(naive_draw_key(rngs[m], cdf[r]))
-                doc = tuple(doc)
+                doc = naive_type_document(rngs[m], cdf, kind, order, a, length)
                 rows = policy_rows(kind, order, a, doc)
                 lp = sum(logp[r][k] for r, k in zip(rows, doc, strict=True))
                 lq = sum(logq[r][k] for r, k in zip(rows, doc, strict=True))
-                sh = reward[doc]
-                if kl == "k1":
-                    sh -= beta * (lp - lq)
-                if kind == "context":
-                    sh -= alpha * lp
-                docs[p].append(doc)
-                shaped[p].append(sh)
+                docs.append(doc)
+                log_probs.append((lp, lq))
+                if preferences is None:
+                    errors.append(naive_reviewer_error(rngs[m], flip, noise_sd))
+        # 2. reviewing: one call for the step's documents
+        scores = [float(x) for x in review(docs)]
+        assert len(scores) == len(docs)
+        reported = scores
+        if preferences is None:
+            reported = [(1.0 - s if flipped else s) + noise
+                        for s, (flipped, noise) in zip(scores, errors, strict=True)]
+        # 3. shaping
+        shaped = []
+        for r0, (lp, lq) in zip(reported, log_probs, strict=True):
+            sh = r0
+            if kl == "k1":
+                sh -= beta * (lp - lq)
+            if kind == "context":
+                sh -= alpha * lp
+            shaped.append(sh)
         for p in range(n_pol):
-            rs = shaped[p]
+            part = slice(0, n_mon * batch) if troop else slice(p * batch, (p + 1) * batch)
+            rs = shaped[part]
             n = len(rs)
-            b = base[p][0] / base[p][1] if base[p][1] > 0 else 0.0
-            adv = group_advantages(rs, adv_kind, b, group_eps)
+            # 4. advantages
+            if preferences is None:
+                b = base[p][0] / base[p][1] if base[p][1] > 0 else 0.0
+                adv = group_advantages(rs, adv_kind, b, group_eps)
+            else:
+                adv = naive_preference_advantages(rngs[0 if troop else p], scores[part],
+                                                  preferences, flip, repeats[p])
+            # 5. gradient and update, epoch by epoch
             old_logp = tabs[p][0]
             for e in range(epochs):
                 logp, prob, _ = naive_tables(thetas[p])
                 grad = [[0.0] * a for _ in theta0]
-                for doc, ad in zip(docs[p], adv, strict=True):
+                for doc, ad in zip(docs[part], adv, strict=True):
                     for r, key in zip(policy_rows(kind, order, a, doc), doc, strict=True):
                         c = ad
                         if clip > 0 and e > 0:
@@ -435,6 +568,7 @@ def naive_train(theta0, kind, order, a, length, reward, states, steps, batch, *,
                             thetas[p][r][x] += lr * mhat / (math.sqrt(vhat) + adam_eps)
                         else:
                             thetas[p][r][x] += lr * g
+            # 6. the running mean of the shaped scores
             base[p][0] = decay * base[p][0] + (1 - decay) * sum(rs) / n
             base[p][1] = decay * base[p][1] + (1 - decay)
     return thetas
