@@ -234,6 +234,10 @@ class TrainConfig:
         if self.kl_mode == "k1":
             raise InvalidInput("preferences cannot carry the k1 KL term in the reward; use "
                                "kl_estimator exact (positional) or k3")
+        if self.policy == "context" and self.entropy_coef != 0:
+            raise InvalidInput(f"preferences cannot carry a context policy's entropy bonus "
+                               f"(entropy_coef {self.entropy_coef:g}), which is folded into the "
+                               "scores; use entropy_coef 0 or a positional policy")
 
     # --- derived ------------------------------------------------------------------------
 
