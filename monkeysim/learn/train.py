@@ -27,10 +27,10 @@ pp          population std (Hu 2025); with one target per policy      ``epochs``
 
 Each row is one entry of :data:`monkeysim.learn.algorithms.ALGORITHMS` (with its default
 epochs, smallest group and tuned step size) and one advantage function of
-:func:`monkeysim._kernels.policy.group_advantages`. Where to read a step: the per-step loop is
-:func:`monkeysim._kernels.policy.train_independent` (and ``train_troop``); the readable
-one-file version of every algorithm, which the kernels match to 1e-8, is ``naive_train`` in
-``tests/naive.py``.
+:func:`monkeysim._kernels.policy.group_advantages`. Where to read a step: its two phases are
+:func:`monkeysim._kernels.policy.type_group` and :func:`monkeysim._kernels.policy.learn_group`,
+run in blocks by :func:`monkeysim._kernels.policy.train_steps`; the readable one-file version of
+every algorithm, which the kernels match to 1e-8, is ``naive_train`` in ``tests/naive.py``.
 
 A *group* is the documents of one policy in one step: a monkey's ``batch`` documents, or the
 whole troop's ``monkeys × batch``. The clipped objective uses per-token ratios

@@ -1,0 +1,11 @@
+"""The count of one RLOO step's code (tests/step_path.py) follows the code it names."""
+
+import step_path
+
+
+def test_every_function_on_the_step_path_exists_and_has_code():
+    rows = step_path.count()
+    assert len(rows) == sum(len(names) for names in step_path.PATH.values())
+    assert all(n > 0 for *_, n in rows)
+    kernels = {name for module, name, _ in rows if module.startswith("_kernels/policy.py")}
+    assert {"type_step", "learn_step", "learn_group", "train_steps"} <= kernels
