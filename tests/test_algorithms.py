@@ -8,7 +8,7 @@ import pytest
 
 from monkeysim import theory
 from monkeysim.errors import InvalidInput
-from monkeysim.experiments import compare_config, noise
+from monkeysim.experiments import compare_config, noise, noise_config
 from monkeysim.learn import config as TC
 from monkeysim.learn import params
 from monkeysim.learn.algorithms import ADVANTAGE_KINDS, ALGORITHMS, ALGOS, BASE_ALGOS, Algorithm
@@ -48,7 +48,7 @@ def test_the_config_reads_the_table(name):
 
 
 def test_readers_share_the_one_list():
-    assert TC.ALGOS is ALGOS and compare_config.ALGOS is ALGOS and noise.ALGOS is ALGOS
+    assert TC.ALGOS is ALGOS and compare_config.ALGOS is ALGOS and noise_config.ALGOS is ALGOS
     # the defaults of compare and the noise study (whose committed results predate the
     # variants) are the algorithms that are not variants
     assert BASE_ALGOS == ("reinforce", "rloo", "grpo", "ppo")

@@ -27,6 +27,7 @@ from monkeysim._kernels import policy as KP
 from monkeysim.alphabet import Alphabet
 from monkeysim.errors import InvalidInput
 from monkeysim.experiments import noise as N
+from monkeysim.experiments import noise_theory as NT
 from monkeysim.learn import noise_scale as NS
 from monkeysim.learn import train as T
 from monkeysim.policy import CharPolicy, PolicySpec
@@ -308,15 +309,15 @@ def test_tie_or_one_against_enumeration():
             p = math.prod(q if c else 1 - q for c in ca + cb)
             if sum(ca) - sum(cb) in (0, 1):
                 total += p
-    assert N._tie_or_one(q, L) == pytest.approx(total, rel=1e-12)
+    assert NT._tie_or_one(q, L) == pytest.approx(total, rel=1e-12)
 
 
 def test_fixed_point_of_the_leashed_preference_learner():
     L, A = 28, 27
     q, kl = N.preference_fixed_point(0.1, L, A)
     assert 1 / A < q < 1
-    assert N._tie_or_one(q, L) == pytest.approx(0.1 * math.log((A - 1) * q / (1 - q)),
-                                                abs=1e-9)
+    assert NT._tie_or_one(q, L) == pytest.approx(0.1 * math.log((A - 1) * q / (1 - q)),
+                                                 abs=1e-9)
     assert kl == pytest.approx(L * (q * math.log(A * q)
                                     + (1 - q) * math.log(A * (1 - q) / (A - 1))))
     q2, kl2 = N.preference_fixed_point(0.1 / 0.6, L, A)  # a stronger leash: closer to π_ref

@@ -1,9 +1,9 @@
 """Figure of `monkeysim noise` (Agg backend, ``matplotlib.figure.Figure``).
 
 Built from named records only: ``stats`` are
-:class:`~monkeysim.experiments.noise.NoiseStat` (fields ``learner, noise, level, median,
+:class:`~monkeysim.experiments.noise_records.NoiseStat` (fields ``learner, noise, level, median,
 q25, q75, median_censored, bound_calls, bound_calls_strict``), ``leash`` are
-:class:`~monkeysim.experiments.noise.LeashStat` (``name, beta_eff, kl, reward, fixed_q,
+:class:`~monkeysim.experiments.noise_records.LeashStat` (``name, beta_eff, kl, reward, fixed_q,
 fixed_kl``). Left: reviewer calls until solved vs Gaussian score noise σ; middle: vs the
 preference flip rate ε; both log y, medians with interquartile bars (hollow: more than half
 the runs censored, the median is a lower bound), the capacity bounds as lines. Right: the
@@ -97,7 +97,7 @@ def _leash_panel(ax, leash: Sequence) -> None:
 def noise_figure(stats: Sequence, leash: Sequence, bounds: Sequence, *, length: int,
                  alphabet_size: int) -> Figure:
     """Three panels: calls vs σ, calls vs ε, and the KL leash. ``bounds`` are
-    :class:`~monkeysim.experiments.noise.BoundCurve` records (``noise, levels, calls,
+    :class:`~monkeysim.experiments.noise_theory.BoundCurve` records (``noise, levels, calls,
     strict``)."""
     fig = Figure(figsize=(18, 6.2))
     axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
