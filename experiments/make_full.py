@@ -3,8 +3,8 @@ figures of the bigger ladder (troops of 1 to 4,096 monkeys, racing monkeys up to
 lengths, 20 reported seeds, budget 10^7).
 
 Regenerates results/full/ from a run checkpointed in runs/full-cache (ignored by git; an
-interrupted run resumes there, byte-identical). About 32 minutes on 2 shared cores at a load
-average of 3-13 (28 CPU-minutes; README, *Compare on a cluster*).
+interrupted run resumes there, byte-identical). 17 minutes uninterrupted on 2 cores at a load
+average of about 3 (22 CPU-minutes, peak 428 MB; README, *Compare on a cluster*).
 Run: python experiments/make_full.py
 """
 
