@@ -1,7 +1,8 @@
 """The refactor against the revision before it, side by side: speed ratios and output bytes.
 
 Extracts ``--old`` (default 31a8304, the last revision before the learner-core refactor of
-issue 14) with ``git archive`` into a temporary directory beside this checkout, then runs each
+issue 14; any later revision works too, e.g. ``--old cfe0949``, before issue 24's two-phase
+step) with ``git archive`` into a temporary directory beside this checkout, then runs each
 workload in fresh processes, alternating old and new (``--repeats`` rounds, best time kept),
 each version importing its own tree (``PYTHONPATH``) with its own numba cache (warmed first):
 
@@ -76,6 +77,11 @@ TRAIN_IMPORT = {"old": "from monkeysim.train import TrainConfig, train",
                 "new": "from monkeysim.learn.train import TrainConfig, train"}
 
 
+def _layout(tree: Path) -> str:
+    """"new" if ``tree`` has the layered package (monkeysim/learn/), else "old"."""
+    return "new" if (tree / "monkeysim" / "learn" / "train.py").exists() else "old"
+
+
 def _run(tree: Path, args: list[str], code: str | None = None) -> tuple[float, str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-c", code] if code else [sys.executable, "-m", "monkeysim", *args]
@@ -112,15 +118,15 @@ def main(argv=None) -> dict:
         corpus: dict[str, float] = {}
         quick: dict[str, float] = {}
         for version, tree in trees.items():  # warm the numba caches (compiling is not timed)
-            _run(tree, [], LEARNING.format(train_import=TRAIN_IMPORT[version]))
+            _run(tree, [], LEARNING.format(train_import=TRAIN_IMPORT[_layout(tree)]))
             _run(tree, ["shakespeare", "--excerpt", "--quiet", "--out",
                         str(tmp / f"warm-{version}")])
         for r in range(args.repeats):
             for version, tree in trees.items():
-                _, out = _run(tree, [], LEARNING.format(train_import=TRAIN_IMPORT[version]))
+                _, out = _run(tree, [], LEARNING.format(train_import=TRAIN_IMPORT[_layout(tree)]))
                 for name, rate in json.loads(out).items():
                     learning[version][name] = max(learning[version].get(name, 0.0), rate)
-                kernel, enc = CORPUS_IMPORT[version]
+                kernel, enc = CORPUS_IMPORT[_layout(tree)]
                 _, out = _run(tree, [], CORPUS.format(kernel_import=kernel, encode_import=enc))
                 corpus[version] = min(corpus.get(version, float("inf")), json.loads(out))
                 if r == 0:

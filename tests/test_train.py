@@ -223,13 +223,15 @@ def test_update_tables_matches_step_then_tables(kind, opt):
             else:
                 new[r][j] += lr * g
     logp, prob, cdf = naive.naive_tables(new)
-    g2 = kl = h = 0.0
+    g2 = q = kl = h = 0.0
     for r in range(rows):
-        row_kl = row_h = 0.0
+        row_q = row_kl = row_h = 0.0
         for j in range(a):
             g2 += float(grad[r, j]) ** 2
+            row_q += prob[r][j] * prob[r][j]
             row_kl += prob[r][j] * (logp[r][j] - logq[r, j])
             row_h -= prob[r][j] * logp[r][j]
+        q += row_q
         kl += row_kl
         h += row_h
     greedy_ref = [row.index(max(row)) for row in logp]
@@ -245,11 +247,11 @@ def test_update_tables_matches_step_then_tables(kind, opt):
     if opt == "adam":
         assert mm.tolist() == em and vv.tolist() == ev
     if kind == KP.POSITIONAL:
-        assert got == (g2, kl, h)
+        assert got == (g2, q, kl, h)
         assert greedy.tolist() == greedy_ref
         assert [KP.row_argmax(out[0], r) for r in range(rows)] == greedy_ref
     else:  # a context policy's statistics follow the chain of rows: not computed here
-        assert got == (g2, 0.0, 0.0) and (greedy == 99).all()
+        assert got == (g2, q, 0.0, 0.0) and (greedy == 99).all()
 
 
 def test_ppo_later_epochs_clip_and_others_do_not():

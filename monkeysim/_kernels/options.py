@@ -1,6 +1,10 @@
 """The numba options of every kernel, and literal specialisation.
 
-All kernel options live in :data:`KERNEL_OPTIONS` / :data:`PARALLEL_OPTIONS`. Speed: the
+All kernel options live in :data:`KERNEL_OPTIONS` / :data:`PARALLEL_OPTIONS`, and
+:data:`STEP_OPTIONS` for the learning step's phase functions, which take whole records
+(:mod:`~monkeysim._kernels.policy_records`): inlined into their callers at numba's IR level,
+because a call that passes records of some thirty arrays costs their reference counting on
+every call (about 8 % of a one-monkey step, measured). Speed: the
 alphabet size is a compile-time literal (see :func:`call_specialized`), so every typing kernel
 is compiled (and cached) for its A, which turns ``u % A`` and ``u // A`` into multiplications.
 """
@@ -11,6 +15,7 @@ import numba as nb
 
 KERNEL_OPTIONS = dict(cache=True, nogil=True)
 PARALLEL_OPTIONS = dict(cache=True, nogil=True, parallel=True)
+STEP_OPTIONS = dict(cache=True, nogil=True, inline="always")
 
 _SPECIALIZED: dict = {}
 

@@ -61,13 +61,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS, STEP_OPTIONS
 
 # every name of the step's modules, so that callers use KP.<name> for all of them
 from .policy_advantages import *  # noqa: F403
 from .policy_advantages import advantages, baseline_update, shape_rewards, zero_std
 from .policy_codes import *  # noqa: F403
-from .policy_codes import MM_CLIPPED, PM_ZERO_STD, POSITIONAL
+from .policy_codes import KL_K3, MM_CLIPPED, PM_ZERO_STD, POSITIONAL
 from .policy_gradients import *  # noqa: F403
 from .policy_gradients import accumulate_gradient, finish_gradient, row_sq_sums, score_sq_sum
 from .policy_optimisers import *  # noqa: F403
@@ -86,7 +86,7 @@ from .policy_stats import exact_kl_entropy, greedy_document, policy_metrics
 
 # --- the learning phase ---------------------------------------------------------------------
 
-@nb.njit(**KERNEL_OPTIONS)
+@nb.njit(**STEP_OPTIONS)
 def chunk_gradient(par, s, p, lo, hi, sl, scale, first, noise, pol, ref, mon, work, mm):
     """The direction of monkeys ``lo..hi-1``'s documents for policy ``p`` into gradient slot
     ``sl`` (:func:`accumulate_gradient`, then :func:`finish_gradient`); with ``noise`` also
@@ -101,7 +101,7 @@ def chunk_gradient(par, s, p, lo, hi, sl, scale, first, noise, pol, ref, mon, wo
             par, pol.logp[p], ref.logp, mon.docs[m], mon.oldlp[m], mon.adv[m], scale, first,
             grad, rowsum)
         if noise:
-            s1 += score_sq_sum(par, pol.logp[p], pol.prob[p], work.psq[p], work.q[p], ref.logp,
+            s1 += score_sq_sum(par, pol.logp[p], pol.prob[p], work.psq[p], pol.sq[p], ref.logp,
                                mon.docs[m], mon.adv[m], mon.psum[m])
     finish_gradient(pol.prob[p], grad, rowsum)
     work.s1[sl] = s1
@@ -121,15 +121,15 @@ def chunked_gradient(par, s, p, lo, hi, chunks, scale, first, noise, pol, ref, m
                 grad[p, r, a] += grad[p + c, r, a]
 
 
-@nb.njit(**KERNEL_OPTIONS)
+@nb.njit(**STEP_OPTIONS)
 def policy_gradient(par, s, p, lo, hi, first, pol, ref, mon, work, mm):
     """One epoch's ascent direction of policy ``p`` from the documents of monkeys
     ``lo..hi-1`` into ``work.grad[p]``; returns ``S1`` of the group (first epoch of a
     positional policy, else 0). A group of more than ``par.chunk`` monkeys (a troop) is summed
     in chunks in parallel (:func:`chunked_gradient`)."""
     noise = first and par.kind == POSITIONAL
-    if noise:
-        work.q[p] = row_sq_sums(pol.prob[p], work.psq[p])
+    if noise and par.kl == KL_K3 and par.kl_coef != 0.0:
+        row_sq_sums(pol.prob[p], work.psq[p])  # per row: the k3 coefficients vary by key
     scale = 1.0 / ((hi - lo) * mon.docs.shape[1])
     chunks = -(-(hi - lo) // par.chunk)
     if chunks == 1:
@@ -144,7 +144,7 @@ def policy_gradient(par, s, p, lo, hi, first, pol, ref, mon, work, mm):
     return s1
 
 
-@nb.njit(**KERNEL_OPTIONS)
+@nb.njit(**STEP_OPTIONS)
 def learn_group(par, step, s, p, lo, hi, pol, ref, rev, mon, work, met):
     """Learning phase of one step for policy ``p`` from the documents of monkeys ``lo..hi-1``
     (a troop: all of them; an independent monkey: its own): shaped rewards, advantages, then
@@ -167,12 +167,13 @@ def learn_group(par, step, s, p, lo, hi, pol, ref, rev, mon, work, met):
         s1 = policy_gradient(par, s, p, lo, hi, e == 0, pol, ref, mon, work, met.mm)
         if not par.dry:
             pol.opt_t[p] += 1
-        kl, h = apply_gradient(
+        q, kl, h = apply_gradient(
             par, pol.theta[p], work.grad[p], pol.opt_m[p], pol.opt_v[p], pol.opt_t[p],
             pol.logp[p], pol.prob[p], pol.cdf[p], ref.logp, pol.greedy[p], e == 0, s1,
             n_docs if par.kind == POSITIONAL else 0, pm)
         if par.dry:
             return
+        pol.sq[p] = q
     baseline_update(pol.baseline[p], shaped, par.baseline_decay)
     if policy_metrics(par, pol.logp[p], pol.prob[p], ref.logp, rev.target, pol.greedy[p], kl,
                       h, pm):
@@ -236,6 +237,14 @@ def all_tables(theta, logp, prob, cdf):
     """Tables of every policy of ``theta[P, R, A]``."""
     for p in nb.prange(theta.shape[0]):
         policy_tables(theta[p], logp[p], prob[p], cdf[p])
+
+
+@nb.njit(**PARALLEL_OPTIONS)
+def sq_totals(prob, psq, out):
+    """``out[p] = Σ_rows Σ_a p²`` of every policy of ``prob[P, R, A]`` (per row into
+    ``psq[P, R]``), as :func:`update_tables` returns it after an update."""
+    for p in nb.prange(prob.shape[0]):
+        out[p] = row_sq_sums(prob[p], psq[p])
 
 
 @nb.njit(**PARALLEL_OPTIONS)

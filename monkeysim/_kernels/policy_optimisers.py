@@ -46,9 +46,9 @@ def update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, gree
     """The optimiser's ascent step number ``t`` on ``grad[R, A]`` (SGD ``θ += lr · g`` or
     Adam), fused row by row with the new tables (:func:`row_tables`) and, for a positional
     policy, each row's greedy key into ``greedy[L]`` (:func:`row_argmax`) and its exact KL /
-    entropy (:func:`row_kl_entropy`). Returns ``(Σ g², KL, H)``, each summed over rows in
-    order as :func:`grad_sq_norm` and :func:`exact_kl_entropy` do (KL and H 0 for a context
-    policy, whose statistics follow the chain of rows)."""
+    entropy (:func:`row_kl_entropy`). Returns ``(Σ g², Σ p², KL, H)``, each summed over rows
+    in order as :func:`grad_sq_norm`, :func:`row_sq_sums` and :func:`exact_kl_entropy` do (KL
+    and H 0 for a context policy, whose statistics follow the chain of rows)."""
     positional = par.kind == POSITIONAL
     adam = par.optimiser == OPT_ADAM
     lr = par.lr
@@ -57,6 +57,7 @@ def update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, gree
     bc1 = 1.0 - b1 ** t
     bc2 = 1.0 - b2 ** t
     g2 = 0.0
+    q = 0.0
     kl = 0.0
     h = 0.0
     for r in range(theta.shape[0]):
@@ -66,13 +67,13 @@ def update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, gree
             adam_row(theta, grad, opt_m, opt_v, r, lr, b1, b2, par.adam_eps, bc1, bc2)
         else:
             sgd_row(theta, grad, r, lr)
-        row_tables(theta, logp, prob, cdf, r)
+        q += row_tables(theta, logp, prob, cdf, r)
         if positional:
             greedy[r] = row_argmax(logp, r)
             row_kl, row_h = row_kl_entropy(logp, prob, logq, r)
             kl += row_kl
             h += row_h
-    return g2, kl, h
+    return g2, q, kl, h
 
 
 @nb.njit(**KERNEL_OPTIONS)
@@ -83,7 +84,7 @@ def apply_gradient(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, gre
     step ``t`` with the new tables (:func:`update_tables`; not when ``par.dry``). In the
     ``first`` epoch also the
     noise estimates of the group of ``n`` documents (``s1``; ``n = 0``: NaN) and the gradient
-    norm into ``pm``. Returns ``(KL, H)`` of :func:`update_tables` (zeros if dry)."""
+    norm into ``pm``. Returns ``(Σ p², KL, H)`` of :func:`update_tables` (zeros if dry)."""
     regularise = par.kind == POSITIONAL and (
         (par.kl == KL_EXACT and par.kl_coef != 0.0) or par.entropy_coef != 0.0)
     s2 = 0.0
@@ -92,13 +93,13 @@ def apply_gradient(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq, gre
             s2 = grad_sq_norm(grad)
         beta = par.kl_coef if par.kl == KL_EXACT else 0.0
         exact_regulariser(logp, prob, logq, beta, par.entropy_coef, grad)
-    kl = h = 0.0
+    q = kl = h = 0.0
     if par.dry:
         g2 = grad_sq_norm(grad)
     else:
-        g2, kl, h = update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq,
+        g2, q, kl, h = update_tables(par, theta, grad, opt_m, opt_v, t, logp, prob, cdf, logq,
                                      greedy)
     if first:
         noise_estimates(s1, s2 if regularise else g2, n, pm)
         pm[PM_GRAD_NORM] = math.sqrt(g2)
-    return kl, h
+    return q, kl, h

@@ -29,13 +29,15 @@ every step. Floats: ``lr``, ``clip`` (PPO ratio clip, 0: none), ``group_eps``, `
 (β), ``entropy_coef`` (α), Adam's ``adam_b1``, ``adam_b2``, ``adam_eps``, REINFORCE's
 ``baseline_decay``, the reviewer's ``noise`` (sd in reward units) and ``flip_rate``."""
 
-Policies = namedtuple("Policies", "theta logp prob cdf opt_m opt_v opt_t baseline greedy "
+Policies = namedtuple("Policies", "theta logp prob cdf sq opt_m opt_v opt_t baseline greedy "
                                   "first_solved")
 """The learners: logits ``theta[P, R, A]`` and their tables ``logp``, ``prob``, ``cdf`` (same
-shape, kept equal to the tables of ``theta``), the optimiser's moments ``opt_m``, ``opt_v``
-(same shape) and step counts ``opt_t: int64[P]``, the running state ``baseline[P, N_BASE]``,
-the greedy documents ``greedy: uint8[P, L]`` and ``first_solved: int64[P]`` (1-based step at
-which the greedy document first equalled the target, −1 none)."""
+shape) and ``sq[P]`` (Σ_rows Σ_a p², for the noise scale), kept equal to the tables of
+``theta`` (:func:`sq_totals` where the tables are built outside an update); the optimiser's
+moments ``opt_m``, ``opt_v`` (same shape) and step counts ``opt_t: int64[P]``, the running
+state ``baseline[P, N_BASE]``, the greedy documents ``greedy: uint8[P, L]`` and
+``first_solved: int64[P]`` (1-based step at which the greedy document first equalled the
+target, −1 none)."""
 
 Reference = namedtuple("Reference", "logp prob")
 """The reference policy of the KL leash: ``logp[R, A]``, ``prob[R, A]``."""
@@ -49,10 +51,10 @@ the advantages are taken of), ``adv[M, K]``, per document ``k1[M, K]`` (Σ log �
 ``logp_sum[M, K]`` (log π(doc)) and ``psum[M, K]`` (Σ_keys π(key | row)), and
 ``first_typed: int64[M]`` (1-based document count of the first exact copy, −1 none)."""
 
-Work = namedtuple("Work", "grad rowsum s1 psq q")
+Work = namedtuple("Work", "grad rowsum s1 psq")
 """Scratch of the learning phase: per gradient slot ``grad[S, R, A]``, ``rowsum[S, R]`` and
 ``s1[S]`` (Σ_j |g_j|² of the slot's documents); per policy ``psq[P, R]`` (Σ_a p² per row of
-the typing policy) and ``q[P]`` (their total), for the step's noise estimate."""
+the typing policy, for the noise estimate in k3 mode)."""
 
 Metrics = namedtuple("Metrics", "mm pm")
 """Per step: ``mm[steps, M, N_MM]`` per monkey and ``pm[steps, P, N_PM]`` per policy."""

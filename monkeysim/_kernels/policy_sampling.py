@@ -10,7 +10,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .options import KERNEL_OPTIONS
+from .options import KERNEL_OPTIONS, STEP_OPTIONS
 from .policy_codes import MM_HITS, MM_K1, MM_K3, POSITIONAL, PREF_NONE
 from .policy_reviewer import noisy_score
 from .random import next_double
@@ -119,7 +119,7 @@ def token_kl(lp, lq, p, q):
     return -d, q / p - 1.0 - d
 
 
-@nb.njit(**KERNEL_OPTIONS)
+@nb.njit(**STEP_OPTIONS)
 def type_group(par, step, m, p, pol, ref, rev, mon, mm):
     """Typing phase of one step for monkey ``m``: it types its ``K`` documents from policy
     ``p`` with its own stream, and the reviewer ``rev`` scores each (one call per document).

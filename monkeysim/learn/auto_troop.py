@@ -179,7 +179,7 @@ class _Troop:
         :func:`~monkeysim._kernels.policy.sgd_row`), the new tables, and the running baseline."""
         st = self.st
         st.theta[0] += lr * st.grad[0]
-        KP.all_tables(st.theta, st.logp, st.prob, st.cdf)
+        st.tables()
         KP.baseline_update(st.baseline[0], st.shaped[:n].reshape(-1), decay)
         st.opt_t[0] += 1
 

@@ -145,7 +145,9 @@ class RunState:
         self.logp = np.empty_like(self.theta)
         self.prob = np.empty_like(self.theta)
         self.cdf = np.empty_like(self.theta)
-        KP.all_tables(self.theta, self.logp, self.prob, self.cdf)
+        self.sq = np.empty(p)
+        self.psq = np.zeros((p, r))
+        self.tables()
         ref_logp, ref_prob, _ = reference.tables()
         self.logq = ref_logp[0]
         self.qprob = ref_prob[0]
@@ -159,8 +161,6 @@ class RunState:
         self.grad = np.zeros((slots, r, a))
         self.rowsum = np.zeros((slots, r))
         self.s1 = np.zeros(slots)
-        self.psq = np.zeros((p, r))
-        self.q = np.zeros(p)
         self.greedy = np.zeros((p, length), dtype=np.uint8)
         self.first_typed = np.full(m, -1, dtype=np.int64)
         self.first_solved = np.full(p, -1, dtype=np.int64)
@@ -174,13 +174,18 @@ class RunState:
         KP.greedy_batch(self.logp, self.spec.kind_code, self.spec.rows, self.spec.base, out)
         return out
 
+    def tables(self) -> None:
+        """The tables of ``theta`` (after a change outside the kernels' updates)."""
+        KP.all_tables(self.theta, self.logp, self.prob, self.cdf)
+        KP.sq_totals(self.prob, self.psq, self.sq)
+
     def snapshot(self) -> dict:
         return {name: getattr(self, name).copy() for name in self.saved}
 
     def restore(self, snap: dict) -> None:
         for name, arr in snap.items():
             getattr(self, name)[...] = arr
-        KP.all_tables(self.theta, self.logp, self.prob, self.cdf)
+        self.tables()
 
     def records(self, steps: int):
         """The kernels' records of this state: ``(policies, reference, review, monkeys,
