@@ -61,7 +61,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS, STEP_OPTIONS
+from .options import PARALLEL_OPTIONS, STEP_OPTIONS
 
 # every name of the step's modules, so that callers use KP.<name> for all of them
 from .policy_advantages import *  # noqa: F403
