@@ -15,7 +15,7 @@ import numba as nb
 
 KERNEL_OPTIONS = dict(cache=True, nogil=True)
 PARALLEL_OPTIONS = dict(cache=True, nogil=True, parallel=True)
-STEP_OPTIONS = dict(cache=True, nogil=True, inline="always")
+STEP_OPTIONS = dict(cache=True, nogil=True)
 
 _SPECIALIZED: dict = {}
 

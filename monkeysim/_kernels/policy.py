@@ -61,7 +61,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .options import PARALLEL_OPTIONS, STEP_OPTIONS
+from .options import KERNEL_OPTIONS, PARALLEL_OPTIONS, STEP_OPTIONS
 
 # every name of the step's modules, so that callers use KP.<name> for all of them
 from .policy_advantages import *  # noqa: F403
@@ -144,6 +144,15 @@ def policy_gradient(par, s, p, lo, hi, first, pol, ref, mon, work, mm):
     return s1
 
 
+@nb.njit(**KERNEL_OPTIONS)
+def group_view(per_monkey, lo, hi):
+    """The documents of monkeys ``lo..hi-1`` of ``per_monkey[M, K]`` as one flat group (a
+    row when it is one monkey's: no reshape, which costs a call per step)."""
+    if hi - lo == 1:
+        return per_monkey[lo]
+    return per_monkey[lo:hi].reshape((hi - lo) * per_monkey.shape[1])
+
+
 @nb.njit(**STEP_OPTIONS)
 def learn_group(par, step, s, p, lo, hi, pol, ref, rev, mon, work, met):
     """Learning phase of one step for policy ``p`` from the documents of monkeys ``lo..hi-1``
@@ -157,11 +166,11 @@ def learn_group(par, step, s, p, lo, hi, pol, ref, rev, mon, work, met):
     for m in range(lo, hi):
         shape_rewards(par, mon.rewards[m], mon.k1[m], mon.logp_sum[m], mon.shaped[m],
                       met.mm[s, m])
-    rewards = mon.rewards[lo:hi].reshape(n_docs)
-    shaped = mon.shaped[lo:hi].reshape(n_docs)
+    rewards = group_view(mon.rewards, lo, hi)
+    shaped = group_view(mon.shaped, lo, hi)
     pm[PM_ZERO_STD] = zero_std(rewards)
     advantages(par, mon.states[lo], rewards, shaped, pol.baseline[p],
-               mon.adv[lo:hi].reshape(n_docs))
+               group_view(mon.adv, lo, hi))
     kl = h = 0.0
     for e in range(par.epochs):
         s1 = policy_gradient(par, s, p, lo, hi, e == 0, pol, ref, mon, work, met.mm)

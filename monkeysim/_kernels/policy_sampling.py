@@ -137,15 +137,14 @@ def type_group(par, step, m, p, pol, ref, rev, mon, mm):
     kind = par.kind
     rows = par.rows
     base = par.base
-    logp = pol.logp[p]
-    prob = pol.prob[p]
-    state = mon.states[m]
-    docs = mon.docs[m]
+    logp, prob, cdf = pol.logp[p], pol.prob[p], pol.cdf[p]
+    logq, qprob = ref.logp, ref.prob
+    state, docs, oldlp = mon.states[m], mon.docs[m], mon.oldlp[m]
     target = rev.target
     n_docs, length = docs.shape
     for k in range(n_docs):
         doc = docs[k]
-        sample_document(state, pol.cdf[p], kind, rows, base, doc)
+        sample_document(state, cdf, kind, rows, base, doc)
         row = first_row(kind, rows)
         lp_sum = 0.0
         k1 = 0.0
@@ -155,11 +154,11 @@ def type_group(par, step, m, p, pol, ref, rev, mon, mm):
         for i in range(length):
             a = doc[i]
             lp = logp[row, a]
-            mon.oldlp[m, k, i] = lp
+            oldlp[k, i] = lp
             lp_sum += lp
             pa = prob[row, a]
             p_sum += pa
-            t1, t3 = token_kl(lp, ref.logp[row, a], pa, ref.prob[row, a])
+            t1, t3 = token_kl(lp, logq[row, a], pa, qprob[row, a])
             k1 += t1
             k3 += t3
             if a != target[i]:
