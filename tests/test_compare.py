@@ -177,3 +177,24 @@ def test_the_work_cap_leaves_smaller_tuning_budgets_alone():
     probe = cfg.budget // 256
     tc = cl._train_config(cfg, "hamming", True, 4096, 16, 4, 1.0, 0, probe, "typed")
     assert tc.max_reviewer_calls == 4096 * (probe // 4)
+
+
+def test_full_adds_the_weasels_prefix_ladder_as_tuned_troops_only():
+    """--full tunes and reports the weasel with prefix bananas for every troop size, but races
+    no independent monkeys and runs no troop at one monkey's step size there (both cost about
+    N times one monkey's 10^6 keystrokes); the hamming ladder keeps both."""
+    from monkeysim.experiments.compare import plan, settings
+
+    cfg = make_config("full")
+    cells = {c.key[4:6] for c in plan(cfg) if c.key[0] == "learn" and c.key[1:4] == (
+        "weasel", 28, "prefix")}  # (regime, N); one independent monkey: the length sweep
+    assert {r for r, _ in cells} == {"troop", "independent"}
+    assert {n for r, n in cells if r == "independent"} == {cfg.length_sweep_monkeys}
+    tuned = [s for s in settings(cfg) if (s.target, s.reward) == ("weasel", "prefix")]
+    assert sorted({s.regime for s in tuned if s.monkeys > 1}) == ["troop"]
+    assert len([s for s in tuned if s.regime == "troop"]) == (len(cfg.monkeys)
+                                                            + len(cfg.frontier_batches))
+    hamming = {c.key[4] for c in plan(cfg) if c.key[0] == "learn" and c.key[1:4] == (
+        "weasel", 28, "hamming")}
+    assert hamming == {"independent", "troop", "troop_fixed"}
+    assert ("auto", "weasel", 28, "prefix", 0) in {c.key for c in plan(cfg)}

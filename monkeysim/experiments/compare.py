@@ -102,8 +102,13 @@ def _ladder_regimes(cfg: CompareConfig, tgt: Target, reward: str,
                     regimes: tuple[str, ...] | list[str]) -> list[str]:
     """The regimes of ``tgt``'s ladder for ``reward``: the weasel races independent monkeys
     only for ``weasel_racing_rewards``."""
-    racing = tgt.name != WEASEL or reward in cfg.weasel_racing_rewards
-    return [r for r in regimes if racing or r != "independent"]
+    return [r for r in regimes if _racing(cfg, tgt, reward) or r != "independent"]
+
+
+def _racing(cfg: CompareConfig, tgt: Target, reward: str) -> bool:
+    """Whether ``tgt``'s ladder for ``reward`` races independent monkeys and runs fixed-step
+    troops (every ladder but the weasel's for rewards outside ``weasel_racing_rewards``)."""
+    return tgt.name != WEASEL or reward in cfg.weasel_racing_rewards
 
 
 def _regime_monkeys(cfg: CompareConfig, regime: str) -> list[int]:
@@ -195,6 +200,8 @@ def plan(cfg: CompareConfig) -> list[Cell]:
                     if regime == "troop_fixed" and (n == min(cfg.monkeys) or reward == "exact"
                                                     or k != cfg.batch):
                         continue  # the same runs as the tuned troop
+                    if regime == "troop_fixed" and not _racing(cfg, tgt, reward):
+                        continue  # big troops at one monkey's small step size: too costly
                     if k != cfg.batch and reward == "exact":
                         continue  # the frontier is fitted for graded bananas only
                     if not _learning_feasible(cfg, tgt, length, reward, n):

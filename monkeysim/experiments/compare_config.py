@@ -77,8 +77,9 @@ class CompareConfig:
     weasel in about 10^6 keystrokes per monkey, so their ladder belongs to ``--full``."""
     weasel_racing_rewards: tuple[str, ...] = ("hamming",)
     """Rewards (among ``weasel_ladder_rewards``) whose weasel ladder also races independent
-    monkeys. N racing monkeys cost N × one monkey's keystrokes, about N × 10^6 with prefix
-    bananas, so their weasel ladder is a troop's only (the troop shares the work)."""
+    monkeys and runs troops at one monkey's step size. N racing monkeys cost N × one monkey's
+    keystrokes, about N × 10^6 with prefix bananas, and so does a big troop at one monkey's
+    small step size, so their weasel ladder is the tuned troop's only (sharing the work)."""
     auto_troop: bool = True
     """Also run the self-sizing troop (``monkeys="auto", lr="auto"``, at most
     ``max(monkeys)`` and 256 monkeys) once per reported seed on every frontier, with no
@@ -177,7 +178,7 @@ QUICK = dict(lengths=(2, 3, 6, 8), weasel=False, monkeys=(1, 4, 16), frontier_le
 FULL = dict(lengths=(2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 36, 41),
             monkeys=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
             seeds=20, budget=10_000_000, random_max_keystrokes=2_000_000_000,
-            tune_seeds=16, independent_max_monkeys=256,
+            tune_seeds=16, independent_max_monkeys=256, weasel_ladder_rewards=("hamming", "prefix"),
             lr_grid=tuple(float(2**k) for k in range(-2, 19)))
 
 def load_toml(path: Path) -> dict:
