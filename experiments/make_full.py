@@ -1,10 +1,10 @@
 """`monkeysim compare --full` at the default seed: every table, the summary and the seven
 figures of the bigger ladder (troops of 1 to 4,096 monkeys, racing monkeys up to 256, 16 prefix
-lengths, 20 reported seeds, budget 10^7).
+lengths, the weasel with hamming and prefix bananas, 20 reported seeds, budget 10^7).
 
 Regenerates results/full/ from a run checkpointed in runs/full-cache (ignored by git; an
-interrupted run resumes there, byte-identical). 17 minutes uninterrupted on 2 cores at a load
-average of about 3 (22 CPU-minutes, peak 428 MB; README, *Compare on a cluster*).
+interrupted run resumes there, byte-identical). 25 minutes uninterrupted on 2 cores at a low
+load (45 CPU-minutes, peak 803 MB; README, *Compare on a cluster*).
 Run: python experiments/make_full.py
 """
 
