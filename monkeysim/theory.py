@@ -403,3 +403,17 @@ def noise_scale_uniform(length: int, alphabet_size: int, baseline: str = "zero",
         k2 = ((n - 1) / n) ** 2 / ((a - 1) / (length * a * a))
         return NoiseScaleTheory(k2 * gs, k2 * ts, ts / gs, False)
     return NoiseScaleTheory(gs, ts, ts / gs, True)
+
+
+def effective_batch(monkeys, batch, share: float, reference_batch: int) -> np.ndarray:
+    """Documents per step of N monkeys × k documents, counted as N (k − c) k₀ / (k₀ − c).
+
+    A group's baseline is the mean of the group's other k − 1 rewards (RLOO's leave-one-out;
+    GRPO and PPO likewise): its own noise adds a share 1/(k − 1) to each document's, so a
+    group of k documents carries the gradient information of k − 1 documents with an exact
+    baseline (c = 1); c = 0 when the baseline's noise costs nothing (it is then uncorrelated
+    with the update's direction). The factor k₀/(k₀ − c) counts B in documents at the
+    reference batch k₀ (B = N k₀ on the troop ladder), so B_crit and E_min keep their units."""
+    k = np.asarray(batch, dtype=float)
+    return np.asarray(monkeys, dtype=float) * (k - share) * reference_batch / (
+        reference_batch - share)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from monkeysim import theory
 from monkeysim.experiments import compare_answer, compare_stats
 from monkeysim.experiments.frontier import FrontierRow
 from monkeysim.stats import bootstrap_medians, bootstrap_rng
@@ -58,12 +59,13 @@ def test_bootstrap_is_reproducible_and_keyed():
     assert not np.array_equal(a, bootstrap_medians(x, bootstrap_rng("a", 2)))
 
 
-def _rows(s_min, b_crit, seeds=12, spread=0.25, seed=0):
-    """Frontier rows whose steps scatter log-normally around S_min (1 + B_crit/B)."""
+def _rows(s_min, b_crit, seeds=12, spread=0.25, seed=0, share=0.0):
+    """Frontier rows whose steps scatter log-normally around S_min (1 + B_crit/B), B the
+    effective batch at baseline share ``share``."""
     g = np.random.default_rng(seed)
     rows = []
     for n, k in ((1, 2), (1, 4), (1, 8), (1, 16), (4, 16), (16, 16), (64, 16)):
-        b = n * k
+        b = theory.effective_batch(n, k, share, 16)
         for s in range(seeds):
             steps = s_min * (1 + b_crit / b) * math.exp(spread * g.standard_normal())
             rows.append(FrontierRow("weasel", 28, "hamming", "troop", "typed", n, k, 64.0, s,
@@ -79,6 +81,17 @@ def test_frontier_fit_recovers_the_hyperbola_with_an_interval():
     assert fit["b_crit_ci"][0] < fit["b_crit"] < fit["b_crit_ci"][1]
     assert fit["fit_rms_log_error"] < 0.2
     assert all(p["fitted"] for p in fit["points"])
+
+
+def test_frontier_fit_interval_covers_the_baseline_share():
+    fit = compare_stats.frontier_fit(_rows(20.0, 300.0, spread=0.1, share=1.0), "share")
+    assert fit["baseline_share_ci"][0] <= 1.0 <= fit["baseline_share_ci"][1]
+    assert fit["baseline_share_ci"][0] > 0.3
+    assert fit["b_crit_ci"][0] <= 300 <= fit["b_crit_ci"][1]
+    assert fit["reference_batch"] == 16
+    small = [p for p in fit["points"] if p["batch"] == 2]
+    assert small[0]["effective_batch"] == pytest.approx(
+        theory.effective_batch(1, 2, fit["baseline_share"], 16))
 
 
 def test_frontier_fit_leaves_out_points_below_two_steps():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
 
+from monkeysim import theory
 from monkeysim.experiments import compare, compare_answer, compare_report, frontier, tuning
 from monkeysim.experiments.compare_config import make_config
 from monkeysim.experiments.dask_backend import available as dask_available
@@ -300,3 +301,59 @@ def test_tuning_csv_lists_every_step_size_tried(small_run):
             assert float(r["q1_wall_time_keystrokes"]) <= float(
                 r["median_wall_time_keystrokes"]) <= float(r["q3_wall_time_keystrokes"])
     assert (out / "tuning.png").stat().st_size > 10_000
+
+
+def _ladder_points():
+    """One monkey at k = 2, 4, 8, 16 and troops of 4, 16, 64 at k = 16 (compare's frontier)."""
+    n = np.array([1, 1, 1, 1, 4, 16, 64], dtype=float)
+    k = np.array([2, 4, 8, 16, 16, 16, 16], dtype=float)
+    return n, k
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_frontier_fit_recovers_the_baseline_share(share):
+    n, k = _ladder_points()
+    s = 5.0 * (1 + 300 / theory.effective_batch(n, k, share, 16))
+    fit = frontier.fit_frontier(n, k, s)
+    assert fit.baseline_share == pytest.approx(share)
+    assert fit.s_min == pytest.approx(5.0, rel=1e-5)
+    assert fit.b_crit == pytest.approx(300, rel=1e-4)
+    assert fit.reference_batch == 16
+    assert fit.rms_log_error < 1e-5
+
+
+def test_effective_batch_counts_leave_one_out():
+    # c = 1: a group of k documents is worth k − 1 with an exact baseline, rescaled so that the
+    # reference batch counts as itself
+    assert theory.effective_batch(1, 2, 1.0, 16) == pytest.approx(16 / 15)
+    assert theory.effective_batch(4, 16, 1.0, 16) == pytest.approx(64)
+    assert theory.effective_batch(1, 8, 0.0, 16) == pytest.approx(8)
+
+
+def test_frontier_fit_without_small_batches_is_the_plain_hyperbola():
+    b = np.array([16, 64, 256, 1024.0])
+    s = np.array([40.0, 11.0, 4.0, 2.5])
+    fit = frontier.fit_frontier(b / 16, np.full(4, 16.0), s)
+    plain = frontier.fit_hyperbola(b, s)
+    assert fit.baseline_share == 0.0
+    assert fit.s_min == pytest.approx(plain.s_min)
+    assert fit.b_crit == pytest.approx(plain.b_crit)
+
+
+def test_frontier_fit_matches_a_brute_force_least_squares():
+    """The closed-form scan and golden section against a plain search over a fine grid of
+    (c, log B_crit) with S_min from the mean residual (floored at one step)."""
+    rng = np.random.default_rng(3)
+    n, k = _ladder_points()
+    for _ in range(5):
+        s = 3.0 * (1 + 400 / theory.effective_batch(n, k, 0.7, 16)) * rng.lognormal(0, 0.2, 7)
+        fit = frontier.fit_frontier(n, k, s)
+        best = (np.inf, None)
+        for c in frontier.BASELINE_SHARES:
+            for lb in np.linspace(np.log(1e-2), np.log(1e6), 6001):
+                h = np.log1p(np.exp(lb) / theory.effective_batch(n, k, c, 16))
+                r = np.log(s) - h
+                r = r - max(r.mean(), 0.0)
+                best = min(best, (float((r**2).sum()), (c, lb)), key=lambda t: t[0])
+        assert fit.rms_log_error == pytest.approx(np.sqrt(best[0] / 7), rel=1e-3, abs=1e-6)
+        assert fit.baseline_share == pytest.approx(best[1][0])

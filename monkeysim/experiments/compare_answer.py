@@ -137,7 +137,8 @@ def _critical(summary: dict) -> list[str]:
                      f"{_ci(c['b_simple_init_ci'])}")
         out.append(
             f"Critical troop ({name}, {c['reward']} bananas): steps until typed follow "
-            f"S = S_min·(1 + B_crit/B) with S_min = {_g(c['s_min'])} {_ci(c['s_min_ci'])}, "
+            f"S = S_min·(1 + B_crit/B){_share(c)} with S_min = {_g(c['s_min'])} "
+            f"{_ci(c['s_min_ci'])}, "
             f"E_min = {_g(c['e_min'])} documents {_ci(c['e_min_ci'])} and "
             f"B_crit = {_g(c['b_crit'])} documents per step {_ci(c['b_crit_ci'])}, "
             f"≈ {_g(c['n_crit'])} monkeys × {summary['batch']} (fit error "
@@ -168,6 +169,18 @@ def _auto(summary: dict) -> list[str]:
             f"sweep (tuning and reported runs) {_g(a['sweep_documents'])}: "
             f"{_g(a['sweep_over_auto'])}× as many.")
     return out
+
+
+def _share(c: dict) -> str:
+    """How B counts one monkey's smaller batches, when the fit has them: the leave-one-out
+    baseline's fitted noise share c (:func:`~monkeysim.theory.effective_batch`)."""
+    k0 = c.get("reference_batch")
+    if not k0 or not any(p["fitted"] and p["batch"] < k0 for p in c["points"]):
+        return ""
+    return (f" (B in documents per step, a batch of k < {k0} counted as (k − c)·{k0}/({k0} − c) "
+            f"with the leave-one-out baseline's noise share c = {_g(c['baseline_share'])} "
+            f"{_ci(c['baseline_share_ci'])} fitted; c = 1 is the theory of a baseline from k − 1 "
+            f"other documents)")
 
 
 def _floor_note(c: dict) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..stats import bootstrap_medians, bootstrap_rng, percentile_interval
-from .frontier import FrontierRow, fit_hyperbola, fit_hyperbola_many
+from ..theory import effective_batch
+from .frontier import FrontierRow, fit_frontier, fit_frontier_many
 
 MIN_FIT_STEPS = 2.0
 """Frontier points whose median steps fall below this are left out of the fit: at one or two
@@ -40,35 +41,44 @@ def compared_with(ci: list[float], one: float = 1.0) -> str:
 
 
 def frontier_fit(rows: list[FrontierRow], *key) -> dict | None:
-    """The hyperbola S = S_min (1 + B_crit/B) fitted to the median steps per documents per
-    step B (points whose median is censored or below :data:`MIN_FIT_STEPS` are shown but not
-    fitted), with bootstrap intervals on S_min, E_min and B_crit; None with fewer than two
-    fitted points."""
-    by_b: dict[int, list[FrontierRow]] = {}
+    """The hyperbola S = S_min (1 + B_crit/B) fitted to the median steps of each point of N
+    monkeys × k documents per step (points whose median is censored or below
+    :data:`MIN_FIT_STEPS` are shown but not fitted), B counted as the effective batch of
+    :func:`~monkeysim.experiments.frontier.effective_batch` with the baseline share c fitted,
+    with bootstrap intervals on S_min, E_min, B_crit and c; None with fewer than two fitted
+    points."""
+    by_point: dict[tuple[int, int], list[FrontierRow]] = {}
     for r in rows:
-        by_b.setdefault(r.monkeys * r.batch, []).append(r)
-    bs = sorted(by_b)
-    points, fit_b, fit_steps = [], [], []
+        by_point.setdefault((r.monkeys, r.batch), []).append(r)
+    points, fit_n, fit_k, fit_steps = [], [], [], []
     rng = bootstrap_rng("frontier", *key)
-    for b in bs:
-        steps = np.array([r.steps for r in by_b[b]], dtype=float)
-        censored = int(sum(r.censored for r in by_b[b]))
+    for n, k in sorted(by_point, key=lambda nk: (nk[0] * nk[1], nk)):
+        steps = np.array([r.steps for r in by_point[n, k]], dtype=float)
+        censored = int(sum(r.censored for r in by_point[n, k]))
         med = float(np.median(steps))
         draws = bootstrap_medians(steps, rng)
         fitted = censored * 2 < len(steps) and med >= MIN_FIT_STEPS
-        points.append({"documents_per_step": float(b), "median_steps": med,
-                       "ci": list(percentile_interval(draws)), "censored": censored,
-                       "seeds": len(steps), "fitted": fitted})
+        points.append({"documents_per_step": float(n * k), "monkeys": n, "batch": k,
+                       "median_steps": med, "ci": list(percentile_interval(draws)),
+                       "censored": censored, "seeds": len(steps), "fitted": fitted})
         if fitted:
-            fit_b.append(float(b))
+            fit_n.append(n)
+            fit_k.append(k)
             fit_steps.append(draws)
-    if len(fit_b) < 2:
+    if len(set(n * k for n, k in zip(fit_n, fit_k, strict=True))) < 2:
         return {"points": points}
-    fit = fit_hyperbola(fit_b, [p["median_steps"] for p in points if p["fitted"]])
-    s_min, b_crit, _ = fit_hyperbola_many(np.array(fit_b), np.stack(fit_steps, axis=1))
+    fit = fit_frontier(fit_n, fit_k, [p["median_steps"] for p in points if p["fitted"]])
+    s_min, b_crit, share, _ = fit_frontier_many(np.array(fit_n), np.array(fit_k),
+                                                np.stack(fit_steps, axis=1))
+    for p in points:
+        p["effective_batch"] = float(effective_batch(p["monkeys"], p["batch"],
+                                                     fit.baseline_share, fit.reference_batch))
     return {"s_min": fit.s_min, "s_min_ci": list(percentile_interval(s_min)),
             "e_min": fit.e_min, "e_min_ci": list(percentile_interval(s_min * b_crit)),
             "b_crit": fit.b_crit, "b_crit_ci": list(percentile_interval(b_crit)),
+            "baseline_share": fit.baseline_share,
+            "baseline_share_ci": list(percentile_interval(share)),
+            "reference_batch": fit.reference_batch,
             "fit_rms_log_error": fit.rms_log_error, "fit_points": fit.points,
             "points": points}
 

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from ..theory import effective_batch
+
 GOALS = ("typed", "solved")
 """typed: a monkey sampled the target; solved: the greedy (argmax) document is the target."""
 
@@ -63,19 +65,24 @@ class HyperbolaFit:
     """S(B) = s_min (1 + b_crit / B) fitted to median steps; e_min = s_min · b_crit.
 
     ``rms_log_error``: root-mean-square of ln(S_measured / S_fit) over the fitted points
-    (0.1 ≈ 10 % typical deviation); ``points``: how many B were fitted."""
+    (0.1 ≈ 10 % typical deviation); ``points``: how many B were fitted. With groups of
+    different sizes (:func:`fit_frontier`), B is the effective batch of
+    :func:`effective_batch` at the fitted ``baseline_share`` c, and b_crit, e_min are in
+    documents at ``reference_batch`` documents per monkey."""
 
     s_min: float
     e_min: float
     b_crit: float
     rms_log_error: float
     points: int
+    baseline_share: float = 0.0
+    reference_batch: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def steps(self, batch) -> np.ndarray:
-        """Fitted steps at documents per step ``batch``."""
+        """Fitted steps at (effective) documents per step ``batch``."""
         return self.s_min * (1.0 + self.b_crit / np.asarray(batch, dtype=float))
 
 
@@ -84,6 +91,9 @@ S_MIN_FLOOR = 1.0
 (an exact gradient step of unbounded size is the best case, one step). Fits of S_min are held
 at or above this floor; without it, data that still scale perfectly at the largest B push
 S_min towards 0 and B_crit past the ladder."""
+
+BASELINE_SHARES = np.round(np.linspace(0.0, 1.0, 21), 2)
+"""The grid of the leave-one-out baseline's noise share c fitted by :func:`fit_frontier`."""
 
 
 def fit_hyperbola(batch, steps, s_min_floor: float = S_MIN_FLOOR) -> HyperbolaFit:
@@ -105,28 +115,81 @@ def fit_hyperbola(batch, steps, s_min_floor: float = S_MIN_FLOOR) -> HyperbolaFi
                         points=int(len(s)))
 
 
+def fit_frontier(monkeys, batch, steps, s_min_floor: float = S_MIN_FLOOR) -> HyperbolaFit:
+    """:func:`fit_hyperbola` of median steps at N monkeys × k documents per step, with B the
+    :func:`effective_batch` and its baseline share c fitted too (on :data:`BASELINE_SHARES`;
+    c = 0 when every point has the same k, or some k < 2). B_crit and E_min are in documents
+    at the largest k (the troop ladder's batch)."""
+    n = np.asarray(monkeys, dtype=float)
+    k = np.asarray(batch, dtype=float)
+    s = np.asarray(steps, dtype=float)
+    if len(np.unique(n * k)) < 2:
+        raise ValueError("the hyperbola needs steps at two or more batch sizes")
+    s_min, b_crit, share, err = fit_frontier_many(n, k, s[None, :], s_min_floor)
+    return HyperbolaFit(s_min=float(s_min[0]), e_min=float(s_min[0] * b_crit[0]),
+                        b_crit=float(b_crit[0]), rms_log_error=float(err[0]),
+                        points=int(len(s)), baseline_share=float(share[0]),
+                        reference_batch=int(k.max()))
+
+
+def fit_frontier_many(monkeys: np.ndarray, batch: np.ndarray, steps: np.ndarray,
+                      s_min_floor: float = S_MIN_FLOOR
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fit_frontier` of many step vectors at once (a bootstrap): ``monkeys``, ``batch``
+    (P,), ``steps`` (R, P) positive. Returns S_min, B_crit, the baseline share c and the rms
+    log error, each (R,)."""
+    k = np.asarray(batch, dtype=float)
+    k0 = float(k.max())
+    varied = len(np.unique(k)) > 1 and k.min() >= 2
+    shares = BASELINE_SHARES if varied else np.zeros(1)
+    b_eff = np.stack([effective_batch(monkeys, k, c, k0) for c in shares])  # (C, P)
+    return (*_fit_many(b_eff, np.asarray(steps, dtype=float), s_min_floor, shares),)
+
+
 def fit_hyperbola_many(b: np.ndarray, steps: np.ndarray, s_min_floor: float = S_MIN_FLOOR
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`fit_hyperbola` of many step vectors at once (a bootstrap): ``b`` (P,) distinct
     enough batch sizes, ``steps`` (R, P) positive. Returns S_min (R,), B_crit (R,) and the
     rms log error (R,)."""
-    b = np.asarray(b, dtype=float)
-    ls = np.log(np.asarray(steps, dtype=float))  # (R, P)
+    s_min, b_crit, _, err = _fit_many(np.asarray(b, dtype=float)[None, :],
+                                      np.asarray(steps, dtype=float), s_min_floor,
+                                      np.zeros(1))
+    return s_min, b_crit, err
+
+
+SCAN = 241
+"""Grid points of the scan over log B_crit (before the golden section)."""
+
+
+def _fit_many(b_eff: np.ndarray, steps: np.ndarray, s_min_floor: float, shares: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares in ln S over candidate batch vectors ``b_eff`` (C, P) (one per share):
+    a scan of every (share, B_crit) pair, by the closed form of the residual sum of squares
+    (one matrix product), then a golden section in log B_crit at each row's best share."""
+    ls = np.log(steps)  # (R, P)
+    p = ls.shape[1]
     floor = math.log(s_min_floor)
+    lo, hi = math.log(b_eff.min() / 1e3), math.log(b_eff.max() * 1e3)
+    scan = np.linspace(lo, hi, SCAN)
+    shape = np.log1p(np.exp(scan)[None, :, None] / b_eff[:, None, :]).reshape(-1, p)  # (CK, P)
+    # sse = Σ(ls − h − m)², m = max(mean(ls − h), floor), expanded so that only ls·h is (R, CK)
+    cross = ls @ shape.T
+    mean = (ls.sum(axis=1)[:, None] - shape.sum(axis=1)[None, :]) / p
+    sq = (ls**2).sum(axis=1)[:, None] - 2 * cross + (shape**2).sum(axis=1)[None, :]
+    m = np.maximum(mean, floor)
+    best = np.argmin(sq - 2 * m * p * mean + p * m**2, axis=1)
+    ci, ki = np.divmod(best, SCAN)
+    b_row = b_eff[ci]  # (R, P): each row's best share
 
     def sse(log_bc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # log_bc (R, K) -> sse (R, K), ln S_min (R, K)
-        shape = np.log1p(np.exp(log_bc)[..., None] / b)  # (R, K, P)
-        resid = ls[:, None, :] - shape
+        h = np.log1p(np.exp(log_bc)[..., None] / b_row[:, None, :])  # (R, K, P)
+        resid = ls[:, None, :] - h
         log_smin = np.maximum(resid.mean(axis=2), floor)
         return ((resid - log_smin[..., None]) ** 2).sum(axis=2), log_smin
 
-    rows = ls.shape[0]
-    lo, hi = math.log(b.min() / 1e3), math.log(b.max() * 1e3)
-    scan = np.linspace(lo, hi, 241)
-    k = np.argmin(sse(np.broadcast_to(scan, (rows, scan.size)))[0], axis=1)
-    a = scan[np.maximum(k - 1, 0)]
-    c = scan[np.minimum(k + 1, scan.size - 1)]
+    a = scan[np.maximum(ki - 1, 0)]
+    c = scan[np.minimum(ki + 1, SCAN - 1)]
     g = (math.sqrt(5) - 1) / 2
     x1, x2 = c - g * (c - a), a + g * (c - a)
     for _ in range(80):
@@ -137,5 +200,5 @@ def fit_hyperbola_many(b: np.ndarray, steps: np.ndarray, s_min_floor: float = S_
         x1, x2 = np.where(left, c - g * (c - a), x2), np.where(left, x1, a + g * (c - a))
     log_bc = (a + c) / 2
     err, log_smin = sse(log_bc[:, None])
-    return (np.exp(log_smin[:, 0]), np.exp(log_bc),
-            np.sqrt(err[:, 0] / ls.shape[1]))
+    return (np.exp(log_smin[:, 0]), np.exp(log_bc), shares[ci],
+            np.sqrt(err[:, 0] / p))

@@ -19,6 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from ..theory import effective_batch
+
 COL = {"stream": "tab:gray", "document": "black", "exact": "tab:red", "prefix": "tab:orange",
        "hamming": "tab:blue", "levenshtein": "tab:green", "ngram": "tab:purple",
        "words": "tab:brown"}
@@ -186,10 +188,13 @@ def frontier(critical: list[dict], batch: int) -> Figure:
             label = f"N={int(b) // batch}" if b >= batch else f"1×{int(b)}"
             ax.annotate(label, (b * m, m), fontsize=6, textcoords="offset points",
                         xytext=(3, 3))
-        grid = np.geomspace(bs.min() / 4, bs.max() * 4, 200)
-        s_fit = c["s_min"] * (1 + c["b_crit"] / grid)
+        share = c.get("baseline_share", 0.0)
+        grid = np.geomspace(bs.min() if share else bs.min() / 4, bs.max() * 4, 200)
+        s_fit = c["s_min"] * (1 + c["b_crit"] / _effective(grid, c))
         ax.plot(grid * s_fit, s_fit, "-", color="black",
-                label=f"(S/S_min − 1)(E/E_min − 1) = 1, rms {100 * c['fit_rms_log_error']:.0f} %")
+                label=f"(S/S_min − 1)(E/E_min − 1) = 1, rms {100 * c['fit_rms_log_error']:.0f} %"
+                      + (f"\n(one monkey, k < {c['reference_batch']}: leave-one-out share "
+                         f"c = {share:.2g})" if share else ""))
         s_c = 2 * c["s_min"]
         ax.plot([c["b_crit"] * s_c], [s_c], "*", ms=12, color="tab:red",
                 label=f"B_crit = {c['b_crit']:.3g} ({c['b_crit_ci'][0]:.3g}–"
@@ -211,6 +216,15 @@ def frontier(critical: list[dict], batch: int) -> Figure:
     fig.suptitle("Steps vs documents: the critical troop size", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _effective(b: np.ndarray, c: dict) -> np.ndarray:
+    """The fit's effective batch along documents per step b: the troop ladder (N × k₀) for
+    b ≥ k₀, one monkey typing k = b documents below it."""
+    k0 = c.get("reference_batch") or 1
+    share = c.get("baseline_share", 0.0)
+    monkeys = np.maximum(b / k0, 1.0)
+    return effective_batch(monkeys, np.minimum(b, k0), share, k0)
 
 
 def b_simple(convergence: list[list], critical: list[dict]) -> Figure:
