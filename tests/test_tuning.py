@@ -151,3 +151,53 @@ def test_near_tie_goes_to_the_step_size_without_a_cliff():
 
     got = tuning.successive_halving(run, GRID, budget=10**6)
     assert got.lr == 64.0
+
+
+def _pair(rep: int, gap: float = 1.3):
+    """Two neighbouring step sizes 64 and 128 whose medians differ by ``gap`` (64 better),
+    heavy-tailed as :func:`bowl`; the rest of the grid ×2 slower per step."""
+    def run(lr: float, seed: int, budget: int) -> tuple[float, bool]:
+        k = int(round(math.log2(lr)))
+        r_seed = np.random.default_rng([rep, seed])
+        r_run = np.random.default_rng([rep, seed, k])
+        z = 0.6 * r_seed.standard_normal() + 0.8 * r_run.standard_normal()
+        med = {6: 1000.0, 7: 1000.0 * gap}.get(k, 1000.0 * 2.0 ** abs(k - 6.5))
+        wall = med * math.exp(0.5 * z) * (5.0 if r_run.random() < 0.1 else 1.0)
+        return (float(budget), True) if wall >= budget else (wall, False)
+
+    return run
+
+
+def test_settling_near_ties_finds_the_better_neighbour_more_often():
+    """Neighbours 1.3× apart: the last rung's near ties run on 16 more seeds before the choice
+    (as compare tunes) find the better one more often than 16 seeds alone (measured 0.89 against
+    0.84 over 200 repetitions), and the heavy-tailed bowl's optimum in 0.96 of them."""
+    reps = 200
+    plain = sum(tuning.successive_halving(_pair(r), GRID, 10**7).lr == 64.0 for r in range(reps))
+    settled = sum(tuning.successive_halving(_pair(r), GRID, 10**7, settle_seeds=16).lr == 64.0
+                  for r in range(reps))
+    assert settled > plain and settled / reps >= 0.87, (plain, settled)
+    hits = 0
+    for rep in range(reps):
+        best = 3 + rep % 11
+        run, _ = bowl(best, rep)
+        hits += tuning.successive_halving(run, GRID, 10**7, settle_seeds=16).lr == GRID[best]
+    assert hits / reps >= 0.95, hits
+
+
+def test_settling_runs_only_the_near_ties_on_more_seeds():
+    """Equal neighbours (gap 1): where the last rung ends in a near tie, exactly the tied
+    values run on 32 seeds, the others stay at 16; without settling nobody passes 16."""
+    settled = 0
+    for rep in range(5):
+        seeds: dict[float, int] = {}
+        for t in tuning.successive_halving(_pair(rep, 1.0), GRID, 10**7,
+                                           settle_seeds=16).trials:
+            seeds[t.lr] = seeds.get(t.lr, 0) + 1
+        more = {lr for lr, n in seeds.items() if n > 16}
+        assert all(n in (16, 32) for lr, n in seeds.items() if n > 8)
+        assert more in (set(), {64.0, 128.0})
+        settled += bool(more)
+        plain = tuning.successive_halving(_pair(rep, 1.0), GRID, 10**7).trials
+        assert max(sum(t.lr == lr for t in plain) for lr in GRID) == 16
+    assert settled >= 1

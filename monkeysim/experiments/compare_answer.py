@@ -195,8 +195,8 @@ def _tuning(summary: dict) -> list[str]:
     tuning = summary["tuning"]
     out = [f"Step sizes: each of {len(tuning)} settings tuned by successive halving over the "
            f"lr grid on its own tuning seeds (disjoint from the reported ones; "
-           f"{summary['tune_seeds']} seeds on the last rung), objective the median wall time "
-           f"until typed."]
+           f"{summary['tune_seeds']} seeds on the last rung, {2 * summary['tune_seeds']} for "
+           f"near ties), objective the median wall time until typed."]
     ratios = [t["rule_over_tuned"] for t in tuning
               if "rule_over_tuned" in t and t["regime"] == "troop"]
     if ratios:

@@ -134,14 +134,15 @@ def check_cell(cfg: CompareConfig, kind: str, tgt, length: int, reward: str = ""
 def tune_cell(cfg: CompareConfig, setting: Setting, text: str, alphabet, seed: int) -> dict:
     """The step size of ``setting`` (a :class:`~.tuning.Tuned` as a dict), chosen on the
     tuning seeds of root ``seed`` by successive halving on the median wall time until typed
-    (``cfg.tune_seeds`` seeds on the last rung)."""
+    (``cfg.tune_seeds`` seeds on the last rung, twice as many for the values in a near tie
+    with the best)."""
 
     def run(lr: float, j: int, budget: int) -> tuple[float, bool]:
         return _until_typed(cfg, setting, text, alphabet, lr, tuning_seed(seed, j), budget)
 
     tuned: Tuned = successive_halving(run, cfg.lr_grid, cfg.budget,
                                       first_seeds=min(2, cfg.tune_seeds),
-                                      final_seeds=cfg.tune_seeds)
+                                      final_seeds=cfg.tune_seeds, settle_seeds=cfg.tune_seeds)
     return {"setting": list(setting.key), **tuned.to_dict()}
 
 

@@ -112,14 +112,17 @@ def line_search(run: Callable[[float, int, int], tuple[float, bool]], grid: Sequ
 def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
                        grid: Sequence[float], budget: int, first_seeds: int = 2,
                        final_seeds: int = 16, keep_last: int = 3,
-                       cap_factor: float = 8.0, probe: int = 256) -> Tuned:
+                       cap_factor: float = 8.0, probe: int = 256,
+                       settle_seeds: int = 0) -> Tuned:
     """Best step size of ``grid`` (increasing) by successive halving over tuning seeds.
 
     Rung 0 runs every grid value on ``first_seeds`` tuning seeds; each later rung keeps the
     better half of the survivors (never fewer than ``keep_last``) and doubles their seeds
     (the earlier seeds' runs are reused), until the survivors have ``final_seeds`` seeds; the
-    best of the last rung is chosen, a near tie (within half a standard error of the best
-    median) going to the smaller upper quartile (:func:`_near_tie`).
+    best of the last rung is chosen. With ``settle_seeds`` > 0 the values in a near tie with
+    the best (median within half a standard error of the best median, :func:`_near`) first
+    run on ``settle_seeds`` more seeds and are ranked again; a near tie that remains goes to
+    the smaller upper quartile (:func:`_near_tie`).
     ``run(lr, seed_index, budget) -> (wall, censored)`` as for :func:`line_search`.
     Objective: the median wall time (keystrokes per monkey), a censored run counted at its
     budget.
@@ -147,7 +150,9 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
             return probe_cap
         return min(budget, max(1, math.ceil(cap_factor * best[1])))
 
-    while True:
+    def rung(alive: list[int], seeds: int) -> list[int]:
+        """Run ``alive`` on ``seeds`` seeds; returns them ranked."""
+        nonlocal best
         # middle of the grid first: a good best early makes the caps tight
         for i in sorted(alive, key=lambda i: abs(i - (len(grid) - 1) / 2)):
             for s in range(seeds):
@@ -160,7 +165,10 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
             rank = _rank(_walls(runs[i]))
             if not rank[0] and (best is None or rank < best):
                 best = rank
-        ranked = sorted(alive, key=lambda i: (_rank(_walls(runs[i])), i))
+        return sorted(alive, key=lambda i: (_rank(_walls(runs[i])), i))
+
+    while True:
+        ranked = rung(alive, seeds)
         top = _rank(_walls(runs[ranked[0]]))
         best = top if not top[0] else None
         if best is None and probe_cap < budget:  # every median censored at the probe:
@@ -170,8 +178,13 @@ def successive_halving(run: Callable[[float, int, int], tuple[float, bool]],
             break                                 # whole budget: no ranking to refine
         alive = sorted(ranked[:max(keep_last, math.ceil(len(ranked) / 2))])
         seeds = min(final_seeds, 2 * seeds)
+    last = [i for i in ranked if len(runs[i]) == seeds]
+    near = _near(ranked[0], last, {i: _walls(runs[i]) for i in last})
+    if settle_seeds > 0 and best is not None and len(near) > 1:
+        seeds += settle_seeds
+        ranked = last = rung(near, seeds)
     walls = {i: _walls(r) for i, r in runs.items()}
-    b = _near_tie(ranked[0], [i for i in ranked if len(walls[i]) == seeds], walls)
+    b = _near_tie(ranked[0], last, walls)
     edge = "low" if b == 0 else "high" if b == len(grid) - 1 else ""
     censored_median, median = _rank(walls[b])
     trials = tuple(Trial(grid[i], s, w, c) for i in range(len(grid))
@@ -184,22 +197,28 @@ def _walls(runs: list[tuple[float, bool, int]]) -> list[tuple[float, bool]]:
     return [(w, c) for w, c, _ in runs]
 
 
-def _near_tie(best: int, last: list[int], walls: dict) -> int:
-    """Among the last rung's values whose median is within half a standard error of the best
-    median, the one with the smallest upper quartile. Near the largest stable step size
-    learning times have a cliff: a few runs stall, which moves the upper quartile long
-    before the median, and unseen seeds find more of them. The standard error of a median
-    on log scale is 1.2533 × σ/√n, with σ estimated robustly as IQR/1.349 of the log wall
-    times (any positive cost works: overopt tunes on exp(−objective))."""
+def _near(best: int, last: list[int], walls: dict) -> list[int]:
+    """The last rung's values whose median is within half a standard error of the best
+    median (``best`` included; only ``best`` when its median is censored). The standard error
+    of a median on log scale is 1.2533 × σ/√n, with σ estimated robustly as IQR/1.349 of the
+    log wall times (any positive cost works: overopt tunes on exp(−objective))."""
     censored, median = _rank(walls[best])
     if censored:
-        return best
+        return [best]
     logs = np.log([max(w, 1e-300) for w, _ in walls[best]])
     q1, q3 = np.quantile(logs, [0.25, 0.75])
     se = 1.2533 * (q3 - q1) / 1.349 / math.sqrt(len(logs))
     near = [i for i in last if not _rank(walls[i])[0]
             and _rank(walls[i])[1] <= median * math.exp(se / 2)]
-    return min(near + [best], key=lambda i: (float(np.quantile(
+    return sorted(set(near) | {best})
+
+
+def _near_tie(best: int, last: list[int], walls: dict) -> int:
+    """Among the values in a near tie with the best (:func:`_near`), the one with the
+    smallest upper quartile. Near the largest stable step size learning times have a cliff:
+    a few runs stall, which moves the upper quartile long before the median, and unseen seeds
+    find more of them."""
+    return min(_near(best, last, walls), key=lambda i: (float(np.quantile(
         [w for w, _ in walls[i]], 0.75)), i))
 
 
