@@ -295,7 +295,8 @@ def test_tuning_csv_lists_every_step_size_tried(small_run):
                 == tuple(str(x) for x in key)]
         chosen = [r for r in mine if r["chosen"] == "1"]
         assert len(chosen) == 1 and float(chosen[0]["lr"]) == t["lr"]
-        assert int(chosen[0]["seeds"]) == SMALL["tune_seeds"]
+        # the last rung's seeds, or twice as many where a near tie was settled
+        assert int(chosen[0]["seeds"]) in (SMALL["tune_seeds"], 2 * SMALL["tune_seeds"])
         assert sum(int(r["seeds"]) for r in mine) == len(t["trials"])
         for r in mine:
             assert float(r["q1_wall_time_keystrokes"]) <= float(
