@@ -43,7 +43,12 @@ The rule (:func:`choose_step`, one pure function; the test replays it in plain P
    held-out targets (so not adopted on their evidence alone): the old grid without its
    smallest or largest candidate, or a measuring troop of N₁ = 8, slowed the hamming targets
    (they are typed in the probe step when the probe's Ĝ is good), and 1 monkey per
-   candidate did not help.
+   candidate did not help. A replay on 48 fresh seeds of the held-out targets (report seeds
+   16-63, the same fixed ladders) with this probe and the trust cap of step 3: prefix
+   targets S/S_min 2.84, 3.27, 2.92 → 2.36, 2.85, 2.70 and E/E_min 3.56, 3.96, 3.10 → 2.84,
+   3.37, 2.77 (NOW IS, TOMOR, SHALL); hamming targets within their intervals (ANTARCTICA IS
+   S/S_min 1.76 → 2.35, typed in the probe step by 20 → 14 of 48 seeds; the Hamlet line's
+   L = 4 hamming cell 1.62 → 1.26).
 
 3. **Every later step t**: ``B̂`` is the bias-corrected EMA ratio ``EMA(tr Σ) / EMA(|G|²)``
    of the estimates of all steps so far (decay :data:`~monkeysim.learn.metrics.
