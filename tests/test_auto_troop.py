@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
-from naive_auto import noise_for_next_step, step_choice
+from naive_auto import noise_for_next_step, step_choice, trust
 
 from monkeysim.errors import InvalidInput
 from monkeysim.learn import auto_troop as AT
@@ -38,29 +38,67 @@ def test_choose_step_matches_reference():
         assert got[0] == want[0] and got[1] == pytest.approx(want[1], rel=1e-12)
 
 
+def _recording(monkeypatch, winner=None):
+    """Record the probe's per-document step size c (the first choose_step call with one)
+    and its winner (forced to ``winner`` if given)."""
+    seen = {"per_doc": None, "best": None}
+    choose, pick = AT.choose_step, AT.probe_winner
+
+    def choose_step(b, batch, cap, prev, lr, per_doc):
+        if seen["per_doc"] is None and per_doc is not None:
+            seen["per_doc"] = per_doc
+        return choose(b, batch, cap, prev, lr, per_doc)
+
+    def probe_winner(rewards, reward0):
+        seen["best"] = pick(rewards, reward0) if winner is None else winner
+        return seen["best"]
+
+    monkeypatch.setattr(AT, "choose_step", choose_step)
+    monkeypatch.setattr(AT, "probe_winner", probe_winner)
+    return seen
+
+
 @pytest.mark.parametrize("text,reward", [("TO BE OR NOT", "prefix"), ("BANANA", "hamming")])
-def test_run_follows_the_rule(text, reward):
+def test_run_follows_the_rule(text, reward, monkeypatch):
     """Every step after the probe: N and ε as the reference computes them from the run's own
-    logged estimates, with one per-document step size c for the whole run."""
+    logged estimates, with one per-document step size c for the whole run, and the step
+    applied within the trust cap (the reference's trust, from the logged |Ĝ|)."""
+    seen = _recording(monkeypatch)
     r = train(_auto(reward=reward, stop="budget", max_reviewer_calls=30_000), text, "upper27")
     m = r.metrics
     n, lr = list(m["monkeys"]), list(m["lr"])
     assert n[0] == AT.first_monkeys(r.config) == 8 and lr[0] == 0.0  # the measuring step
     assert n[1] == len(AT.PROBE_JUMPS) * AT.probe_monkeys(8)  # the probe's sub-troops
-    per_doc = None
+    per_doc, jump = seen["per_doc"], AT.PROBE_JUMPS[seen["best"]]
+    assert per_doc is not None and per_doc > 0
+    rule_lr = lr[1]
     checked = 0
     for t in range(2, r.steps):
         b = noise_for_next_step(m["grad_sq"][:t], m["trace_sigma"][:t],
                                 m["frac_reward_zero_std"][t - 1] == 1)
-        if per_doc is None and math.isfinite(b):
-            per_doc = lr[t] * (1 + b / (n[t] * 8)) / b  # c, fixed by the probe
-        want_n, want_lr = step_choice(b, 8, 64, n[t - 1], lr[t - 1], per_doc)
+        want_n, rule_lr = step_choice(b, 8, 64, n[t - 1], rule_lr, per_doc)
+        want_lr = trust(rule_lr, m["grad_norm"][t], len(text), jump, AT.TRUST)
         assert n[t] == want_n, t
         assert lr[t] == pytest.approx(want_lr, rel=1e-9), t
         checked += 1
     assert checked >= 5
     # counting: the documents column is the sum of every step's N × batch
     assert list(m["reviewer_calls"]) == list(np.cumsum(np.array(n) * 8))
+
+
+def test_trust_cap_bounds_every_step(monkeypatch):
+    """With the probe's smallest candidate as winner (jump 1/4) the cap binds: no SGD step
+    (the winner's, then the rule's) moves a position's logits by more than TRUST / 4 in
+    root-mean-square, and some steps are cut to exactly that."""
+    _recording(monkeypatch, winner=0)
+    text = "TO BE OR NOT"
+    r = train(_auto(reward="prefix", stop="budget", max_reviewer_calls=30_000), text,
+              "upper27")
+    m = r.metrics
+    rms = m["lr"][1:] * m["grad_norm"][1:] / math.sqrt(len(text))
+    bound = AT.TRUST * AT.PROBE_JUMPS[0]
+    assert np.all(rms <= bound * (1 + 1e-9)), rms
+    assert np.sum(np.isclose(rms, bound, rtol=1e-9)) >= 2, rms
 
 
 def test_recruits_the_predicted_troop_at_the_known_noise_scale():
