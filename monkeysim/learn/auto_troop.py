@@ -15,7 +15,7 @@ The rule (:func:`choose_step`, one pure function; the test replays it in plain P
    without a step. While Ĝ is exactly 0 (no document earned a different banana: sparse
    bananas), this step repeats with twice the monkeys.
 2. **Probe ε_max** (step 2, with ``lr="auto"``). :data:`PROBE_JUMPS` candidate policies
-   ``θ₀ + ε_k Ĝ`` are typed by sub-troops of ``max(1, N₁ // 8)`` monkeys each, in parallel (one
+   ``θ₀ + ε_k Ĝ`` are typed by sub-troops of ``max(2, N₁ // 8)`` monkeys each, in parallel (one
    step of wall time; every document counts in the run's work). The step size ε_k moves the
    logits of a position by ``jump_k`` in root-mean-square: ``ε_k = jump_k · √L / |Ĝ|``. The
    winner (:func:`probe_winner`) is one candidate below the knee of the reward gain over
@@ -24,8 +24,12 @@ The rule (:func:`choose_step`, one pure function; the test replays it in plain P
    step on its own documents at the rule's step size, within the trust cap of step 3); the
    other candidates' documents are spent.
 
-   *Why 8 candidates ×2 apart of N₁ // 8 monkeys* (issue 23, was 5 candidates ×4 apart of
-   N₁ // 4 monkeys: 320 documents at N₁ = 16). The probe is overhead: on the prefix-banana
+   *Why 8 candidates ×2 apart of N₁ // 8 monkeys, and at least 2* (issue 23, was 5
+   candidates ×4 apart of N₁ // 4 monkeys: 320 documents at N₁ = 16). The floor of 2: at
+   compare's default max_monkeys = 64 (N₁ = 8) the probe had one monkey per candidate, which
+   was measured worse on the development targets, and compare's L = 4 hamming cell then ran
+   one of its 10 seeds to the budget (a position locked on a wrong key after a too large
+   winner). The probe is overhead: on the prefix-banana
    targets, where the troop needs ~10 steps of ~10 monkeys, the measuring and probe steps
    were ~23 % of the run's documents and 2 of its ~12 steps, and they pushed it just
    outside 3 × E_min. The same range of steps (1/4 .. 32) on a grid twice as fine costs
@@ -124,8 +128,9 @@ def first_monkeys(config: TrainConfig) -> int:
 
 
 def probe_monkeys(n1: int) -> int:
-    """Monkeys of each probe candidate: ``max(1, N₁ // 8)``."""
-    return max(1, n1 // 8)
+    """Monkeys of each probe candidate: ``max(2, N₁ // 8)`` (two at least: with one monkey,
+    16 documents, a candidate's gain is too noisy to place the knee)."""
+    return max(2, n1 // 8)
 
 
 def ema_noise_scale(grad_sq, trace_sigma, decay: float = NOISE_SCALE_DECAY) -> float:
