@@ -12,6 +12,7 @@ import sys
 from statistics import NormalDist
 
 import naive
+import numba
 import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
@@ -360,6 +361,8 @@ def test_result_does_not_depend_on_block_size(monkeypatch, optimizer):
     assert _digest(a) == _digest(c)
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
+                    reason="NUMBA_NUM_THREADS caps numba at one thread: 2 threads are refused")
 def test_threads_in_process_identical():
     for troop, monkeys in ((False, 7), (True, 40)):
         cfg = dict(algo="ppo", monkeys=monkeys, troop=troop, batch=3, seed=6, stop="budget",
