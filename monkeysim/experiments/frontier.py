@@ -143,7 +143,7 @@ def fit_frontier_many(monkeys: np.ndarray, batch: np.ndarray, steps: np.ndarray,
     varied = len(np.unique(k)) > 1 and k.min() >= 2
     shares = BASELINE_SHARES if varied else np.zeros(1)
     b_eff = np.stack([effective_batch(monkeys, k, c, k0) for c in shares])  # (C, P)
-    return (*_fit_many(b_eff, np.asarray(steps, dtype=float), s_min_floor, shares),)
+    return _fit_many(b_eff, np.asarray(steps, dtype=float), s_min_floor, shares)
 
 
 def fit_hyperbola_many(b: np.ndarray, steps: np.ndarray, s_min_floor: float = S_MIN_FLOOR

@@ -24,35 +24,33 @@ The rule (:func:`choose_step`, one pure function; the test replays it in plain P
    step on its own documents at the rule's step size, within the trust cap of step 3); the
    other candidates' documents are spent.
 
-   *Why 8 candidates ×2 apart of N₁ // 8 monkeys, and at least 2* (issue 23, was 5
-   candidates ×4 apart of N₁ // 4 monkeys: 320 documents at N₁ = 16). The floor of 2: at
-   compare's default max_monkeys = 64 (N₁ = 8) the probe had one monkey per candidate, which
-   was measured worse on the development targets, and compare's L = 4 hamming cell then ran
-   one of its 10 seeds to the budget (a position locked on a wrong key after a too large
-   winner). The probe is overhead: on the prefix-banana
-   targets, where the troop needs ~10 steps of ~10 monkeys, the measuring and probe steps
-   were ~23 % of the run's documents and 2 of its ~12 steps, and they pushed it just
-   outside 3 × E_min. The same range of steps (1/4 .. 32) on a grid twice as fine costs
-   8 · 2 · batch = 256 documents instead of 320, and it halves the grid's quantisation of
-   the winner: "one candidate below the knee" sits at most a factor 2 (was 4) below the
-   first step that gained half the top gain, so the winner is never above that step and on
-   average √2 (was 2) below it. The price is a noisier gain per candidate (32 documents
-   instead of 64; a standard error ×√2); the knee rule compares gains with half the top
-   gain, not with each other. Chosen on development targets of
-   experiments/make_auto_troop.py's kind that it does not report (prefixes ANTAR, THE PA,
-   ANTARCT with prefix bananas; SHALL I CO, NOW IS THE W with hamming bananas; their own
-   tuning and report seeds, 24 auto seeds): S/S_min 3.13, 2.77, 2.87 → 2.48, 2.54, 2.56 and
-   E/E_min 4.58, 3.85, 2.65 → 3.45, 3.34, 2.21 on the prefix targets; the hamming targets
-   1.06, 1.03 → 1.00, 1.00 (S) and 1.36, 1.13 → 1.25, 1.08 (E). Also tried, on the reported
-   held-out targets (so not adopted on their evidence alone): the old grid without its
+   *Why 8 candidates ×2 apart of N₁ // 8 monkeys, and at least 2* (issue 23, was 5 candidates ×4
+   apart of N₁ // 4 monkeys: 320 documents at N₁ = 16). The probe is overhead: on the
+   prefix-banana targets, where the troop needs ~10 steps of ~10 monkeys, the measuring and
+   probe steps were ~23 % of the run's documents and 2 of its ~12 steps, and they pushed it just
+   outside 3 × E_min. The same range of steps (1/4 .. 32) on a grid twice as fine costs 8 · 2 ·
+   batch = 256 documents instead of 320, and it halves the grid's quantisation of the winner:
+   "one candidate below the knee" sits at most a factor 2 (was 4) below the first step that
+   gained half the top gain, so the winner is never above that step and on average √2 (was 2)
+   below it. The price is a noisier gain per candidate (32 documents instead of 64; a standard
+   error ×√2); the knee rule compares gains with half the top gain, not with each other. Chosen
+   on development targets of experiments/make_auto_troop.py's kind that it does not report
+   (prefixes ANTAR, THE PA, ANTARCT with prefix bananas; SHALL I CO, NOW IS THE W with hamming
+   bananas; their own tuning and report seeds, 24 auto seeds): S/S_min 3.13, 2.77, 2.87 → 2.48,
+   2.54, 2.56 and E/E_min 4.58, 3.85, 2.65 → 3.45, 3.34, 2.21 on the prefix targets; the hamming
+   targets 1.06, 1.03 → 1.00, 1.00 (S) and 1.36, 1.13 → 1.25, 1.08 (E). Also tried, on the
+   reported held-out targets (so not adopted on their evidence alone): the old grid without its
    smallest or largest candidate, or a measuring troop of N₁ = 8, slowed the hamming targets
-   (they are typed in the probe step when the probe's Ĝ is good), and 1 monkey per
-   candidate did not help. A replay on 48 fresh seeds of the held-out targets (report seeds
-   16-63, the same fixed ladders) with this probe and the trust cap of step 3: prefix
-   targets S/S_min 2.84, 3.27, 2.92 → 2.36, 2.85, 2.70 and E/E_min 3.56, 3.96, 3.10 → 2.84,
-   3.37, 2.77 (NOW IS, TOMOR, SHALL); hamming targets within their intervals (ANTARCTICA IS
-   S/S_min 1.76 → 2.35, typed in the probe step by 20 → 14 of 48 seeds; the Hamlet line's
-   L = 4 hamming cell 1.62 → 1.26).
+   (they are typed in the probe step when the probe's Ĝ is good), and 1 monkey per candidate did
+   not help. A replay on 48 fresh seeds of the held-out targets (report seeds 16-63, the same
+   fixed ladders) with this probe and the trust cap of step 3: prefix targets S/S_min 2.84,
+   3.27, 2.92 → 2.36, 2.85, 2.70 and E/E_min 3.56, 3.96, 3.10 → 2.84, 3.37, 2.77 (NOW IS, TOMOR,
+   SHALL); hamming targets within their intervals (ANTARCTICA IS S/S_min 1.76 → 2.35, typed in
+   the probe step by 20 → 14 of 48 seeds; the Hamlet line's L = 4 hamming cell 1.62 → 1.26). The
+   floor of 2 monkeys per candidate: at compare's default max_monkeys = 64 (N₁ = 8) the probe
+   had one, which was measured worse on the development targets, and compare's L = 4 hamming
+   cell then ran one of its 10 seeds to the budget (a position locked on a wrong key after a too
+   large winner).
 
 3. **Every later step t**: ``B̂`` is the bias-corrected EMA ratio ``EMA(tr Σ) / EMA(|G|²)``
    of the estimates of all steps so far (decay :data:`~monkeysim.learn.metrics.
@@ -169,15 +167,15 @@ def choose_step(b_noise: float, batch: int, max_monkeys: int, prev_monkeys: int,
     return n, per_doc * b_noise / (1.0 + b_noise / (n * batch))
 
 
-def trust_step(lr: float, grad_norm: float, length: int, jump: float,
-               trust: float | None = None) -> float:
-    """The step size applied: ``min(lr, trust · jump · √L / |Ĝ|)``, so that the step moves
-    the logits of a position by at most ``trust · jump`` in root-mean-square (``trust``
-    defaults to :data:`TRUST`; ``|Ĝ| = 0``: ``lr``)."""
-    t = TRUST if trust is None else trust
+def trust_step(lr: float, grad: np.ndarray, length: int, jump: float,
+               trust: float = TRUST) -> float:
+    """The step size applied along the ascent direction ``grad`` (logits): ``min(lr, trust ·
+    jump · √L / |Ĝ|)``, so that the step moves the logits of a position by at most
+    ``trust · jump`` in root-mean-square (``|Ĝ| = 0``: ``lr``)."""
+    grad_norm = float(np.sqrt(np.sum(grad**2)))
     if not grad_norm > 0:
         return lr
-    return min(lr, t * jump * math.sqrt(length) / grad_norm)
+    return min(lr, trust * jump * math.sqrt(length) / grad_norm)
 
 
 def probe_winner(rewards, reward0: float, fraction: float = 0.5) -> int:
@@ -371,8 +369,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
             else:  # the direction first, then the step within the trust cap
                 step0 = len(log.columns)
                 mm, pm = main.step(par, n, step0, 0.0, True)
-                applied = trust_step(lr, float(np.sqrt(np.sum(main.st.grad[0] ** 2))), length,
-                                     jump_cap)
+                applied = trust_step(lr, main.st.grad[0], length, jump_cap)
                 main.ascend(applied, n, config.baseline_decay)
                 main.policy_row(pm, codes, step0 + 1)
             log.add(mm, pm, len(log.columns), config, length, applied)
@@ -439,8 +436,7 @@ def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, par, n1
     per_doc = PROBE_JUMPS[best] * scale * (1.0 / b1 + 1.0 / b_cal)
     _, lr = choose_step(max(b, b_cal) if math.isfinite(b) else b_cal, k, npr, npr, 0.0,
                         per_doc)
-    lr = trust_step(lr, float(np.sqrt(np.sum(win.st.grad[0] ** 2))), length,
-                    PROBE_JUMPS[best])
+    lr = trust_step(lr, win.st.grad[0], length, PROBE_JUMPS[best])
     win.ascend(lr, npr, config.baseline_decay)
     pm = pms[best]
     win.policy_row(pm, codes, step0 + 1)
