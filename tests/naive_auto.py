@@ -29,11 +29,11 @@ def noise_for_next_step(grad_sq, trace_sigma, zero_std_last):
     return max(ok) if ok else math.nan
 
 
-def step_choice(b, batch, max_monkeys, prev_monkeys, prev_lr, per_doc):
-    """(N, ε) of the rule."""
+def step_choice(b, batch, max_monkeys, prev_monkeys, prev_lr, per_doc, share=0.9):
+    """(N, ε) of the rule: N = round(share · b / batch), the knee's ε at N · batch documents."""
     if not (b == b and b > 0 and b != math.inf):
         return min(2 * prev_monkeys, max_monkeys), prev_lr
-    n = int(b / batch + 0.5)
+    n = int(share * b / batch + 0.5)
     n = max(1, min(n, max_monkeys))
     if per_doc is None:
         return n, prev_lr

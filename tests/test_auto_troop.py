@@ -105,7 +105,7 @@ def test_recruits_the_predicted_troop_at_the_known_noise_scale():
     """Uniform policy, hamming bananas, RLOO: B_simple has a closed form
     (theory.noise_scale_uniform). With a step size so small that the policy stays uniform,
     the measuring step's estimates agree with it (z-test on the ratio of means over seeds,
-    delta-method standard error) and the troop recruited next is round(B / batch)."""
+    delta-method standard error) and the troop recruited next is round(0.9 · B / batch)."""
     text, batch, seeds = "ABCDEFGH", 8, 60
     g, t, recruited = [], [], []
     for seed in range(seeds):
@@ -122,7 +122,7 @@ def test_recruits_the_predicted_troop_at_the_known_noise_scale():
     cov = np.cov(np.stack([t, g]))
     se = math.sqrt((cov[0, 0] - 2 * b * cov[0, 1] + b * b * cov[1, 1]) / seeds) / g.mean()
     assert abs(b - theory.b_simple) < 4 * se, (b, theory.b_simple, se)
-    predicted = int(theory.b_simple / batch + 0.5)
+    predicted = int(AT.TROOP_SHARE * theory.b_simple / batch + 0.5)
     assert abs(float(np.median(recruited)) - predicted) <= 1, (recruited, predicted)
 
 
