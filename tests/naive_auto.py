@@ -41,7 +41,7 @@ def step_choice(b, batch, max_monkeys, prev_monkeys, prev_lr, per_doc, share=0.9
     return n, eps_max / (1.0 + b / (n * batch))
 
 
-def trust(lr, grad_norm, length, jump, cap=4.0):
+def trust(lr, grad_norm, length, jump, cap=2.0):
     """The step size applied: the rule's lr, or less so that the root-mean-square logit change
     per position, lr · |G| / sqrt(L), is at most cap · jump."""
     if not grad_norm > 0:

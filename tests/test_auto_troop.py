@@ -87,8 +87,8 @@ def test_run_follows_the_rule(text, reward, monkeypatch):
 
 
 def test_trust_cap_bounds_every_step(monkeypatch):
-    """With the probe's smallest candidate as winner (jump 1/4) the cap binds: no SGD step
-    (the winner's, then the rule's) moves a position's logits by more than TRUST / 4 in
+    """With the probe's smallest candidate as winner (jump 1/2) the cap binds: no SGD step
+    (the winner's, then the rule's) moves a position's logits by more than TRUST / 2 in
     root-mean-square, and some steps are cut to exactly that."""
     _recording(monkeypatch, winner=0)
     text = "TO BE OR NOT"
