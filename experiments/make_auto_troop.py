@@ -24,10 +24,20 @@ from monkeysim.rng import derived_seed
 from monkeysim.texts import get
 
 ROOT = 23
-TARGETS = (("macbeth", 8, "hamming"), ("richard3", 6, "prefix"), ("pacific", 10, "hamming"),
-           ("antarctica", 14, "hamming"), ("macbeth", 5, "prefix"), ("sonnet18", 5, "prefix"))
-"""(built-in text, prefix length, reward): upper-cased prefixes (upper27, 27 keys)."""
+HELD_OUT = (("macbeth", 8, "hamming"), ("richard3", 6, "prefix"), ("pacific", 10, "hamming"),
+            ("antarctica", 14, "hamming"), ("macbeth", 5, "prefix"), ("sonnet18", 5, "prefix"))
+"""(built-in text, prefix length, reward): upper-cased prefixes (upper27, 27 keys), held out
+from the rule's development; the rule's last changes (issue 23, stop 31) were prompted by
+TOMOR's miss."""
+FRESH = (("pacific", 5, "prefix", 12), ("antarctica", 6, "prefix", 43),
+         ("banana", 6, "prefix", 0), ("richard3", 10, "hamming", 25))
+"""(built-in text, length, reward, start): words (OCEAN, TREATY, BANANA, DISCONTENT) added
+after the rule was fixed, measured once: nobody looked at the rule on them before."""
+TARGETS = HELD_OUT + FRESH
 LADDER = (1, 4, 16, 64, 256)
+BETWEEN = (2, 8, 32, 128)
+"""Troop sizes between the ladder's (``--between``): with them the ladder is 1, 2, 4, .., 256,
+to ask whether any fixed troop lands in the 3 × 3 box."""
 GRID = tuple(float(2**k) for k in range(1, 16))
 AUTO_STREAM = 2302
 PARTS = RESULTS.parent / "runs" / "auto-troop-parts"
@@ -71,8 +81,15 @@ def compare_defaults(seeds: int) -> list[dict]:
     return out
 
 
-def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, ladder) -> dict:
-    text = get(name)[:length].upper()  # upper27: 27 keys
+def target_text(name: str, length: int, start: int = 0) -> str:
+    """The upper-cased target (upper27: 27 keys): ``length`` characters of built-in text
+    ``name`` from ``start``."""
+    return get(name)[start:start + length].upper()
+
+
+def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, ladder,
+            start: int = 0) -> dict:
+    text = target_text(name, length, start)
     t0 = time.time()
     fixed = fixed_ladder(text, reward, ladder, GRID, seeds, ROOT, tune_seeds=tune_seeds)
     t1 = time.time()
@@ -81,8 +98,9 @@ def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, la
     t2 = time.time()
     steps = [r.steps for r in runs]
     docs = [r.documents for r in runs]
-    key = f"{name}:{length}:{reward}"
-    out = {"target": name, "text": text, "length": length, "reward": reward,
+    key = f"{name}:{length}:{reward}" + (f":{start}" if start else "")
+    out = {"target": name, **({"start": start} if start else {}), "text": text,
+           "length": length, "reward": reward,
            "fixed": fixed, "auto": [r.to_dict() for r in runs],
            **ratios(fixed, steps, docs, key),
            "auto_censored": int(sum(r.censored for r in runs)),
@@ -96,6 +114,31 @@ def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, la
           f"sweep/auto documents = {out['sweep_over_auto_documents']:.0f}x "
           f"({t1 - t0:.0f} s fixed, {t2 - t1:.0f} s auto)", flush=True)
     return out
+
+
+def best_placed(ladder: list[dict]) -> dict:
+    """The fixed troop nearest the knee: the least max(S/S_min, E/E_min) over ``ladder``
+    (medians over seeds; S_min and E_min the ladder's least medians)."""
+    s_min = min(float(np.median(c["steps"])) for c in ladder)
+    e_min = min(float(np.median(c["documents"])) for c in ladder)
+    rows = [{"monkeys": c["monkeys"], "s_ratio": float(np.median(c["steps"])) / s_min,
+             "e_ratio": float(np.median(c["documents"])) / e_min} for c in ladder]
+    return min(rows, key=lambda r: max(r["s_ratio"], r["e_ratio"]))
+
+
+def with_between(row: dict, between: list[dict]) -> dict:
+    """``row`` plus the troops of :data:`BETWEEN`: the auto ratios and the best-placed fixed
+    troop against the ×2 ladder (``x2``)."""
+    dense = sorted(row["fixed"] + between, key=lambda c: c["monkeys"])
+    key = f"{row['target']}:{row['length']}:{row['reward']}:{row.get('start', 0)}:x2"
+    x2 = ratios(dense, [a["steps"] for a in row["auto"]], [a["documents"] for a in row["auto"]],
+                key)
+    return {**row, "between": between,
+            "x2": {**x2, "ladder": [c["monkeys"] for c in dense],
+                   "best_fixed": best_placed(dense),
+                   "box_reachable": any(max(r_s, r_e) <= 3 for r_s, r_e in (
+                       (np.median(c["steps"]) / x2["s_min"],
+                        np.median(c["documents"]) / x2["e_min"]) for c in dense))}}
 
 
 def figure(rows: list[dict]):
@@ -130,7 +173,8 @@ def figure(rows: list[dict]):
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("documents until typed, all monkeys (E)")
         ax.set_ylabel("steps until typed (S, documents per monkey ÷ batch)")
-        ax.set_title(f"{r['text']!r} ({r['reward']} bananas)", fontsize=9)
+        ax.set_title(f"{r['text']!r} ({r['reward']} bananas"
+                     f"{', fresh' if r.get('fresh') else ''})", fontsize=9)
         ax.legend(fontsize=6, loc="upper right")
         ax.grid(True, alpha=0.3, which="both")
     fig.tight_layout()
@@ -145,22 +189,50 @@ if __name__ == "__main__":
     ap.add_argument("--only", type=int, default=None,
                     help="measure only target number ONLY (0-based) into "
                          "runs/auto-troop-parts/part<ONLY>.json (one process per core)")
+    ap.add_argument("--between", action="store_true",
+                    help="with --only: fixed troops of N = 2, 8, 32, 128 (between the "
+                         "ladder's) into runs/auto-troop-parts/between<ONLY>.json; --merge "
+                         "adds them (the auto ratios against the x2 ladder, the best-placed "
+                         "fixed troop)")
     ap.add_argument("--merge", action="store_true",
                     help="combine the parts into results/auto_troop.json and .png")
     args = ap.parse_args()
     targets = TARGETS[:1] if args.quick else TARGETS
     ladder = (1, 16, 256) if args.quick else LADDER
     if args.only is not None:
-        n, length, reward = TARGETS[args.only]
-        row = measure(n, length, reward, args.seeds, args.tune_seeds, ladder)
+        n, length, reward, *start = TARGETS[args.only]
+        if args.between:
+            part = fixed_ladder(target_text(n, length, *start), reward, BETWEEN, GRID,
+                                args.seeds, ROOT, tune_seeds=args.tune_seeds)
+        else:
+            part = measure(n, length, reward, args.seeds, args.tune_seeds, ladder, *start)
         PARTS.mkdir(parents=True, exist_ok=True)
-        (PARTS / f"part{args.only}.json").write_text(json.dumps(row) + "\n")
+        name = f"between{args.only}" if args.between else f"part{args.only}"
+        (PARTS / f"{name}.json").write_text(json.dumps(part) + "\n")
         raise SystemExit(0)
     if args.merge:
-        rows = [json.loads(p.read_text()) for p in sorted(PARTS.glob("part*.json"))]
+        rows = [json.loads((PARTS / f"part{i}.json").read_text()) for i in range(len(TARGETS))]
+        for i, row in enumerate(rows):
+            row["fresh"] = i >= len(HELD_OUT)
+            row["best_fixed"] = best_placed(row["fixed"])
+            if (PARTS / f"between{i}.json").exists():
+                rows[i] = with_between(row, json.loads((PARTS / f"between{i}.json").read_text()))
+        for r in rows:
+            b = r["best_fixed"]
+            line = (f"{r['text']!r} {r['reward']}: S/S_min {r['s_ratio']:.2f} "
+                    f"{np.round(r['s_ratio_ci'], 2)}, E/E_min {r['e_ratio']:.2f} "
+                    f"{np.round(r['e_ratio_ci'], 2)}; best fixed N={b['monkeys']}: "
+                    f"{b['s_ratio']:.2f}, {b['e_ratio']:.2f}")
+            if "x2" in r:
+                x, b = r["x2"], r["x2"]["best_fixed"]
+                line += (f" | x2 ladder: {x['s_ratio']:.2f} {np.round(x['s_ratio_ci'], 2)}, "
+                         f"{x['e_ratio']:.2f} {np.round(x['e_ratio_ci'], 2)}; best fixed "
+                         f"N={b['monkeys']}: {b['s_ratio']:.2f}, {b['e_ratio']:.2f}; box "
+                         f"reachable by a fixed troop: {x['box_reachable']}")
+            print(line, flush=True)
     else:
-        rows = [measure(n, length, reward, args.seeds, args.tune_seeds, ladder)
-                for n, length, reward in targets]
+        rows = [measure(n, length, reward, args.seeds, args.tune_seeds, ladder, *start)
+                for n, length, reward, *start in targets]
     summary = {"seeds": args.seeds, "tune_seeds": args.tune_seeds, "ladder": list(ladder),
                "lr_grid": list(GRID), "targets": rows,
                "pass": all(r["s_ratio"] <= 3 and r["e_ratio"] <= 3 for r in rows),
