@@ -89,30 +89,42 @@ def target_text(name: str, length: int, start: int = 0) -> str:
 
 def measure(name: str, length: int, reward: str, seeds: int, tune_seeds: int, ladder,
             start: int = 0) -> dict:
+    """One target: its fixed ladder (the expensive part), then :func:`with_auto`."""
     text = target_text(name, length, start)
     t0 = time.time()
     fixed = fixed_ladder(text, reward, ladder, GRID, seeds, ROOT, tune_seeds=tune_seeds)
-    t1 = time.time()
-    runs = [auto_until_typed(text, reward, derived_seed(ROOT, AUTO_STREAM, j))
+    row = {"target": name, **({"start": start} if start else {}), "text": text,
+           "length": length, "reward": reward, "fixed": fixed, "seconds_fixed": time.time() - t0}
+    return with_auto(row, seeds)
+
+
+def with_auto(row: dict, seeds: int) -> dict:
+    """``row`` (a target and its fixed ladder, as :func:`measure` writes it) with ``seeds``
+    auto runs and their ratios, recomputed; ``--rerun-auto`` applies it to the stored parts,
+    so that a change of the rule costs the auto runs only (minutes, not CPU-hours)."""
+    t0 = time.time()
+    runs = [auto_until_typed(row["text"], row["reward"], derived_seed(ROOT, AUTO_STREAM, j))
             for j in range(seeds)]
-    t2 = time.time()
+    seconds = time.time() - t0
     steps = [r.steps for r in runs]
     docs = [r.documents for r in runs]
-    key = f"{name}:{length}:{reward}" + (f":{start}" if start else "")
-    out = {"target": name, **({"start": start} if start else {}), "text": text,
-           "length": length, "reward": reward,
-           "fixed": fixed, "auto": [r.to_dict() for r in runs],
-           **ratios(fixed, steps, docs, key),
-           "auto_censored": int(sum(r.censored for r in runs)),
-           "auto_documents_spent": int(sum(docs)),
-           "sweep_documents_spent": int(sum(c["tuning_documents"] + c["reported_documents"]
-                                            for c in fixed)),
-           "seconds_fixed": t1 - t0, "seconds_auto": t2 - t1}
+    start = row.get("start", 0)
+    key = f"{row['target']}:{row['length']}:{row['reward']}" + (f":{start}" if start else "")
+    fixed = row["fixed"]
+    out = {name: row[name] for name in ("target", "start", "text", "length", "reward", "fixed")
+           if name in row}
+    out.update({"auto": [r.to_dict() for r in runs],
+                **ratios(fixed, steps, docs, key),
+                "auto_censored": int(sum(r.censored for r in runs)),
+                "auto_documents_spent": int(sum(docs)),
+                "sweep_documents_spent": int(sum(c["tuning_documents"] + c["reported_documents"]
+                                                 for c in fixed)),
+                "seconds_fixed": row["seconds_fixed"], "seconds_auto": seconds})
     out["sweep_over_auto_documents"] = out["sweep_documents_spent"] / out["auto_documents_spent"]
     print(f"{key}: S/S_min = {out['s_ratio']:.2f} {np.round(out['s_ratio_ci'], 2)}, "
           f"E/E_min = {out['e_ratio']:.2f} {np.round(out['e_ratio_ci'], 2)}, "
           f"sweep/auto documents = {out['sweep_over_auto_documents']:.0f}x "
-          f"({t1 - t0:.0f} s fixed, {t2 - t1:.0f} s auto)", flush=True)
+          f"({row['seconds_fixed']:.0f} s fixed, {seconds:.0f} s auto)", flush=True)
     return out
 
 
@@ -197,6 +209,9 @@ if __name__ == "__main__":
                          "fixed troop)")
     ap.add_argument("--merge", action="store_true",
                     help="combine the parts into results/auto_troop.json and .png")
+    ap.add_argument("--rerun-auto", action="store_true",
+                    help="with --merge: first recompute every part's auto runs (the rule's) "
+                         "against its stored fixed ladder, and rewrite the parts")
     args = ap.parse_args()
     targets = TARGETS[:1] if args.quick else TARGETS
     ladder = (1, 16, 256) if args.quick else LADDER
@@ -213,6 +228,10 @@ if __name__ == "__main__":
         raise SystemExit(0)
     if args.merge:
         rows = [json.loads((PARTS / f"part{i}.json").read_text()) for i in range(len(TARGETS))]
+        if args.rerun_auto:
+            rows = [with_auto(row, args.seeds) for row in rows]
+            for i, row in enumerate(rows):
+                (PARTS / f"part{i}.json").write_text(json.dumps(row) + "\n")
         for i, row in enumerate(rows):
             row["fresh"] = i >= len(HELD_OUT)
             row["best_fixed"] = best_placed(row["fixed"])
