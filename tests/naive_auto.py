@@ -29,6 +29,16 @@ def noise_for_next_step(grad_sq, trace_sigma, zero_std_last):
     return max(ok) if ok else math.nan
 
 
+def first_step(grad_norm, length, b1, b0, jump=2.5):
+    """(ε₁, c): the first step moves the logits of a position by ``jump`` in root-mean-square,
+    ε₁ = jump · sqrt(L) / |G|, read as the knee's ε(B₁) = ε_max / (1 + B₀/B₁), so c = ε_max / B₀
+    = ε₁ · (1/B₁ + 1/B₀); B₀ undefined (NaN, ≤ 0, inf): B₀ = B₁."""
+    eps = jump * math.sqrt(length) / grad_norm
+    if not (b0 == b0 and 0 < b0 < math.inf):
+        b0 = b1
+    return eps, eps * (1.0 / b1 + 1.0 / b0)
+
+
 def step_choice(b, batch, max_monkeys, prev_monkeys, prev_lr, per_doc, share=0.9):
     """(N, ε) of the rule: N = round(share · b / batch), the knee's ε at N · batch documents."""
     if not (b == b and b > 0 and b != math.inf):

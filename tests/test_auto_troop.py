@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import assert_clean_error, run_cli
-from naive_auto import noise_for_next_step, step_choice, trust
+from naive_auto import first_step, noise_for_next_step, step_choice, trust
 
 from monkeysim.errors import InvalidInput
 from monkeysim.learn import auto_troop as AT
@@ -38,46 +38,37 @@ def test_choose_step_matches_reference():
         assert got[0] == want[0] and got[1] == pytest.approx(want[1], rel=1e-12)
 
 
-def _recording(monkeypatch, winner=None):
-    """Record the probe's per-document step size c (the first choose_step call with one)
-    and its winner (forced to ``winner`` if given)."""
-    seen = {"per_doc": None, "best": None}
-    choose, pick = AT.choose_step, AT.probe_winner
-
-    def choose_step(b, batch, cap, prev, lr, per_doc):
-        if seen["per_doc"] is None and per_doc is not None:
-            seen["per_doc"] = per_doc
-        return choose(b, batch, cap, prev, lr, per_doc)
-
-    def probe_winner(rewards, reward0):
-        seen["best"] = pick(rewards, reward0) if winner is None else winner
-        return seen["best"]
-
-    monkeypatch.setattr(AT, "choose_step", choose_step)
-    monkeypatch.setattr(AT, "probe_winner", probe_winner)
-    return seen
+def test_first_step_matches_reference():
+    rng = np.random.default_rng(6)
+    for _ in range(500):
+        length = int(rng.integers(1, 40))
+        g = rng.normal(size=(length, 5)) * rng.lognormal(0, 2)
+        b1 = int(rng.integers(2, 5000))
+        b0 = float(rng.choice([math.nan, -1.0, 0.0, math.inf, *rng.lognormal(4, 2, 4)]))
+        got = AT.first_step(g, length, b1, b0)
+        want = first_step(float(np.sqrt(np.sum(g * g))), length, b1, b0, AT.FIRST_JUMP)
+        assert got == pytest.approx(want, rel=1e-12)
 
 
 @pytest.mark.parametrize("text,reward", [("TO BE OR NOT", "prefix"), ("BANANA", "hamming")])
-def test_run_follows_the_rule(text, reward, monkeypatch):
-    """Every step after the probe: N and ε as the reference computes them from the run's own
-    logged estimates, with one per-document step size c for the whole run, and the step
-    applied within the trust cap (the reference's trust, from the logged |Ĝ|)."""
-    seen = _recording(monkeypatch)
+def test_run_follows_the_rule(text, reward):
+    """The measuring step's first SGD step and every later step: N and ε as the reference
+    computes them from the run's own logged estimates (one per-document step size c for the
+    whole run, from the first step), each step applied within the trust cap (the reference's
+    trust, from the logged |Ĝ|)."""
     r = train(_auto(reward=reward, stop="budget", max_reviewer_calls=30_000), text, "upper27")
     m = r.metrics
     n, lr = list(m["monkeys"]), list(m["lr"])
-    assert n[0] == AT.first_monkeys(r.config) == 8 and lr[0] == 0.0  # the measuring step
-    assert n[1] == len(AT.PROBE_JUMPS) * AT.probe_monkeys(8)  # the probe's sub-troops
-    per_doc, jump = seen["per_doc"], AT.PROBE_JUMPS[seen["best"]]
-    assert per_doc is not None and per_doc > 0
-    rule_lr = lr[1]
+    assert n[0] == AT.first_monkeys(r.config) == 8  # the measuring step
+    b0 = noise_for_next_step(m["grad_sq"][:1], m["trace_sigma"][:1], False)
+    rule_lr, per_doc = first_step(m["grad_norm"][0], len(text), 8 * 8, b0, AT.FIRST_JUMP)
+    assert lr[0] == pytest.approx(rule_lr, rel=1e-9) and per_doc > 0
     checked = 0
-    for t in range(2, r.steps):
+    for t in range(1, r.steps):
         b = noise_for_next_step(m["grad_sq"][:t], m["trace_sigma"][:t],
                                 m["frac_reward_zero_std"][t - 1] == 1)
         want_n, rule_lr = step_choice(b, 8, 64, n[t - 1], rule_lr, per_doc)
-        want_lr = trust(rule_lr, m["grad_norm"][t], len(text), jump, AT.TRUST)
+        want_lr = trust(rule_lr, m["grad_norm"][t], len(text), AT.FIRST_JUMP, AT.TRUST)
         assert n[t] == want_n, t
         assert lr[t] == pytest.approx(want_lr, rel=1e-9), t
         checked += 1
@@ -87,18 +78,19 @@ def test_run_follows_the_rule(text, reward, monkeypatch):
 
 
 def test_trust_cap_bounds_every_step(monkeypatch):
-    """With the probe's smallest candidate as winner (jump 1/2) the cap binds: no SGD step
-    (the winner's, then the rule's) moves a position's logits by more than TRUST / 2 in
-    root-mean-square, and some steps are cut to exactly that."""
-    _recording(monkeypatch, winner=0)
+    """With a first jump of 1/2 the cap binds: the first step moves a position's logits by
+    exactly 1/2 in root-mean-square, no later step by more than TRUST / 2, and some later
+    steps are cut to exactly that."""
+    monkeypatch.setattr(AT, "FIRST_JUMP", 0.5)
     text = "TO BE OR NOT"
     r = train(_auto(reward="prefix", stop="budget", max_reviewer_calls=30_000), text,
               "upper27")
     m = r.metrics
-    rms = m["lr"][1:] * m["grad_norm"][1:] / math.sqrt(len(text))
-    bound = AT.TRUST * AT.PROBE_JUMPS[0]
-    assert np.all(rms <= bound * (1 + 1e-9)), rms
-    assert np.sum(np.isclose(rms, bound, rtol=1e-9)) >= 2, rms
+    rms = m["lr"] * m["grad_norm"] / math.sqrt(len(text))
+    assert rms[0] == pytest.approx(0.5, rel=1e-9)
+    bound = AT.TRUST * 0.5
+    assert np.all(rms[1:] <= bound * (1 + 1e-9)), rms
+    assert np.sum(np.isclose(rms[1:], bound, rtol=1e-9)) >= 2, rms
 
 
 def test_recruits_the_predicted_troop_at_the_known_noise_scale():
@@ -191,7 +183,7 @@ print(h.hexdigest())
 
 
 def test_same_bytes_on_one_and_two_threads():
-    """A troop of up to 100 monkeys (7 gradient chunks) and the probe: byte-identical
+    """A troop of up to 100 monkeys (7 gradient chunks) and the first step: byte-identical
     metrics and logits with NUMBA_NUM_THREADS=1 and 2."""
     out = []
     for threads in ("1", "2"):

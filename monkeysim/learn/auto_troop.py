@@ -6,48 +6,42 @@ following McCandlish et al. (2018, "An Empirical Model of Large-Batch Training")
 the steps–documents hyperbola sits at a batch of B ≈ B_noise documents, and the best step size
 at a batch of B documents is ε(B) = ε_max / (1 + B_noise / B).
 
-The rule (:func:`choose_step`, one pure function; the test replays it in plain Python):
+The rule (:func:`first_step` and :func:`choose_step`, pure functions; the test replays
+them in plain Python):
 
-1. **Measure** (step 1). ``N₁`` monkeys (``round(√max_monkeys)``, the geometric middle of
-   the allowed range; a fixed N when ``monkeys`` is a number) type at the initial policy. The
-   kernels return the ascent direction Ĝ of their ``B₁ = N₁ · batch`` documents and the
-   unbiased per-step estimates of |G|² and tr Σ (the ``grad_sq`` and ``trace_sigma`` columns),
-   without a step. While Ĝ is exactly 0 (no document earned a different banana: sparse
-   bananas), this step repeats with twice the monkeys.
-2. **Probe ε_max** (step 2, with ``lr="auto"``). :data:`PROBE_JUMPS` candidate policies
-   ``θ₀ + ε_k Ĝ`` are typed by sub-troops of ``max(2, N₁ // 8)`` monkeys each, in parallel (one
-   step of wall time; every document counts in the run's work). The step size ε_k moves the
-   logits of a position by ``jump_k`` in root-mean-square: ``ε_k = jump_k · √L / |Ĝ|``. The
-   winner (:func:`probe_winner`) is one candidate below the knee of the reward gain over
-   the candidates; its step size is taken as ε(B₁) = ε_max / (1 + B̂₀/B₁), which gives
-   ε_max and the per-document step size ``c = ε_max / B̂₀``. The winner continues (one SGD
-   step on its own documents at the rule's step size, within the trust cap of step 3); the
-   other candidates' documents are spent.
+1. **Measure and take the first step** (step 1). ``N₁`` monkeys (``round(√max_monkeys)``, the
+   geometric middle of the allowed range; a fixed N when ``monkeys`` is a number) type at the
+   initial policy. The kernels return the ascent direction Ĝ of their ``B₁ = N₁ · batch``
+   documents and the unbiased per-step estimates of |G|² and tr Σ (the ``grad_sq`` and
+   ``trace_sigma`` columns). While Ĝ is exactly 0 (no document earned a different banana:
+   sparse bananas) this step repeats with twice the monkeys, without an update. With
+   ``lr="auto"`` the step that measured a Ĝ ≠ 0 then moves the logits of a position by
+   :data:`FIRST_JUMP` = 2.5 in root-mean-square along Ĝ (``ε₁ = 2.5 · √L / |Ĝ|``), a trust
+   region step, and takes that ε₁ as the knee's ε(B₁) = ε_max / (1 + B̂₀/B₁): this fixes
+   ε_max and the per-document step size ``c = ε_max / B̂₀`` for the rest of the run.
 
-   *Why 6 candidates ×2 apart of N₁ // 8 monkeys, and at least 2* (issue 23). The probe is
-   overhead: on the prefix-banana targets, where the troop needs ~10 steps of ~10 monkeys, the
-   measuring and probe steps were ~35 % of the run's documents and 2 of its ~10 steps, and they
-   pushed it just outside 3 × E_min. History: 5 candidates ×4 apart of N₁ // 4 monkeys (320
-   documents at N₁ = 16); then 8 candidates ×2 apart, RMS changes 1/4 .. 32 (256 documents),
-   which halved the grid's quantisation of the winner ("one candidate below the knee" sits at
-   most a factor 2 below the first step that gained half the top gain) and took the
-   development targets' prefix S/S_min 3.13, 2.77, 2.87 → 2.48, 2.54, 2.56 and E/E_min 4.58,
-   3.85, 2.65 → 3.45, 3.34, 2.21. In 160 runs on the development targets (32 seeds each) that
-   grid's winners were 1 or 2 (prefix bananas) and 4 (hamming), never 1/4, 1/2, 8, 16 or 32,
-   so its two ends were dropped: 1/2 .. 16 keeps a candidate below every winner seen and two
-   above the largest (the knee needs the top gain), for 6 · 2 · batch = 192 documents. The
-   price of 2 monkeys per candidate is a noisy gain (32 documents; the knee rule compares
-   gains with half the top gain, not with each other); one monkey per candidate, or a
-   measuring troop of N₁ = 8 or 12, was measured worse on the development targets (the
-   hamming targets are typed in the probe step when Ĝ is good, and a noisy B̂₀ sizes the
-   whole run). Development targets: experiments/make_auto_troop.py's kind, not reported
-   (prefixes ANTAR, THE PA, ANTARCT with prefix bananas; SHALL I CO, NOW IS THE W with
-   hamming bananas; fixed ladders N = 1 .. 256 tuned on their own seeds). The floor of 2
-   monkeys per candidate: at compare's default max_monkeys = 64 (N₁ = 8) the probe had one,
-   which was measured worse, and compare's L = 4 hamming cell then ran one of its 10 seeds to
-   the budget (a position locked on a wrong key after a too large winner).
+   *Why no probe* (issue 23). Until stop 32 step 2 was a probe of ε_max: 6 candidate
+   policies θ₀ + ε_k Ĝ (RMS changes 1/2 .. 16) typed by sub-troops of 2 monkeys (192
+   documents, one step of wall time), the winner one candidate below the knee of the reward
+   gain. On every prefix-banana target the run then recruited the troop of the best-placed
+   fixed troop (N = 8-11) and needed its steps, and paid the calibration on top (measuring
+   256 + probe 192 documents): on the shortest targets, whose E_min is ~400 documents at one
+   monkey, E/E_min passed 3 (held-out TOMOR 3.83, fresh OCEAN 3.12). The probe's winners
+   were 1 or 2 (prefix bananas) and 4 (hamming) in 160 development runs, never the ends, so a
+   fixed trust-region jump replaces it. Chosen on the development targets (below) with two
+   seed sets of 48, by the larger of the mean S/S_min and E/E_min over the five: the probe
+   2.89 / 2.81 and 2.90 / 2.62; jump 1: 3.82 / 4.38; 1.5: 2.88 / 3.56; 2: 2.27 / 2.69 and 2.41
+   / 2.68; 2.5: 2.04 / 2.55 and 1.97 / 2.50; 3: 1.97 / 2.50 and 2.12 / 2.42; 4: 2.95 / 4.26.
+   2.5 and 3 tie; compare's "To b" prefix cell (96 keys, 48 fresh seeds, budget 2,000
+   keystrokes per monkey) decided: 0 stalled runs with 2.5, 2 with 3, 3 with the probe; the
+   weasel with hamming bananas: median S 3.06 with either, 4.13 with the probe. The price:
+   hamming targets, which the probe's large candidates often typed in step 2, now take two
+   steps (S/S_min ≈ 2 instead of ≈ 1; E/E_min 2.2-2.6 instead of 1.2-1.5). Development
+   targets: experiments/make_auto_troop.py's kind, not reported (prefixes ANTAR, THE PA,
+   ANTARCT with prefix bananas; SHALL I CO, NOW IS THE W with hamming bananas; fixed ladders
+   N = 1 .. 256 tuned on their own seeds).
 
-3. **Every later step t**: ``B̂`` is the bias-corrected EMA ratio ``EMA(tr Σ) / EMA(|G|²)``
+2. **Every later step t**: ``B̂`` is the bias-corrected EMA ratio ``EMA(tr Σ) / EMA(|G|²)``
    of the estimates of all steps so far (decay :data:`~monkeysim.learn.metrics.
    NOISE_SCALE_DECAY`, the ``b_simple`` column, so the figure shows what the troop saw);
    ``N_t = clip(round(0.9 · B̂ / batch), 1, max_monkeys)`` (:data:`TROOP_SHARE`) and ``ε_t =
@@ -56,51 +50,41 @@ The rule (:func:`choose_step`, one pure function; the test replays it in plain P
    al. 2017 and AdaScale).
    B_simple falls as the policy sharpens after the first steps, but the knee of whole runs
    sits near its value at θ₀ (results/summary.json: the weasel's fitted B_crit 804 against
-   B_simple 793 at θ₀); following the falling value made the troop 5-10× slower. When B̂
+   B_simple 793 at θ₀); following the falling value made the troop 5-10× slower (and, with
+   the probe rule on the development targets' prefix cells, S/S_min 4.8-6.1 for E/E_min
+   1.3-1.9). When B̂
    is undefined (the smoothed |G|² is ≤ 0 or NaN) or the last step carried no signal (all
    its documents earned the same banana: a plateau of sparse bananas), N doubles (up to
    ``max_monkeys``) and ε stays.
 
-   **Trust cap.** Every SGD step after the measuring step (the probe winner's and the rule's)
-   moves the logits of a position by at most :data:`TRUST` × the winner's ``jump`` in
-   root-mean-square (:func:`trust_step`: ``ε = min(ε_rule, TRUST · jump · √L / |Ĝ_t|)``;
-   the ``lr`` column is the step size applied). Why: the rule extrapolates ε from the probe
-   (ε grows with B̂ and N as ε_max / (1 + B̂/B)), and when the measuring step is nearly
-   without signal (prefix bananas over 96 keys: 2-3 of its 256 documents rewarded) its B̂
-   is noise (35,655 against ~30 after the probe), the troop jumps to 64-256 monkeys and ε
-   to 14-140 × the probed step; one such step makes a position deterministic on a wrong key,
-   after which every document earns the same banana and no gradient can undo it (an
-   absorbing stall: 2 of 16 seeds of compare's Hamlet prefix cell ran into the 10⁶-keystroke
-   budget; with the finer probe, 3). The probe measured the one-step gain up to its knee
-   (≤ 2 × the winner's jump), and the cap stops there: 2 × the winner's jump. It was 4 (twice
-   the measured range) until a replay on 48 fresh seeds of that cell (compare's default
-   max_monkeys 64, budget 2,000 keystrokes per monkey) found 8 of 48 runs stalled (7 at the
-   budget, 1 at > 5 × the median steps) with a cap of 4 and 3 of 48 with a cap of 2 (medians
-   S 6.97 → 6.06, E 3,264 → 2,433; at the full budget the cap of 4 had 7 stalls, one
-   censored, mean documents 355,027), and the weasel with hamming bananas 1 → 0 stalls of 48
-   (median S 4.06 → 4.13). On the development targets' prefix cells the cap of 2 moves the
-   criterion of "Why a troop of 0.9 B̂" within the noise (2.44 / 2.43 → 2.50 / 2.47). (Under
-   the earlier 5-candidate probe a cap of 2 had slowed the weasel, S/S_min 3.15 against 2.88.)
+   **Trust cap.** Every later SGD step moves the logits of a position by at most
+   :data:`TRUST` × :data:`FIRST_JUMP` = 5 in root-mean-square (:func:`trust_step`: ``ε =
+   min(ε_rule, TRUST · FIRST_JUMP · √L / |Ĝ_t|)``; the ``lr`` column is the step size
+   applied). Why: the rule extrapolates ε (it grows with B̂ and N as ε_max / (1 + B̂/B)), and
+   when the measuring step is nearly without signal (prefix bananas over 96 keys: 2-3 of its
+   documents rewarded) its B̂ is noise (35,655 against ~30 a step later), the troop jumps to
+   64-256 monkeys and ε to 14-140 × the first step; one such step makes a position
+   deterministic on a wrong key, after which every document earns the same banana and no
+   gradient can undo it (an absorbing stall). The cap of 2 × the calibrated jump was chosen
+   with the probe (a replay on 48 fresh seeds of compare's "To b" cell: 8 of 48 runs stalled
+   with a cap of 4 × the winner's jump, 3 with 2 ×) and kept.
 
    **Why a troop of 0.9 B̂, not B̂.** At the knee B = B_noise a run would need 2 S_min steps
-   and 2 E_min documents, but the measuring and probe steps add ~450 documents and 2 steps,
-   and on short prefix targets (E_min at one monkey, 450-700 documents) the documents ratio
-   runs above the steps ratio (development prefix cells at share 1: mean S/S_min 2.32, E/E_min
-   2.51). A troop a little below the knee trades steps for documents (the hyperbola: S/S_min
-   = 1 + B_noise/B, E/E_min = 1 + B/B_noise) and balances the two. Chosen on the development
-   targets' three prefix cells with two seed sets (32 and 48 auto seeds), by the larger of the
-   mean S/S_min and the mean E/E_min over the six: share 1.0 with the old probe 2.35 / 2.61,
-   1.0 with this probe 2.32 / 2.51, 0.9: 2.44 / 2.43, 0.8: 2.51 / 2.31, 0.7: 2.62 / 2.16 (the
-   differences are within the seeds' noise; 0.9 is the balanced one). The hamming targets
-   are typed in the probe step and do not see it.
+   and 2 E_min documents; the measuring step adds its documents, which weigh more on
+   documents than on steps on short prefix targets. A troop a little below the knee trades
+   steps for documents (the hyperbola: S/S_min = 1 + B_noise/B, E/E_min = 1 + B/B_noise).
+   Chosen with the probe on the development targets' prefix cells (two seed sets of 32 and
+   48), by the larger of the mean S/S_min and the mean E/E_min: share 1.0 2.32 / 2.51, 0.9:
+   2.44 / 2.43, 0.8: 2.51 / 2.31, 0.7: 2.62 / 2.16 (within the seeds' noise; 0.9 balanced),
+   and kept.
 
 Counting: wall time is the troop's steps (a monkey of step t types documents ``(t − 1)·batch
-+ 1 .. t·batch``), total work is the documents of every step at that step's N (the probe's
-sub-troops included). ``train.csv`` gets N and ε per step (``monkeys``, ``lr``).
++ 1 .. t·batch``), total work is the documents of every step at that step's N (the measuring
+step's included). ``train.csv`` gets N and ε per step (``monkeys``, ``lr``).
 
 Randomness: main-troop monkey m types from ``chunk_state(seed, m, 5)`` (whichever steps it is
-recruited for), probe candidate k's monkeys from ``chunk_state(seed, max_monkeys + k·n + i,
-5)``; every step is one troop kernel call, whose result does not depend on the thread count.
+recruited for); every step is one troop kernel call, whose result does not depend on the
+thread count.
 """
 
 from __future__ import annotations
@@ -122,14 +106,15 @@ from .params import TROOP_CHUNK, kernel_params
 from .reviewers import ExternalReviewer
 from .run_state import stop_step
 
-PROBE_JUMPS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-"""Root-mean-square logit change per position of the probe's candidate steps (×2 apart)."""
+FIRST_JUMP = 2.5
+"""Root-mean-square logit change per position of the first SGD step (along the measuring
+step's Ĝ); it calibrates ε_max (module docstring, "Why no probe")."""
 TROOP_SHARE = 0.9
 """The troop the rule recruits, in units of the knee: ``N = round(TROOP_SHARE · B̂ / batch)``
 (module docstring, "Why a troop of 0.9 B̂")."""
 TRUST = 2.0
-"""Largest root-mean-square logit change per position of one SGD step, in units of the probe
-winner's ``jump`` (module docstring, "Trust cap")."""
+"""Largest root-mean-square logit change per position of one SGD step, in units of
+:data:`FIRST_JUMP` (module docstring, "Trust cap")."""
 MAX_DOUBLINGS = 64  # bound of the measuring loop (N doubles, or stays at max_monkeys)
 
 
@@ -139,12 +124,6 @@ def first_monkeys(config: TrainConfig) -> int:
     if config.auto_monkeys:
         return max(1, int(math.floor(math.sqrt(config.max_monkeys) + 0.5)))
     return int(config.monkeys)
-
-
-def probe_monkeys(n1: int) -> int:
-    """Monkeys of each probe candidate: ``max(2, N₁ // 8)`` (two at least: with one monkey,
-    16 documents, a candidate's gain is too noisy to place the knee)."""
-    return max(2, n1 // 8)
 
 
 def ema_noise_scale(grad_sq, trace_sigma, decay: float = NOISE_SCALE_DECAY) -> float:
@@ -195,26 +174,15 @@ def trust_step(lr: float, grad: np.ndarray, length: int, jump: float,
     return min(lr, trust * jump * math.sqrt(length) / grad_norm)
 
 
-def probe_winner(rewards, reward0: float, fraction: float = 0.5) -> int:
-    """Index of the probe's winner: one candidate (a factor 2 in step size) below the knee of
-    the gain curve, the smallest step whose documents' mean reward gained at least
-    ``fraction`` of the largest gain over ``reward0`` (the measuring step's mean reward at
-    θ₀); candidate 0 when no candidate gained.
-
-    Why not the largest gain: the one-step gain of a softmax grows until the step makes every
-    position nearly deterministic, and the positions whose measured gradient pointed to a
-    wrong key then stall the run (seen on the project's own tuned targets: the weasel with
-    hamming bananas, the Hamlet prefix with prefix bananas). One grid step below the knee is
-    what their tuned step sizes show (a root-mean-square logit change of 2-3 per position at
-    256 documents, results/tuning.csv); the held-out targets of
-    experiments/make_auto_troop.py were not used to choose this. The grid was then made
-    twice as fine (:data:`PROBE_JUMPS`, module docstring), so "one below" is a factor 2.
-    """
-    gains = np.asarray(rewards, dtype=float) - reward0
-    top = float(gains.max())
-    if not top > 0:
-        return 0
-    return max(0, int(np.flatnonzero(gains >= fraction * top)[0]) - 1)
+def first_step(grad: np.ndarray, length: int, b1: int, b0: float) -> tuple[float, float]:
+    """The first SGD step from the measuring step's ascent direction ``grad`` (``b1``
+    documents, smoothed noise scale ``b0``, NaN if undefined): ``(ε, c)`` with ε moving the
+    logits of a position by :data:`FIRST_JUMP` in root-mean-square (``ε = FIRST_JUMP · √L /
+    |Ĝ|``), taken as the knee's ε(B₁) = ε_max / (1 + B̂₀/B₁); ``c = ε_max / B̂₀ = ε · (1/B₁ +
+    1/B̂₀)`` is the per-document step size of every later step (B̂₀ := B₁ when undefined)."""
+    eps = FIRST_JUMP * math.sqrt(length) / math.sqrt(float(np.sum(grad * grad)))
+    b_cal = b0 if math.isfinite(b0) and b0 > 0 else float(b1)
+    return eps, eps * (1.0 / b1 + 1.0 / b_cal)
 
 
 def check_auto(config: TrainConfig, reviewer) -> None:
@@ -350,29 +318,34 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
         stop_at = _stop(config, main, typed)
         n = first_monkeys(config)
         lr = fixed_lr if fixed_lr is not None else 0.0
-        per_doc = None  # c = ε_max / B_noise, set by the probe
+        per_doc = None  # c = ε_max / B_noise, set by the first step
         jump_cap = None
-        # 1. measure at the initial policy (repeat, doubling N, while Ĝ = 0)
+        # 1. measure at the initial policy (repeat, doubling N, while Ĝ = 0); with
+        # lr="auto" the step that measured a Ĝ ≠ 0 then takes the first SGD step along it
         for _ in range(MAX_DOUBLINGS):
             if stop_at is not None or log.docs + n * k > budget:
                 break
             dry = fixed_lr is None
-            mm, pm = main.step(par, n, len(log.columns), 0.0 if dry else lr, dry)
-            if dry:
+            step0 = len(log.columns)
+            mm, pm = main.step(par, n, step0, 0.0 if dry else lr, dry)
+            applied = 0.0 if dry else lr
+            signal = bool(np.any(main.st.grad[0] != 0))
+            if dry and signal:
+                b0 = ema_noise_scale([pm[0, 0, KP.PM_GRAD_SQ]], [pm[0, 0, KP.PM_TRACE_SIGMA]])
+                applied, per_doc = first_step(main.st.grad[0], length, n * k, b0)
+                lr, jump_cap = applied, FIRST_JUMP
+                main.ascend(applied, n, config.baseline_decay)
+            elif dry:
                 KP.baseline_update(main.st.baseline[0], main.st.shaped[:n].reshape(-1),
                                    config.baseline_decay)
-                main.policy_row(pm, codes, len(log.columns) + 1)
-            log.add(mm, pm, len(log.columns), config, length, 0.0 if dry else lr)
+            if dry:
+                main.policy_row(pm, codes, step0 + 1)
+            log.add(mm, pm, step0, config, length, applied)
             stop_at = _stop(config, main, typed)
-            if not dry or np.any(main.st.grad[0] != 0):
+            if not dry or signal:
                 break
             n = min(2 * n, size) if config.auto_monkeys else n
-        # 2. probe ε_max: candidates θ₀ + ε_k Ĝ typed in parallel by sub-troops
-        if fixed_lr is None and stop_at is None and np.any(main.st.grad[0] != 0):
-            b1 = n * k
-            stop_at, per_doc, lr, jump_cap = _probe(config, base, spec, codes, reviewer,
-                                                    reference, main, par, n, b1, log, typed)
-        # 3. the rule, every later step
+        # 2. the rule, every later step
         while stop_at is None:
             # a step whose documents all earned the same banana carried no signal: recruit
             b = math.nan if log.no_signal() else log.b_noise_max()
@@ -380,7 +353,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
             n, lr = choose_step(b, k, cap, n, lr, per_doc)
             if log.docs + n * k > budget:
                 break
-            if jump_cap is None:  # a fixed step size (no probe): the kernel's step
+            if jump_cap is None:  # a fixed step size: the kernel's step
                 mm, pm = main.step(par, n, len(log.columns), lr, False)
                 applied = lr
             else:  # the direction first, then the step within the trust cap
@@ -411,57 +384,6 @@ def _stop(config: TrainConfig, main: _Troop, typed: list) -> int | None:
     t_step = min(steps) if steps else None
     solved = int(main.st.first_solved[0]) if main.st.first_solved[0] >= 0 else None
     return stop_step(config.stop, solved, t_step)
-
-
-def _probe(config, base, spec, codes, reviewer, reference, main: _Troop, par, n1: int,
-           b1: int, log: _Log, typed: list):
-    """Step 2 with ``lr="auto"``: the probe of ε_max (module docstring). Returns
-    ``(stop step or None, the per-document step size c, ε of the winner's step)``."""
-    from ..policy import CharPolicy
-
-    k, length = config.batch, spec.length
-    npr = probe_monkeys(n1)
-    if log.docs + len(PROBE_JUMPS) * npr * k > config.max_reviewer_calls:
-        return None, None, 0.0, None
-    g = main.st.grad[0].copy()
-    scale = math.sqrt(length) / math.sqrt(float(np.sum(g * g)))
-    theta0 = main.st.theta[0].copy()
-    step0 = len(log.columns)
-    cands, mms, pms, means = [], [], [], []
-    for j, jump in enumerate(PROBE_JUMPS):
-        eps = jump * scale
-        theta = CharPolicy(spec, (theta0 + eps * g)[None])
-        c = _Troop(base, spec, codes, reviewer, theta, reference, npr,
-                   config.monkeys_max + j * npr)
-        c.st.baseline[...] = main.st.baseline
-        c.st.opt_t[...] = main.st.opt_t
-        mm, pm = c.step(par, npr, step0, 0.0, True)
-        cands.append(c)
-        mms.append(mm)
-        pms.append(pm)
-        means.append(float(mm[0, :, KP.MM_REWARD].sum()))
-        typed.append(c.st.first_typed)
-    best = probe_winner(np.asarray(means) / (npr * k), log.columns[-1]["reward_mean"][0])
-    win = cands[best]
-    # the winner's documents give the step's estimates; the smoothed B̂ includes them
-    gs = [*log.grad_sq, float(pms[best][0, 0, KP.PM_GRAD_SQ])]
-    ts = [*log.trace_sigma, float(pms[best][0, 0, KP.PM_TRACE_SIGMA])]
-    b = ema_noise_scale(gs, ts)
-    b_first = ema_noise_scale(log.grad_sq[-1:], log.trace_sigma[-1:])
-    b_cal = b_first if math.isfinite(b_first) else (b if math.isfinite(b) else float(b1))
-    # ε(B₁) = c · B̂₀ / (1 + B̂₀ / B₁): the per-document step size c = ε_max / B_noise
-    per_doc = PROBE_JUMPS[best] * scale * (1.0 / b1 + 1.0 / b_cal)
-    _, lr = choose_step(max(b, b_cal) if math.isfinite(b) else b_cal, k, npr, npr, 0.0,
-                        per_doc)
-    lr = trust_step(lr, win.st.grad[0], length, PROBE_JUMPS[best])
-    win.ascend(lr, npr, config.baseline_decay)
-    pm = pms[best]
-    win.policy_row(pm, codes, step0 + 1)
-    # the winner continues as the troop: its policy, baseline and step count
-    for name in ("theta", "logp", "prob", "cdf", "baseline", "opt_t", "first_solved"):
-        getattr(main.st, name)[...] = getattr(win.st, name)
-    log.add(np.concatenate(mms, axis=1), pm, step0, config, length, lr)
-    return _stop(config, main, typed), per_doc, lr, PROBE_JUMPS[best]
 
 
 def _result(config, target, alpha, spec, main: _Troop, log: _Log, typed, greedy,
