@@ -27,13 +27,18 @@ ROOT = 23
 HELD_OUT = (("macbeth", 8, "hamming"), ("richard3", 6, "prefix"), ("pacific", 10, "hamming"),
             ("antarctica", 14, "hamming"), ("macbeth", 5, "prefix"), ("sonnet18", 5, "prefix"))
 """(built-in text, prefix length, reward): upper-cased prefixes (upper27, 27 keys), held out
-from the rule's development; the rule's last changes (issue 23, stop 31) were prompted by
-TOMOR's miss."""
-FRESH = (("pacific", 5, "prefix", 12), ("antarctica", 6, "prefix", 43),
-         ("banana", 6, "prefix", 0), ("richard3", 10, "hamming", 25))
+from the rule's development; TOMOR's miss prompted changes since, so they are seen."""
+SEEN = (("pacific", 5, "prefix", 12), ("antarctica", 6, "prefix", 43),
+        ("banana", 6, "prefix", 0), ("richard3", 10, "hamming", 25))
 """(built-in text, length, reward, start): words (OCEAN, TREATY, BANANA, DISCONTENT) added
-after the rule was fixed, measured once: nobody looked at the rule on them before."""
-TARGETS = HELD_OUT + FRESH
+fresh for the probe rule (stop 32), whose misses on them were seen before the first-step rule
+replaced the probe."""
+FRESH = (("sonnet18", 6, "prefix", 26), ("richard3", 6, "prefix", 11),
+         ("hamlet", 5, "prefix", 33), ("antarctica", 13, "hamming", 29))
+"""Words (SUMMER, WINTER, QUEST, INTERNATIONAL) whose fixed ladders were measured before the
+first-step rule was chosen and whose auto runs were measured once, after it was fixed."""
+TARGETS = HELD_OUT + SEEN + FRESH
+GROUPS = ("held out",) * len(HELD_OUT) + ("seen",) * len(SEEN) + ("fresh",) * len(FRESH)
 LADDER = (1, 4, 16, 64, 256)
 BETWEEN = (2, 8, 32, 128)
 """Troop sizes between the ladder's (``--between``): with them the ladder is 1, 2, 4, .., 256,
@@ -186,8 +191,7 @@ def figure(rows: list[dict]):
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("documents until typed, all monkeys (E)")
         ax.set_ylabel("steps until typed (S, documents per monkey ÷ batch)")
-        ax.set_title(f"{r['text']!r} ({r['reward']} bananas"
-                     f"{', fresh' if r.get('fresh') else ''})", fontsize=9)
+        ax.set_title(f"{r['text']!r} ({r['reward']} bananas, {r['group']})", fontsize=9)
         ax.legend(fontsize=6, loc="upper right")
         ax.grid(True, alpha=0.3, which="both")
     fig.tight_layout()
@@ -233,7 +237,7 @@ if __name__ == "__main__":
             for i, row in enumerate(rows):
                 (PARTS / f"part{i}.json").write_text(json.dumps(row) + "\n")
         for i, row in enumerate(rows):
-            row["fresh"] = i >= len(HELD_OUT)
+            row["group"] = GROUPS[i]
             row["best_fixed"] = best_placed(row["fixed"])
             if (PARTS / f"between{i}.json").exists():
                 rows[i] = with_between(row, json.loads((PARTS / f"between{i}.json").read_text()))

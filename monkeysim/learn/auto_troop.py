@@ -36,7 +36,10 @@ them in plain Python):
    keystrokes per monkey) decided: 0 stalled runs with 2.5, 2 with 3, 3 with the probe; the
    weasel with hamming bananas: median S 3.06 with either, 4.13 with the probe. The price:
    hamming targets, which the probe's large candidates often typed in step 2, now take two
-   steps (S/S_min ≈ 2 instead of ≈ 1; E/E_min 2.2-2.6 instead of 1.2-1.5). Development
+   steps (S/S_min ≈ 2 instead of ≈ 1; E/E_min 2.2-2.6 instead of 1.2-1.5), and long targets
+   with prefix bananas stall more often (the weasel, 16 seeds at max_monkeys 256: 3 runs at
+   the budget against none with the probe; a first jump of 1 had none and median steps 86
+   against the probe's 107, but took hamming targets to S/S_min 3.6-3.8). Development
    targets: experiments/make_auto_troop.py's kind, not reported (prefixes ANTAR, THE PA,
    ANTARCT with prefix bananas; SHALL I CO, NOW IS THE W with hamming bananas; fixed ladders
    N = 1 .. 256 tuned on their own seeds).
