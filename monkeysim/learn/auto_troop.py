@@ -166,24 +166,28 @@ def choose_step(b_noise: float, batch: int, max_monkeys: int, prev_monkeys: int,
     return n, per_doc * b_noise / (1.0 + b_noise / (n * batch))
 
 
+def rms_step(jump: float, grad: np.ndarray, length: int) -> float:
+    """The step size along the ascent direction ``grad`` (logits) that moves the logits of a
+    position by ``jump`` in root-mean-square: ``jump · √L / |Ĝ|`` (``|Ĝ| = 0``: inf)."""
+    grad_norm = float(np.sqrt(np.sum(grad**2)))
+    return jump * math.sqrt(length) / grad_norm if grad_norm > 0 else math.inf
+
+
 def trust_step(lr: float, grad: np.ndarray, length: int, jump: float,
                trust: float = TRUST) -> float:
-    """The step size applied along the ascent direction ``grad`` (logits): ``min(lr, trust ·
-    jump · √L / |Ĝ|)``, so that the step moves the logits of a position by at most
-    ``trust · jump`` in root-mean-square (``|Ĝ| = 0``: ``lr``)."""
-    grad_norm = float(np.sqrt(np.sum(grad**2)))
-    if not grad_norm > 0:
-        return lr
-    return min(lr, trust * jump * math.sqrt(length) / grad_norm)
+    """The step size applied along the ascent direction ``grad``: ``min(lr, trust · jump ·
+    √L / |Ĝ|)``, so that the step moves the logits of a position by at most ``trust · jump`` in
+    root-mean-square (``|Ĝ| = 0``: ``lr``)."""
+    return min(lr, rms_step(trust * jump, grad, length))
 
 
 def first_step(grad: np.ndarray, length: int, b1: int, b0: float) -> tuple[float, float]:
     """The first SGD step from the measuring step's ascent direction ``grad`` (``b1``
     documents, smoothed noise scale ``b0``, NaN if undefined): ``(ε, c)`` with ε moving the
-    logits of a position by :data:`FIRST_JUMP` in root-mean-square (``ε = FIRST_JUMP · √L /
-    |Ĝ|``), taken as the knee's ε(B₁) = ε_max / (1 + B̂₀/B₁); ``c = ε_max / B̂₀ = ε · (1/B₁ +
-    1/B̂₀)`` is the per-document step size of every later step (B̂₀ := B₁ when undefined)."""
-    eps = FIRST_JUMP * math.sqrt(length) / math.sqrt(float(np.sum(grad * grad)))
+    logits of a position by :data:`FIRST_JUMP` in root-mean-square (:func:`rms_step`), taken
+    as the knee's ε(B₁) = ε_max / (1 + B̂₀/B₁); ``c = ε_max / B̂₀ = ε · (1/B₁ + 1/B̂₀)`` is
+    the per-document step size of every later step (B̂₀ := B₁ when undefined)."""
+    eps = rms_step(FIRST_JUMP, grad, length)
     b_cal = b0 if math.isfinite(b0) and b0 > 0 else float(b1)
     return eps, eps * (1.0 / b1 + 1.0 / b_cal)
 
@@ -333,15 +337,16 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
             mm, pm = main.step(par, n, step0, 0.0 if dry else lr, dry)
             applied = 0.0 if dry else lr
             signal = bool(np.any(main.st.grad[0] != 0))
-            if dry and signal:
-                b0 = ema_noise_scale([pm[0, 0, KP.PM_GRAD_SQ]], [pm[0, 0, KP.PM_TRACE_SIGMA]])
-                applied, per_doc = first_step(main.st.grad[0], length, n * k, b0)
-                lr, jump_cap = applied, FIRST_JUMP
-                main.ascend(applied, n, config.baseline_decay)
-            elif dry:
-                KP.baseline_update(main.st.baseline[0], main.st.shaped[:n].reshape(-1),
-                                   config.baseline_decay)
             if dry:
+                if signal:
+                    b0 = ema_noise_scale([pm[0, 0, KP.PM_GRAD_SQ]],
+                                         [pm[0, 0, KP.PM_TRACE_SIGMA]])
+                    applied, per_doc = first_step(main.st.grad[0], length, n * k, b0)
+                    lr, jump_cap = applied, FIRST_JUMP
+                    main.ascend(applied, n, config.baseline_decay)
+                else:
+                    KP.baseline_update(main.st.baseline[0], main.st.shaped[:n].reshape(-1),
+                                       config.baseline_decay)
                 main.policy_row(pm, codes, step0 + 1)
             log.add(mm, pm, step0, config, length, applied)
             stop_at = _stop(config, main, typed)
