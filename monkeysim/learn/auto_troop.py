@@ -325,8 +325,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
         stop_at = _stop(config, main, typed)
         n = first_monkeys(config)
         lr = fixed_lr if fixed_lr is not None else 0.0
-        per_doc = None  # c = ε_max / B_noise, set by the first step
-        jump_cap = None
+        per_doc = None  # c = ε_max / B_noise, set by the first step (lr="auto")
         # 1. measure at the initial policy (repeat, doubling N, while Ĝ = 0); with
         # lr="auto" the step that measured a Ĝ ≠ 0 then takes the first SGD step along it
         for _ in range(MAX_DOUBLINGS):
@@ -342,7 +341,7 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
                     b0 = ema_noise_scale([pm[0, 0, KP.PM_GRAD_SQ]],
                                          [pm[0, 0, KP.PM_TRACE_SIGMA]])
                     applied, per_doc = first_step(main.st.grad[0], length, n * k, b0)
-                    lr, jump_cap = applied, FIRST_JUMP
+                    lr = applied
                     main.ascend(applied, n, config.baseline_decay)
                 else:
                     KP.baseline_update(main.st.baseline[0], main.st.shaped[:n].reshape(-1),
@@ -361,13 +360,13 @@ def train_auto(config: TrainConfig, target: str, alphabet=None, *, init=None, re
             n, lr = choose_step(b, k, cap, n, lr, per_doc)
             if log.docs + n * k > budget:
                 break
-            if jump_cap is None:  # a fixed step size: the kernel's step
+            if per_doc is None:  # a fixed step size: the kernel's step
                 mm, pm = main.step(par, n, len(log.columns), lr, False)
                 applied = lr
             else:  # the direction first, then the step within the trust cap
                 step0 = len(log.columns)
                 mm, pm = main.step(par, n, step0, 0.0, True)
-                applied = trust_step(lr, main.st.grad[0], length, jump_cap)
+                applied = trust_step(lr, main.st.grad[0], length, FIRST_JUMP)
                 main.ascend(applied, n, config.baseline_decay)
                 main.policy_row(pm, codes, step0 + 1)
             log.add(mm, pm, len(log.columns), config, length, applied)
